@@ -1,0 +1,1 @@
+namespace Sagas.Contracts; public static class ContractsAssembly { }

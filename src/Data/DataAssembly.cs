@@ -1,0 +1,1 @@
+namespace Sagas.Data; public static class DataAssembly { }

@@ -1,0 +1,1 @@
+namespace Sagas.Messaging; public static class MessagingAssembly { }

@@ -1,0 +1,1 @@
+namespace Sagas.Testing; public static class TestingAssembly { }
