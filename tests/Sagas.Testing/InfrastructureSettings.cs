@@ -1,0 +1,46 @@
+using Npgsql;
+
+namespace Sagas.Testing;
+
+/// <summary>
+/// Where the PostgreSQL cluster and RabbitMQ node started by <c>scripts/infra.sh</c> listen. The scripts
+/// export the SAGAS_* variables; the defaults are the scripts' defaults, so a test run from an IDE finds
+/// the infrastructure that <c>make run</c> or <c>make test</c> left running.
+/// </summary>
+public sealed record InfrastructureSettings(
+    string PgHost,
+    int PgPort,
+    string PgUser,
+    string PgPassword,
+    string RabbitHost,
+    int RabbitPort,
+    int RabbitManagementPort,
+    string RabbitUser,
+    string RabbitPassword)
+{
+    public static InfrastructureSettings FromEnvironment() => new(
+        Env("SAGAS_PG_HOST", "127.0.0.1"),
+        int.Parse(Env("SAGAS_PG_PORT", "55432")),
+        Env("SAGAS_PG_USER", "sagas"),
+        Env("SAGAS_PG_PASSWORD", "sagas-dev-password"),
+        Env("SAGAS_RABBIT_HOST", "127.0.0.1"),
+        int.Parse(Env("SAGAS_RABBIT_PORT", "5672")),
+        int.Parse(Env("SAGAS_RABBIT_MGMT_PORT", "15672")),
+        Env("SAGAS_RABBIT_USER", "sagas"),
+        Env("SAGAS_RABBIT_PASSWORD", "sagas-dev-password"));
+
+    public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = PgHost,
+        Port = PgPort,
+        Username = PgUser,
+        Password = PgPassword,
+        Database = database,
+        MaxPoolSize = 50,
+    }.ConnectionString;
+
+    public Uri RabbitManagementUri => new($"http://{RabbitHost}:{RabbitManagementPort}/api/");
+
+    static string Env(string name, string fallback) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+}

@@ -1,0 +1,51 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Sagas.Testing;
+
+/// <summary>
+/// A RabbitMQ virtual host of its own for one test class, so queues and exchanges of one test never
+/// receive another's messages. Created and deleted through the management API.
+/// </summary>
+public sealed class TemporaryVirtualHost : IAsyncDisposable
+{
+    readonly HttpClient _management;
+
+    TemporaryVirtualHost(InfrastructureSettings settings, string name, HttpClient management)
+    {
+        Settings = settings;
+        Name = name;
+        _management = management;
+    }
+
+    public InfrastructureSettings Settings { get; }
+    public string Name { get; }
+
+    public static async Task<TemporaryVirtualHost> CreateAsync(string purpose, InfrastructureSettings? settings = null)
+    {
+        settings ??= InfrastructureSettings.FromEnvironment();
+        var management = CreateManagementClient(settings);
+        var name = $"t-{purpose.ToLowerInvariant()}-{Guid.NewGuid():N}";
+        var vhost = Uri.EscapeDataString(name);
+        (await management.PutAsync($"vhosts/{vhost}", Json("{}"))).EnsureSuccessStatusCode();
+        (await management.PutAsync($"permissions/{vhost}/{Uri.EscapeDataString(settings.RabbitUser)}",
+            Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
+        return new TemporaryVirtualHost(settings, name, management);
+    }
+
+    public static HttpClient CreateManagementClient(InfrastructureSettings settings)
+    {
+        var client = new HttpClient { BaseAddress = settings.RabbitManagementUri, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.RabbitUser}:{settings.RabbitPassword}")));
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _management.DeleteAsync($"vhosts/{Uri.EscapeDataString(Name)}");
+        _management.Dispose();
+    }
+
+    static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}

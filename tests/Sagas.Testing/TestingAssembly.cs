@@ -1,1 +1,0 @@
-namespace Sagas.Testing; public static class TestingAssembly { }
