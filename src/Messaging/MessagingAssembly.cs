@@ -1,1 +1,0 @@
-namespace Sagas.Messaging; public static class MessagingAssembly { }
