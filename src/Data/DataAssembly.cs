@@ -1,1 +1,0 @@
-namespace Sagas.Data; public static class DataAssembly { }

@@ -1,0 +1,28 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Sagas.Messaging.Migrations;
+
+namespace Sagas.Data;
+
+public static class DatabaseServiceCollectionExtensions
+{
+    /// <summary>
+    /// One <see cref="NpgsqlDataSource"/> per process (connection pool), the scoped
+    /// <see cref="FulfilmentDbContext"/> over it, and the migration sources in the order they apply:
+    /// the messaging library's tables first, then the domain's.
+    /// </summary>
+    public static IServiceCollection AddFulfilmentDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured");
+
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddDbContext<FulfilmentDbContext>((provider, options) =>
+            options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddMigrationSource(MessagingMigrations.Source);
+        services.AddMigrationSource(DataMigrations.Source);
+        return services;
+    }
+}
