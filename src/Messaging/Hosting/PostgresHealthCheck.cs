@@ -16,7 +16,8 @@ public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCh
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy($"unreachable: {e.GetType().Name}");
+            // The endpoint is unauthenticated: say what is down, not why (the log has the exception).
+            return HealthCheckResult.Unhealthy("unreachable", e);
         }
     }
 }

@@ -1,0 +1,17 @@
+namespace Sagas.Testing;
+
+/// <summary>The configuration a service process needs to use one test's own database and virtual host.</summary>
+public static class ServiceEnvironment
+{
+    public static Dictionary<string, string> For(TemporaryDatabase database, TemporaryVirtualHost virtualHost) => new()
+    {
+        ["ConnectionStrings__Postgres"] = database.ConnectionString,
+        ["RabbitMq__Host"] = virtualHost.Settings.RabbitHost,
+        ["RabbitMq__Port"] = virtualHost.Settings.RabbitPort.ToString(),
+        ["RabbitMq__VirtualHost"] = virtualHost.Name,
+        ["RabbitMq__Username"] = virtualHost.Settings.RabbitUser,
+        ["RabbitMq__Password"] = virtualHost.Settings.RabbitPassword,
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+    };
+}

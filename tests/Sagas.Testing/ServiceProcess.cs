@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Sagas.Testing;
+
+/// <summary>
+/// One of the system's services started as a real process (<c>dotnet Sagas.X.dll</c>), the way
+/// <c>make run</c> starts it: its own environment, its output kept for failure messages, stopped with
+/// SIGTERM (or killed with SIGKILL when a test simulates a crash).
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    readonly ConcurrentQueue<string> _output = new();
+    readonly Dictionary<string, string> _environment;
+    Process? _process;
+
+    public ServiceProcess(string project, int port, IDictionary<string, string> environment)
+    {
+        Project = project;
+        Port = port;
+        _environment = new Dictionary<string, string>(environment)
+        {
+            ["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/'),
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["DOTNET_ENVIRONMENT"] = "Development",
+        };
+    }
+
+    public string Project { get; }
+    public int Port { get; }
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+    public string Output => string.Join(Environment.NewLine, _output.TakeLast(80));
+    public bool IsRunning => _process is { HasExited: false };
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Start()
+    {
+        var dll = RepositoryLayout.ServiceDll(Project);
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"{dll} is not built; build the solution first", dll);
+
+        var info = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        foreach (var (key, value) in _environment)
+            info.Environment[key] = value;
+
+        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Waits until <paramref name="path"/> answers 200; fails early with the output if the process dies.</summary>
+    public async Task WaitUntilReadyAsync(string path = "/health/ready", TimeSpan? timeout = null)
+    {
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        string last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process is null || _process.HasExited)
+                throw new InvalidOperationException($"{Project} exited with {_process?.ExitCode} before it was ready:\n{Output}");
+            try
+            {
+                using var response = await client.GetAsync(path);
+                if (response.IsSuccessStatusCode)
+                    return;
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            catch (TaskCanceledException)
+            {
+                last = "timed out";
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{Project} was not ready at {path} in time (last: {last}):\n{Output}");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks run, as in a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>SIGTERM and a graceful shutdown; SIGKILL if it takes longer than the grace period.</summary>
+    public async Task StopAsync(TimeSpan? grace = null)
+    {
+        if (_process is not { HasExited: false })
+            return;
+        SendSigterm(_process.Id);
+        using var timeout = new CancellationTokenSource(grace ?? TimeSpan.FromSeconds(15));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+    }
+
+    void Keep(string? line)
+    {
+        if (line is null)
+            return;
+        _output.Enqueue(line);
+        while (_output.Count > 2000)
+            _output.TryDequeue(out _);
+    }
+
+    static void SendSigterm(int pid)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", pid.ToString()]) { UseShellExecute = false });
+        kill?.WaitForExit();
+    }
+}

@@ -1,3 +1,0 @@
-namespace Sagas.UnitTests;
-
-public class Placeholder { [Fact] public void Builds() => Assert.True(true); }
