@@ -1,4 +1,7 @@
+using System.Text.Json.Serialization;
 using MassTransit;
+using Sagas.Api.Catalog;
+using Sagas.Api.Hosting;
 using Sagas.Data;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
@@ -7,12 +10,28 @@ var builder = WebApplication.CreateBuilder(args);
 if (MigrateCommand.IsRequested(args))
     return await MigrateCommand.RunAsync(builder.Configuration);
 
+// http-contract.md: bodies over 64 KiB → 413.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
+
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFulfilmentDatabase(builder.Configuration);
 // Registered before MassTransit so the schema is current before anything is published.
 builder.Services.MigrateOnStartup();
+
+builder.Services.ConfigureHttpJsonOptions(json =>
+{
+    // "5" is not a number: wrong types are a 400, not silently converted.
+    json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+    json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+});
 // Every error is problem+json with a human-readable detail (http-contract.md, "Conventions").
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
     context.ProblemDetails.Detail ??= context.ProblemDetails.Title);
+builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+builder.Services.AddApiKeyAuthentication();
+builder.Services.AddPerClientRateLimiting(builder.Configuration);
+builder.Services.AddOpenApi();
+
 builder.Services.AddHealthChecks()
     .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
     .AddMigrationsCheck();
@@ -30,7 +49,22 @@ builder.Services.AddMassTransit(bus =>
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseAuthorization();
+
+if (app.Services.GetRequiredService<ApiKeyRegistry>().IsEmpty)
+    app.Logger.LogWarning("No API keys are configured (ApiKeys section): every authenticated endpoint will answer 401");
+
 app.MapHealthEndpoints();
+app.MapOpenApi("/openapi/{documentName}.json");
+app.UseSwaggerUI(ui =>
+{
+    ui.SwaggerEndpoint("/openapi/v1.json", "Sagas API v1");
+    ui.RoutePrefix = "swagger";
+});
+app.MapCatalog();
+
 await app.RunAsync();
 return 0;
 

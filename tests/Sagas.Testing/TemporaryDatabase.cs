@@ -22,7 +22,7 @@ public sealed class TemporaryDatabase : IAsyncDisposable
     public static async Task<TemporaryDatabase> CreateAsync(string purpose, InfrastructureSettings? settings = null)
     {
         settings ??= InfrastructureSettings.FromEnvironment();
-        var name = $"t_{Sanitize(purpose)}_{Guid.NewGuid():N}"[..40];
+        var name = $"t_{Sanitize(purpose)}_{Guid.NewGuid():N}"; // at most 55 characters: PostgreSQL allows 63
         await using var connection = new NpgsqlConnection(settings.ConnectionString("postgres"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);

@@ -1,0 +1,94 @@
+using Npgsql;
+using Sagas.Api.Hosting;
+
+namespace Sagas.Api.Catalog;
+
+/// <summary>
+/// <c>PUT /items/{sku}</c> (admin) upserts an item; <c>GET /items/{sku}</c> (any role) reads it with its
+/// stock figures. Stock held by active orders is owned by the Workers: an admin may change <c>onHand</c>
+/// but never below what is held (409), decided by one conditional statement so it cannot race a hold.
+/// </summary>
+public static class CatalogEndpoints
+{
+    public sealed record UpsertItemRequest(string? Name, string? Category, decimal? Price, string? Currency, int? OnHand);
+
+    public sealed record ItemResponse(
+        string Sku, string Name, string Category, decimal Price, string Currency, int OnHand, int Held, int Available);
+
+    public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder endpoints)
+    {
+        var items = endpoints.MapGroup("/items").WithTags("Catalog");
+        items.MapPut("/{sku}", Upsert).RequireAuthorization(Roles.Admin)
+            .Produces<ItemResponse>().ProducesValidationProblem().ProducesProblem(409);
+        items.MapGet("/{sku}", Get).RequireAuthorization(Policies.AnyRole)
+            .Produces<ItemResponse>().ProducesProblem(404);
+        return endpoints;
+    }
+
+    static async Task<IResult> Upsert(string sku, UpsertItemRequest? request, NpgsqlDataSource db, TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var validation = new Validation();
+        if (!Validation.IsSku(sku))
+            validation.Add("sku", "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        if (request is null)
+            return validation.Add("body", "is required").Problem();
+        validation.Text(request.Name, "name", 1, 200)
+            .Text(request.Category, "category", 1, 100)
+            .Money(request.Price, "price")
+            .Currency(request.Currency);
+        if (request.OnHand is null)
+            validation.Add("onHand", "is required");
+        else if (request.OnHand is < 0 or > 10_000_000)
+            validation.Add("onHand", "must be between 0 and 10000000");
+        if (!validation.IsValid)
+            return validation.Problem();
+
+        await using var command = db.CreateCommand("""
+            INSERT INTO inventory.items AS i (sku, name, category, price, currency, on_hand, held, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 0, $7)
+            ON CONFLICT (sku) DO UPDATE
+               SET name = EXCLUDED.name, category = EXCLUDED.category, price = EXCLUDED.price,
+                   currency = EXCLUDED.currency, on_hand = EXCLUDED.on_hand, updated_at = EXCLUDED.updated_at
+             WHERE i.held <= EXCLUDED.on_hand
+            RETURNING sku, name, category, price, currency, on_hand, held
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = sku });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Category });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Price!.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Currency });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.OnHand!.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (await reader.ReadAsync(cancellationToken))
+            return Results.Ok(Read(reader));
+
+        await reader.DisposeAsync();
+        var current = await Find(db, sku, cancellationToken);
+        return Results.Problem(statusCode: 409, title: "Conflict",
+            detail: $"onHand {request.OnHand} is below the {current?.Held} units currently held by orders.");
+    }
+
+    static async Task<IResult> Get(string sku, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        await Find(db, sku, cancellationToken) is { } item
+            ? Results.Ok(item)
+            : Results.Problem(statusCode: 404, title: "Not Found", detail: $"No item with sku '{sku}'.");
+
+    static async Task<ItemResponse?> Find(NpgsqlDataSource db, string sku, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT sku, name, category, price, currency, on_hand, held FROM inventory.items WHERE sku = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = sku });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    static ItemResponse Read(NpgsqlDataReader reader)
+    {
+        var onHand = reader.GetInt32(5);
+        var held = reader.GetInt32(6);
+        return new ItemResponse(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDecimal(3),
+            reader.GetString(4), onHand, held, onHand - held);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Sagas.Api.Hosting;
+
+public static class Roles
+{
+    public const string Storefront = "storefront";
+    public const string Support = "support";
+    public const string Admin = "admin";
+
+    public static readonly string[] All = [Storefront, Support, Admin];
+}
+
+/// <summary>
+/// <c>ApiKeys</c> configuration: key → role. Only SHA-256 digests of the keys are kept in memory, and a
+/// presented key is compared with every digest in constant time, so neither the comparison's duration
+/// nor a log line can reveal a key.
+/// </summary>
+public sealed class ApiKeyRegistry
+{
+    readonly (byte[] Digest, string Role, string ClientId)[] _keys;
+
+    public ApiKeyRegistry(IConfiguration configuration)
+    {
+        _keys = configuration.GetSection("ApiKeys").GetChildren()
+            .Where(entry => !string.IsNullOrEmpty(entry.Key) && Roles.All.Contains(entry.Value))
+            .Select(entry => (Digest(entry.Key), entry.Value!, Convert.ToHexStringLower(Digest(entry.Key))[..16]))
+            .ToArray();
+    }
+
+    public bool IsEmpty => _keys.Length == 0;
+
+    public (string Role, string ClientId)? Find(string presented)
+    {
+        var digest = Digest(presented);
+        (string, string)? match = null;
+        foreach (var key in _keys)
+            if (CryptographicOperations.FixedTimeEquals(digest, key.Digest))
+                match = (key.Role, key.ClientId);
+        return match;
+    }
+
+    static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}
+
+/// <summary>
+/// Authenticates <c>X-Api-Key</c>. The client id claim (a digest prefix, never the key) scopes idempotency
+/// keys and rate limits per caller. Missing or unknown key → 401, wrong role → 403, both problem+json.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyRegistry registry,
+    IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string Header = "X-Api-Key";
+    public const string ClientIdClaim = "client_id";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(Header, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+            return Task.FromResult(AuthenticateResult.NoResult());
+
+        if (registry.Find(values[0]!) is not { } client)
+            return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
+
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Role, client.Role), new Claim(ClientIdClaim, client.ClientId), new Claim(ClaimTypes.Name, client.Role)],
+            SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized",
+            $"A valid API key is required in the {Header} header.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblem(StatusCodes.Status403Forbidden, "Forbidden", "This API key's role may not use this endpoint.");
+
+    async Task WriteProblem(int status, string title, string detail)
+    {
+        Response.StatusCode = status;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}
+
+public static class ApiKeyAuthenticationExtensions
+{
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
+    {
+        services.AddSingleton<ApiKeyRegistry>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Roles.Storefront, p => p.RequireRole(Roles.Storefront))
+            .AddPolicy(Roles.Support, p => p.RequireRole(Roles.Support))
+            .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.AnyRole, p => p.RequireRole(Roles.All))
+            .AddPolicy(Policies.StorefrontOrSupport, p => p.RequireRole(Roles.Storefront, Roles.Support));
+        return services;
+    }
+
+    public static string ClientId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyAuthenticationHandler.ClientIdClaim) ?? "anonymous";
+}
+
+public static class Policies
+{
+    public const string AnyRole = "any-role";
+    public const string StorefrontOrSupport = "storefront-or-support";
+}

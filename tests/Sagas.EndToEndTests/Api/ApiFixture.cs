@@ -1,0 +1,56 @@
+using System.Net.Http.Headers;
+using Sagas.Testing;
+
+namespace Sagas.EndToEndTests.Api;
+
+/// <summary>
+/// The Api as a real process on its own database and virtual host, with the development keys; shared by
+/// the tests of one class. Contract tests talk to it over HTTP only, as the storefront would.
+/// </summary>
+public class ApiFixture : IAsyncLifetime
+{
+    public const string StorefrontKey = "test-storefront-key";
+    public const string SupportKey = "test-support-key";
+    public const string AdminKey = "test-admin-key";
+    public const string WebhookSecret = "test-webhook-secret";
+
+    TemporaryDatabase _database = null!;
+    TemporaryVirtualHost _virtualHost = null!;
+
+    public ServiceProcess Api { get; private set; } = null!;
+    public TemporaryDatabase Database => _database;
+
+    protected virtual IDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    public async Task InitializeAsync()
+    {
+        _database = await TemporaryDatabase.CreateAsync("api");
+        _virtualHost = await TemporaryVirtualHost.CreateAsync("api");
+        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        environment[$"ApiKeys__{StorefrontKey}"] = "storefront";
+        environment[$"ApiKeys__{SupportKey}"] = "support";
+        environment[$"ApiKeys__{AdminKey}"] = "admin";
+        environment["Webhooks__Secret"] = WebhookSecret;
+        foreach (var (key, value) in Settings)
+            environment[key] = value;
+        Api = new ServiceProcess("Api", ServiceProcess.FreePort(), environment);
+        Api.Start();
+        await Api.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await _virtualHost.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    public HttpClient Client(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = Api.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Sagas.EndToEndTests.Api;
+
+public sealed class OperationsContractTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Health_needs_no_key(string path)
+    {
+        using var anonymous = fixture.Client();
+        var response = await anonymous.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_endpoints_and_has_an_interactive_page()
+    {
+        using var anonymous = fixture.Client();
+        var document = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json")).RootElement;
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/items/{sku}", paths);
+
+        var page = await anonymous.GetAsync("/swagger/index.html");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("swagger", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task An_unknown_path_is_a_404_problem()
+    {
+        using var client = fixture.Client(ApiFixture.StorefrontKey);
+        await (await client.GetAsync("/no/such/path")).AssertProblem(HttpStatusCode.NotFound);
+    }
+}
