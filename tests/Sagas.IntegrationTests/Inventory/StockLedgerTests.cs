@@ -1,0 +1,161 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Sagas.Data;
+using Sagas.IntegrationTests.Migrations;
+using Sagas.Testing;
+using Sagas.Workers.Inventory;
+
+namespace Sagas.IntegrationTests.Inventory;
+
+public sealed class StockLedgerTests : IAsyncLifetime
+{
+    TemporaryDatabase _database = null!;
+    NpgsqlDataSource _dataSource = null!;
+    static readonly DateTimeOffset InAnHour = DateTimeOffset.UtcNow.AddHours(1);
+
+    public async Task InitializeAsync()
+    {
+        _database = await TemporaryDatabase.CreateAsync("stock");
+        _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
+        await SchemaMatchesModelTests.Migrator(_dataSource).MigrateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_hold_takes_every_line_or_none()
+    {
+        await Stock(("A", 5), ("B", 1));
+
+        var outcome = await Ledger(l => l.HoldAsync(Guid.NewGuid(), [new("A", 2), new("B", 2)], InAnHour));
+
+        var rejected = Assert.IsType<HoldOutcome.Rejected>(outcome);
+        Assert.Equal("insufficient-stock", rejected.Reason);
+        Assert.Equal(["B"], rejected.Skus);
+        Assert.Equal((5, 0), await OnHandAndHeld("A"));
+        Assert.Equal((1, 0), await OnHandAndHeld("B"));
+    }
+
+    [Fact]
+    public async Task An_unknown_sku_is_rejected_and_nothing_is_held()
+    {
+        await Stock(("C", 5));
+
+        var outcome = await Ledger(l => l.HoldAsync(Guid.NewGuid(), [new("C", 1), new("NOPE", 1)], InAnHour));
+
+        Assert.Equal("unknown-sku", Assert.IsType<HoldOutcome.Rejected>(outcome).Reason);
+        Assert.Equal((5, 0), await OnHandAndHeld("C"));
+    }
+
+    [Fact]
+    public async Task Holding_twice_for_the_same_order_holds_once()
+    {
+        await Stock(("D", 10));
+        var order = Guid.NewGuid();
+
+        await Ledger(l => l.HoldAsync(order, [new("D", 3)], InAnHour));
+        var again = await Ledger(l => l.HoldAsync(order, [new("D", 3)], InAnHour));
+
+        Assert.IsType<HoldOutcome.Held>(again);
+        Assert.Equal((10, 3), await OnHandAndHeld("D"));
+    }
+
+    [Fact]
+    public async Task Release_gives_held_stock_back_once()
+    {
+        await Stock(("E", 10));
+        var order = Guid.NewGuid();
+        await Ledger(l => l.HoldAsync(order, [new("E", 4)], InAnHour));
+
+        Assert.Equal(1, await Ledger(l => l.ReleaseAsync(order)));
+        Assert.Equal(0, await Ledger(l => l.ReleaseAsync(order)));
+
+        Assert.Equal((10, 0), await OnHandAndHeld("E"));
+    }
+
+    [Fact]
+    public async Task Commit_sells_the_held_units_and_a_later_release_returns_them()
+    {
+        await Stock(("F", 10), ("G", 2));
+        var order = Guid.NewGuid();
+        await Ledger(l => l.HoldAsync(order, [new("F", 4), new("G", 2)], InAnHour));
+
+        Assert.IsType<CommitOutcome.Committed>(await Ledger(l => l.CommitAsync(order)));
+        Assert.IsType<CommitOutcome.Committed>(await Ledger(l => l.CommitAsync(order)));
+        Assert.Equal((6, 0), await OnHandAndHeld("F"));
+        Assert.Equal((0, 0), await OnHandAndHeld("G"));
+
+        await Ledger(l => l.ReleaseAsync(order));
+        Assert.Equal((10, 0), await OnHandAndHeld("F"));
+        Assert.Equal((2, 0), await OnHandAndHeld("G"));
+    }
+
+    [Fact]
+    public async Task An_expired_hold_cannot_be_committed_and_the_sweep_releases_it()
+    {
+        await Stock(("H", 10));
+        var order = Guid.NewGuid();
+        await Ledger(l => l.HoldAsync(order, [new("H", 4)], DateTimeOffset.UtcNow.AddSeconds(-1)));
+
+        var refused = Assert.IsType<CommitOutcome.Refused>(await Ledger(l => l.CommitAsync(order)));
+        Assert.Equal("hold-expired", refused.Reason);
+        Assert.Equal((10, 4), await OnHandAndHeld("H"));
+
+        var expired = await Ledger(l => l.ExpireOverdueAsync(100));
+        Assert.Equal([order], expired);
+        Assert.Equal((10, 0), await OnHandAndHeld("H"));
+        Assert.Empty(await Ledger(l => l.ExpireOverdueAsync(100)));
+    }
+
+    [Fact]
+    public async Task Two_hundred_concurrent_orders_for_fifty_units_hold_exactly_fifty()
+    {
+        await Stock(("HOT", 50), ("COLD", 1000));
+        var orders = Enumerable.Range(0, 200).Select(_ => Guid.NewGuid()).ToList();
+
+        // Lines in different orders per request: locking by sku must keep this free of deadlocks.
+        var outcomes = await Task.WhenAll(orders.Select((order, i) => Task.Run(() => Ledger(l => l.HoldAsync(order,
+            i % 2 == 0 ? [new("HOT", 1), new("COLD", 1)] : [new("COLD", 1), new("HOT", 1)], InAnHour)))));
+
+        Assert.Equal(50, outcomes.Count(o => o is HoldOutcome.Held));
+        Assert.Equal((50, 50), await OnHandAndHeld("HOT"));
+        Assert.Equal((1000, 50), await OnHandAndHeld("COLD"));
+
+        var held = orders.Where((_, i) => outcomes[i] is HoldOutcome.Held).ToList();
+        await Task.WhenAll(held.Select(order => Task.Run(() => Ledger(l => l.CommitAsync(order)))));
+        Assert.Equal((0, 0), await OnHandAndHeld("HOT"));
+        Assert.Equal((950, 0), await OnHandAndHeld("COLD"));
+    }
+
+    async Task<T> Ledger<T>(Func<StockLedger, Task<T>> operation)
+    {
+        var options = new DbContextOptionsBuilder<FulfilmentDbContext>().UseNpgsql(_dataSource).Options;
+        await using var context = new FulfilmentDbContext(options);
+        return await operation(new StockLedger(context, TimeProvider.System));
+    }
+
+    async Task Stock(params (string Sku, int OnHand)[] items)
+    {
+        foreach (var (sku, onHand) in items)
+        {
+            await using var command = _dataSource.CreateCommand(
+                "INSERT INTO inventory.items (sku, name, category, price, currency, on_hand, held, updated_at) VALUES ($1, $1, 'test', 1, 'USD', $2, 0, now())");
+            command.Parameters.Add(new NpgsqlParameter { Value = sku });
+            command.Parameters.Add(new NpgsqlParameter { Value = onHand });
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    async Task<(int OnHand, int Held)> OnHandAndHeld(string sku)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT on_hand, held FROM inventory.items WHERE sku = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = sku });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt32(0), reader.GetInt32(1));
+    }
+}
