@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Sagas.Workers.Payments;
+
+public sealed class PaymentProviderOptions
+{
+    public const string Section = "PaymentProvider";
+
+    public Uri BaseUrl { get; set; } = new("http://127.0.0.1:5090");
+    /// <summary>One attempt's limit; the retry pipeline makes at most <see cref="MaxRetries"/> more.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public int MaxRetries { get; set; } = 3;
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed record ProviderPayment(
+    string ProviderReference,
+    string? MerchantReference,
+    string Status,
+    decimal? Amount,
+    string? Currency,
+    string? QrPayload,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? PaidAt,
+    IReadOnlyList<ProviderRefund>? Refunds);
+
+public sealed record ProviderRefund(string RefundId, decimal Amount, string Status);
+
+/// <summary>A provider answer that retrying cannot change (4xx other than 408/429).</summary>
+public sealed class PaymentProviderRejectedException(HttpStatusCode status, string detail)
+    : Exception($"payment provider refused the request: {(int)status} {detail}")
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>
+/// The one client of the QR payment provider (http-contract.md, "Provider API"). Every call that creates
+/// something carries an idempotency key derived from the order, so a retried HTTP call, a redelivered
+/// message or a second worker can never create a second charge or refund. Transient failures are retried
+/// by the pipeline in <see cref="ProviderResilience"/>; anything else surfaces as an exception.
+/// </summary>
+public sealed class PaymentProviderClient(HttpClient http)
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string ChargeKey(Guid orderId) => $"order:{orderId}:charge";
+    public static string RefundKey(Guid orderId) => $"order:{orderId}:refund";
+
+    public async Task<ProviderPayment> CreatePaymentAsync(Guid orderId, decimal amount, string currency, TimeSpan expiresIn,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/qr-payments")
+        {
+            Content = JsonContent.Create(new
+            {
+                merchantReference = orderId.ToString(),
+                amount,
+                currency,
+                expiresInSeconds = (int)Math.Ceiling(expiresIn.TotalSeconds),
+            }, options: Json),
+        };
+        request.Headers.Add("Idempotency-Key", ChargeKey(orderId));
+        return await SendAsync<ProviderPayment>(request, cancellationToken);
+    }
+
+    public async Task<ProviderPayment> GetPaymentAsync(string providerReference, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/qr-payments/{Uri.EscapeDataString(providerReference)}");
+        return await SendAsync<ProviderPayment>(request, cancellationToken);
+    }
+
+    /// <summary>Cancels an unpaid payment. False when the provider says it is already paid (409).</summary>
+    public async Task<bool> CancelPaymentAsync(string providerReference, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/qr-payments/{Uri.EscapeDataString(providerReference)}/cancel");
+        try
+        {
+            using var _ = await SendAsync(request, cancellationToken);
+            return true;
+        }
+        catch (PaymentProviderRejectedException e) when (e.Status == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    public async Task<ProviderRefund> RefundAsync(Guid orderId, string providerReference, decimal amount,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/qr-payments/{Uri.EscapeDataString(providerReference)}/refunds")
+        {
+            Content = JsonContent.Create(new { amount }, options: Json),
+        };
+        request.Headers.Add("Idempotency-Key", RefundKey(orderId));
+        return await SendAsync<ProviderRefund>(request, cancellationToken);
+    }
+
+    async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(request, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
+               ?? throw new InvalidOperationException($"payment provider sent an empty body for {request.RequestUri}");
+    }
+
+    async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await http.SendAsync(request, cancellationToken);
+        if (response.IsSuccessStatusCode)
+            return response;
+
+        var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+        response.Dispose();
+        if (ProviderResilience.IsTransient(response.StatusCode))
+            throw new HttpRequestException($"payment provider answered {(int)response.StatusCode}", null, response.StatusCode);
+        throw new PaymentProviderRejectedException(response.StatusCode, detail.Length > 500 ? detail[..500] : detail);
+    }
+}
