@@ -1,11 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
+using Sagas.Contracts.Inventory;
 using Sagas.Data;
 
 namespace Sagas.Workers.Inventory;
-
-public sealed record StockLine(string Sku, int Quantity);
 
 public abstract record HoldOutcome
 {

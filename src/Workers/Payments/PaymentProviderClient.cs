@@ -22,6 +22,8 @@ public sealed record ProviderPayment(
     string? MerchantReference,
     string Status,
     decimal? Amount,
+    /// <summary>What the customer actually paid; may differ from <see cref="Amount"/>.</summary>
+    decimal? CapturedAmount,
     string? Currency,
     string? QrPayload,
     DateTimeOffset? ExpiresAt,

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Sagas.Contracts.Inventory;
 using Sagas.Data;
 using Sagas.IntegrationTests.Migrations;
 using Sagas.Testing;
@@ -31,7 +32,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
     {
         await Stock(("A", 5), ("B", 1));
 
-        var outcome = await Ledger(l => l.HoldAsync(Guid.NewGuid(), [new("A", 2), new("B", 2)], InAnHour));
+        var outcome = await Ledger(l => l.HoldAsync(Guid.NewGuid(), [Line("A", 2), Line("B", 2)], InAnHour));
 
         var rejected = Assert.IsType<HoldOutcome.Rejected>(outcome);
         Assert.Equal("insufficient-stock", rejected.Reason);
@@ -45,7 +46,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
     {
         await Stock(("C", 5));
 
-        var outcome = await Ledger(l => l.HoldAsync(Guid.NewGuid(), [new("C", 1), new("NOPE", 1)], InAnHour));
+        var outcome = await Ledger(l => l.HoldAsync(Guid.NewGuid(), [Line("C", 1), Line("NOPE", 1)], InAnHour));
 
         Assert.Equal("unknown-sku", Assert.IsType<HoldOutcome.Rejected>(outcome).Reason);
         Assert.Equal((5, 0), await OnHandAndHeld("C"));
@@ -57,8 +58,8 @@ public sealed class StockLedgerTests : IAsyncLifetime
         await Stock(("D", 10));
         var order = Guid.NewGuid();
 
-        await Ledger(l => l.HoldAsync(order, [new("D", 3)], InAnHour));
-        var again = await Ledger(l => l.HoldAsync(order, [new("D", 3)], InAnHour));
+        await Ledger(l => l.HoldAsync(order, [Line("D", 3)], InAnHour));
+        var again = await Ledger(l => l.HoldAsync(order, [Line("D", 3)], InAnHour));
 
         Assert.IsType<HoldOutcome.Held>(again);
         Assert.Equal((10, 3), await OnHandAndHeld("D"));
@@ -69,7 +70,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
     {
         await Stock(("E", 10));
         var order = Guid.NewGuid();
-        await Ledger(l => l.HoldAsync(order, [new("E", 4)], InAnHour));
+        await Ledger(l => l.HoldAsync(order, [Line("E", 4)], InAnHour));
 
         Assert.Equal(1, await Ledger(l => l.ReleaseAsync(order)));
         Assert.Equal(0, await Ledger(l => l.ReleaseAsync(order)));
@@ -82,7 +83,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
     {
         await Stock(("F", 10), ("G", 2));
         var order = Guid.NewGuid();
-        await Ledger(l => l.HoldAsync(order, [new("F", 4), new("G", 2)], InAnHour));
+        await Ledger(l => l.HoldAsync(order, [Line("F", 4), Line("G", 2)], InAnHour));
 
         Assert.IsType<CommitOutcome.Committed>(await Ledger(l => l.CommitAsync(order)));
         Assert.IsType<CommitOutcome.Committed>(await Ledger(l => l.CommitAsync(order)));
@@ -99,7 +100,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
     {
         await Stock(("H", 10));
         var order = Guid.NewGuid();
-        await Ledger(l => l.HoldAsync(order, [new("H", 4)], DateTimeOffset.UtcNow.AddSeconds(-1)));
+        await Ledger(l => l.HoldAsync(order, [Line("H", 4)], DateTimeOffset.UtcNow.AddSeconds(-1)));
 
         var refused = Assert.IsType<CommitOutcome.Refused>(await Ledger(l => l.CommitAsync(order)));
         Assert.Equal("hold-expired", refused.Reason);
@@ -119,7 +120,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
 
         // Lines in different orders per request: locking by sku must keep this free of deadlocks.
         var outcomes = await Task.WhenAll(orders.Select((order, i) => Task.Run(() => Ledger(l => l.HoldAsync(order,
-            i % 2 == 0 ? [new("HOT", 1), new("COLD", 1)] : [new("COLD", 1), new("HOT", 1)], InAnHour)))));
+            i % 2 == 0 ? [Line("HOT", 1), Line("COLD", 1)] : [Line("COLD", 1), Line("HOT", 1)], InAnHour)))));
 
         Assert.Equal(50, outcomes.Count(o => o is HoldOutcome.Held));
         Assert.Equal((50, 50), await OnHandAndHeld("HOT"));
@@ -130,6 +131,8 @@ public sealed class StockLedgerTests : IAsyncLifetime
         Assert.Equal((0, 0), await OnHandAndHeld("HOT"));
         Assert.Equal((950, 0), await OnHandAndHeld("COLD"));
     }
+
+    static StockLine Line(string sku, int quantity) => new() { Sku = sku, Quantity = quantity };
 
     async Task<T> Ledger<T>(Func<StockLedger, Task<T>> operation)
     {

@@ -1,0 +1,30 @@
+using MassTransit;
+using Sagas.Contracts.Ordering;
+using Sagas.Workers.Inventory;
+
+namespace Sagas.Workers.Placement;
+
+/// <summary>
+/// The saga sends <see cref="PlaceOrder"/> only for a payment of the right amount; placing means committing
+/// the order's holds, which succeeds only while every hold is still active and unexpired.
+/// </summary>
+public sealed class PlaceOrderConsumer(StockLedger ledger, TimeProvider clock) : IConsumer<PlaceOrder>
+{
+    public async Task Consume(ConsumeContext<PlaceOrder> context)
+    {
+        var orderId = context.Message.OrderId;
+        switch (await ledger.CommitAsync(orderId, context.CancellationToken))
+        {
+            case CommitOutcome.Committed:
+                await context.Publish(new OrderPlaced { OrderId = orderId, PlacedAt = clock.GetUtcNow() });
+                break;
+            case CommitOutcome.Refused refused:
+                await context.Publish(new OrderPlacementFailed
+                {
+                    OrderId = orderId,
+                    Reason = refused.Reason == "hold-missing" ? OrderFailureReasons.HoldExpired : refused.Reason,
+                });
+                break;
+        }
+    }
+}
