@@ -2,6 +2,9 @@ using System.Text.Json.Serialization;
 using MassTransit;
 using Sagas.Api.Catalog;
 using Sagas.Api.Hosting;
+using Sagas.Api.Orders;
+using Sagas.Api.Support;
+using Sagas.Api.Webhooks;
 using Sagas.Data;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
@@ -31,6 +34,9 @@ builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
 builder.Services.AddOpenApi();
+builder.Services.AddScoped<OrderReader>();
+builder.Services.Configure<SupportOptions>(builder.Configuration.GetSection("Saga"));
+builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.Section));
 
 builder.Services.AddHealthChecks()
     .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
@@ -64,6 +70,9 @@ app.UseSwaggerUI(ui =>
     ui.RoutePrefix = "swagger";
 });
 app.MapCatalog();
+app.MapOrders();
+app.MapSupport();
+app.MapWebhooks();
 
 await app.RunAsync();
 return 0;

@@ -1,0 +1,200 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Sagas.Api.Hosting;
+using Sagas.Contracts.Ordering;
+using Sagas.Data;
+using Sagas.Data.Ordering;
+
+namespace Sagas.Api.Orders;
+
+/// <summary>
+/// The storefront's endpoints (http-contract.md, "Orders"). Accepting an order is one PostgreSQL
+/// transaction: the idempotency record and the <see cref="SubmitOrder"/> outbox rows commit together, so
+/// an accepted order is never lost and a retried request never creates a second one.
+/// </summary>
+public static class OrderEndpoints
+{
+    public sealed record SubmitOrderRequest(string? CustomerId, string? Currency, List<SubmitOrderLine?>? Lines);
+    public sealed record SubmitOrderLine(string? Sku, int? Quantity);
+    public sealed record OrderAccepted(Guid OrderId, string Status);
+
+    public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder endpoints)
+    {
+        var orders = endpoints.MapGroup("/orders").WithTags("Orders");
+        orders.MapPost("/", Submit).RequireAuthorization(Roles.Storefront)
+            .Produces<OrderAccepted>(202).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(422);
+        orders.MapGet("/{orderId:guid}", Get).RequireAuthorization(Policies.StorefrontOrSupport)
+            .Produces<OrderView>().ProducesProblem(404);
+        orders.MapPost("/{orderId:guid}/cancel", Cancel).RequireAuthorization(Policies.StorefrontOrSupport)
+            .Produces<OrderAccepted>(202).ProducesProblem(404).ProducesProblem(409);
+        return endpoints;
+    }
+
+    static async Task<IResult> Submit(HttpRequest http, SubmitOrderRequest? request, ClaimsPrincipal user,
+        FulfilmentDbContext db, IPublishEndpoint publish, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var key = http.Headers["Idempotency-Key"].ToString();
+        var validation = new Validation();
+        if (http.Headers["Idempotency-Key"].Count != 1 || key.Length is < 1 or > 255)
+            validation.Add("Idempotency-Key", "header is required, 1 to 255 characters");
+        if (request is null)
+            return validation.Add("body", "is required").Problem();
+        Validate(request, validation);
+        if (!validation.IsValid)
+            return validation.Problem();
+
+        var lines = request.Lines!.Select(l => (Sku: l!.Sku!, Quantity: l.Quantity!.Value)).ToList();
+        var clientId = user.ClientId();
+        var hash = RequestHash(request.CustomerId!, request.Currency!, lines);
+
+        if (await Replay(db, clientId, key, hash, cancellationToken) is { } replay)
+            return replay;
+
+        // Prices come from the catalog at submission; the saga charges exactly this total.
+        var skus = lines.Select(l => l.Sku).ToArray();
+        var catalog = await db.Database
+            .SqlQuery<CatalogPrice>($"SELECT sku AS \"Sku\", price AS \"Price\", currency AS \"Currency\" FROM inventory.items WHERE sku = ANY({skus})")
+            .ToDictionaryAsync(i => i.Sku, cancellationToken);
+        var unknown = skus.Where(s => !catalog.ContainsKey(s)).ToList();
+        if (unknown.Count > 0)
+            return Results.Problem(statusCode: 422, title: "Unprocessable Content",
+                detail: $"Unknown sku(s): {string.Join(", ", unknown)}.", extensions: new Dictionary<string, object?> { ["unknownSkus"] = unknown });
+        foreach (var sku in skus.Where(s => catalog[s].Currency != request.Currency))
+            validation.Add("currency", $"must equal the currency of every item; {sku} is sold in {catalog[sku].Currency}");
+        if (!validation.IsValid)
+            return validation.Problem();
+
+        var orderId = NewId.NextGuid();
+        var now = clock.GetUtcNow();
+        var orderLines = lines.Select(l => new OrderLine { Sku = l.Sku, Quantity = l.Quantity, UnitPrice = catalog[l.Sku].Price }).ToList();
+        var total = orderLines.Sum(l => l.UnitPrice * l.Quantity);
+        var linesJson = JsonSerializer.Serialize(orderLines.Select(l => new OrderLineView(l.Sku, l.Quantity, l.UnitPrice)), JsonSerializerOptions.Web);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO api.idempotency_keys (client_id, idempotency_key, request_hash, order_id, customer_id, currency, total, lines, created_at)
+            VALUES ({clientId}, {key}, {hash}, {orderId}, {request.CustomerId}, {request.Currency}, {total}, {linesJson}::jsonb, {now})
+            ON CONFLICT (client_id, idempotency_key) DO NOTHING
+            """, cancellationToken);
+        if (inserted == 0)
+        {
+            // A concurrent request with the same key won; answer as it did.
+            await transaction.RollbackAsync(cancellationToken);
+            return await Replay(db, clientId, key, hash, cancellationToken)
+                   ?? throw new InvalidOperationException("idempotency key vanished after a conflict");
+        }
+
+        await publish.Publish(new SubmitOrder
+        {
+            OrderId = orderId,
+            CustomerId = request.CustomerId!,
+            Currency = request.Currency!,
+            Lines = orderLines,
+            Total = total,
+            SubmittedAt = now,
+        }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        return Accepted(orderId);
+    }
+
+    static async Task<IResult?> Replay(FulfilmentDbContext db, string clientId, string key, string hash, CancellationToken cancellationToken)
+    {
+        var existing = await db.Database
+            .SqlQuery<StoredKey>($"SELECT order_id AS \"OrderId\", request_hash AS \"RequestHash\" FROM api.idempotency_keys WHERE client_id = {clientId} AND idempotency_key = {key}")
+            .SingleOrDefaultAsync(cancellationToken);
+        if (existing is null)
+            return null;
+        return existing.RequestHash == hash
+            ? Accepted(existing.OrderId)
+            : Results.Problem(statusCode: 409, title: "Conflict",
+                detail: "This Idempotency-Key was already used for a different request; use a new key for a new order.");
+    }
+
+    static IResult Accepted(Guid orderId) =>
+        Results.Accepted($"/orders/{orderId}", new OrderAccepted(orderId, OrderStatuses.Submitted));
+
+    static async Task<IResult> Get(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken) =>
+        await FindVisible(orderId, user, orders, cancellationToken) is { } found
+            ? Results.Ok(found.Order)
+            : NotFound(orderId);
+
+    static async Task<IResult> Cancel(Guid orderId, ClaimsPrincipal user, OrderReader orders, FulfilmentDbContext db,
+        IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        if (await FindVisible(orderId, user, orders, cancellationToken) is not { } found)
+            return NotFound(orderId);
+
+        var status = found.Order.Status;
+        var isSupport = user.IsInRole(Roles.Support);
+        var cancelable = !OrderReader.IsFinal(status) || (status == OrderStatuses.Placed && isSupport);
+        if (!cancelable)
+            return Results.Problem(statusCode: 409, title: "Conflict", detail: status == OrderStatuses.Placed
+                ? "The order is already placed; only support can cancel a placed order (which refunds it)."
+                : $"The order is already {status}.");
+
+        await publish.Publish(new CancelOrder
+        {
+            OrderId = orderId,
+            RequestedBy = isSupport ? CancelRequesters.Support : CancelRequesters.Storefront,
+            Reason = isSupport ? "canceled by support" : "canceled by the storefront",
+        }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return Results.Accepted($"/orders/{orderId}", new OrderAccepted(orderId, status));
+    }
+
+    /// <summary>Support sees every order; a storefront only the orders it submitted (others are 404 to it).</summary>
+    static async Task<OrderReader.Found?> FindVisible(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken)
+    {
+        var found = await orders.FindAsync(orderId, cancellationToken);
+        return found is not null && (user.IsInRole(Roles.Support) || found.ClientId == user.ClientId()) ? found : null;
+    }
+
+    static IResult NotFound(Guid orderId) =>
+        Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");
+
+    static void Validate(SubmitOrderRequest request, Validation validation)
+    {
+        validation.Text(request.CustomerId, "customerId", 1, 100).Currency(request.Currency);
+        if (request.Lines is null || request.Lines.Count is < 1 or > 50)
+        {
+            validation.Add("lines", "must have 1 to 50 lines");
+            return;
+        }
+
+        for (var i = 0; i < request.Lines.Count; i++)
+        {
+            var line = request.Lines[i];
+            if (line is null)
+            {
+                validation.Add($"lines[{i}]", "is required");
+                continue;
+            }
+
+            if (line.Sku is null || !Validation.IsSku(line.Sku))
+                validation.Add($"lines[{i}].sku", "must be a sku: 1 to 64 letters, digits, '.', '_' or '-'");
+            if (line.Quantity is null or < 1 or > 1000)
+                validation.Add($"lines[{i}].quantity", "must be an integer from 1 to 1000");
+        }
+
+        var duplicates = request.Lines.Where(l => l?.Sku is not null).GroupBy(l => l!.Sku).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (duplicates.Count > 0)
+            validation.Add("lines", $"skus must be distinct; repeated: {string.Join(", ", duplicates)}");
+    }
+
+    /// <summary>Same customer, currency and lines (in order) → same hash, whatever the JSON's spacing or extra fields.</summary>
+    static string RequestHash(string customerId, string currency, IEnumerable<(string Sku, int Quantity)> lines)
+    {
+        var canonical = JsonSerializer.Serialize(new { customerId, currency, lines = lines.Select(l => new[] { l.Sku, l.Quantity.ToString() }) });
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    sealed record CatalogPrice(string Sku, decimal Price, string Currency);
+    sealed record StoredKey(Guid OrderId, string RequestHash);
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Npgsql;
+using Sagas.Data.Ordering;
+
+namespace Sagas.Api.Orders;
+
+public sealed record OrderLineView(string Sku, int Quantity, decimal UnitPrice);
+
+public sealed record PaymentView(string? Status, string? ProviderReference, string? QrPayload, DateTimeOffset? ExpiresAt);
+
+public sealed record OrderView(
+    Guid OrderId,
+    string CustomerId,
+    string Status,
+    IReadOnlyList<OrderLineView> Lines,
+    decimal Total,
+    string Currency,
+    PaymentView? Payment,
+    string? FailureReason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record OrderSummary(
+    Guid OrderId,
+    string CustomerId,
+    string Status,
+    decimal Total,
+    string Currency,
+    string? PaymentStatus,
+    string? FailureReason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// Reads orders as the Api reports them. Every accepted order has its row in <c>api.idempotency_keys</c>
+/// from the moment of its 202; the saga row joins it once a worker has taken the order, so an order is
+/// <c>Submitted</c> until then, never missing. Plain reads: PostgreSQL's MVCC takes no row locks, so
+/// support queries never slow the workers down.
+/// </summary>
+public sealed class OrderReader(NpgsqlDataSource db)
+{
+    internal const string Columns = """
+        k.order_id, k.customer_id, coalesce(s.current_state, 'Submitted'), k.total, k.currency,
+        s.payment_status, s.failure_reason, k.created_at, coalesce(s.updated_at, k.created_at),
+        k.client_id, k.lines, s.provider_reference, s.qr_payload, s.payment_expires_at
+        """;
+
+    internal const string From = "api.idempotency_keys k LEFT JOIN ordering.order_state s ON s.order_id = k.order_id";
+
+    public sealed record Found(OrderView Order, string ClientId);
+
+    public async Task<Found?> FindAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand($"SELECT {Columns} FROM {From} WHERE k.order_id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = orderId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+
+        var summary = ReadSummary(reader);
+        var lines = JsonSerializer.Deserialize<List<OrderLineView>>(reader.GetString(10), JsonSerializerOptions.Web) ?? [];
+        var payment = reader.IsDBNull(11)
+            ? null
+            : new PaymentView(summary.PaymentStatus, reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12),
+                reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13));
+        return new Found(new OrderView(summary.OrderId, summary.CustomerId, summary.Status, lines, summary.Total, summary.Currency,
+            payment, summary.FailureReason, summary.CreatedAt, summary.UpdatedAt), reader.GetString(9));
+    }
+
+    internal static OrderSummary ReadSummary(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.GetDecimal(3),
+        reader.GetString(4),
+        reader.IsDBNull(5) ? null : reader.GetString(5),
+        reader.IsDBNull(6) ? null : reader.GetString(6),
+        reader.GetFieldValue<DateTimeOffset>(7),
+        reader.GetFieldValue<DateTimeOffset>(8));
+
+    public static bool IsFinal(string status) => OrderStatuses.IsFinal(status);
+}

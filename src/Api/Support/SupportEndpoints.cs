@@ -1,0 +1,182 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sagas.Api.Hosting;
+using Sagas.Api.Orders;
+using Sagas.Data.Ordering;
+
+namespace Sagas.Api.Support;
+
+public sealed class SupportOptions
+{
+    /// <summary><c>Saga:StuckAfter</c>: a non-final order not updated for longer than this counts as stuck.</summary>
+    public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>Support staff's queries (http-contract.md, "Support"), all read-only and lock-free.</summary>
+public static class SupportEndpoints
+{
+    public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? NextCursor);
+    public sealed record TimelineEntry(DateTimeOffset At, string Event, string? From, string To, string? Detail);
+    public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds);
+
+    public static IEndpointRouteBuilder MapSupport(this IEndpointRouteBuilder endpoints)
+    {
+        var support = endpoints.MapGroup("/orders").WithTags("Support").RequireAuthorization(Roles.Support);
+        support.MapGet("/", List).Produces<OrderPage>().ProducesValidationProblem();
+        support.MapGet("/{orderId:guid}/timeline", Timeline).Produces<IReadOnlyList<TimelineEntry>>().ProducesProblem(404);
+        support.MapGet("/stats", Stats).Produces<OrderStats>();
+        return endpoints;
+    }
+
+    static async Task<IResult> List(HttpRequest http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        var query = http.Query;
+        var validation = new Validation();
+        var status = query["status"].ToString();
+        var customerId = query["customerId"].ToString();
+        if (status.Length > 0 && !OrderStatuses.All.Contains(status))
+            validation.Add("status", $"must be one of {string.Join(", ", OrderStatuses.All)}");
+        if (customerId.Length > 100)
+            validation.Add("customerId", "must be at most 100 characters");
+        var createdFrom = Instant(query["createdFrom"], "createdFrom", validation);
+        var createdTo = Instant(query["createdTo"], "createdTo", validation);
+        var limit = 50;
+        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 200))
+            validation.Add("limit", "must be an integer from 1 to 200");
+        var cursor = query["cursor"].Count > 0 ? Cursor.Decode(query["cursor"].ToString()) : null;
+        if (query["cursor"].Count > 0 && cursor is null)
+            validation.Add("cursor", "is not a cursor this endpoint returned");
+        if (!validation.IsValid)
+            return validation.Problem();
+
+        var sql = new StringBuilder($"SELECT {OrderReader.Columns} FROM {OrderReader.From} WHERE true");
+        var parameters = new List<object>();
+        string Next(object value)
+        {
+            parameters.Add(value);
+            return "$" + parameters.Count;
+        }
+
+        if (status.Length > 0)
+            sql.Append($" AND coalesce(s.current_state, 'Submitted') = {Next(status)}");
+        if (customerId.Length > 0)
+            sql.Append($" AND k.customer_id = {Next(customerId)}");
+        if (createdFrom is { } from)
+            sql.Append($" AND k.created_at >= {Next(from)}");
+        if (createdTo is { } to)
+            sql.Append($" AND k.created_at < {Next(to)}");
+        if (cursor is { } after)
+            sql.Append($" AND (k.created_at, k.order_id) < ({Next(after.CreatedAt)}, {Next(after.OrderId)})");
+        sql.Append($" ORDER BY k.created_at DESC, k.order_id DESC LIMIT {Next(limit + 1)}");
+
+        await using var command = db.CreateCommand(sql.ToString());
+        foreach (var value in parameters)
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        var items = new List<OrderSummary>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
+                items.Add(OrderReader.ReadSummary(reader));
+
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = Cursor.Encode(items[^1].CreatedAt, items[^1].OrderId);
+        }
+
+        return Results.Ok(new OrderPage(items, next));
+    }
+
+    static async Task<IResult> Timeline(Guid orderId, NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT t.at, t.event, t.from_state, t.to_state, t.detail, k.order_id IS NOT NULL
+              FROM api.idempotency_keys k
+              LEFT JOIN ordering.order_timeline t ON t.order_id = k.order_id
+             WHERE k.order_id = $1
+             ORDER BY t.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = orderId });
+        var entries = new List<TimelineEntry>();
+        var known = false;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            known = true;
+            if (!reader.IsDBNull(0))
+                entries.Add(new TimelineEntry(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+
+        return known ? Results.Ok(entries) : Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");
+    }
+
+    static async Task<IResult> Stats(NpgsqlDataSource db, IOptions<SupportOptions> options, TimeProvider clock,
+        IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var byStatus = OrderStatuses.All.ToDictionary(s => s, _ => 0L);
+        long stuck = 0;
+        await using (var command = db.CreateCommand($"""
+                         SELECT coalesce(s.current_state, 'Submitted') AS status, count(*),
+                                count(*) FILTER (WHERE coalesce(s.updated_at, k.created_at) < $1)
+                           FROM {OrderReader.From}
+                          GROUP BY 1
+                         """))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() - options.Value.StuckAfter });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var status = reader.GetString(0);
+                byStatus[status] = reader.GetInt64(1);
+                if (!OrderStatuses.IsFinal(status))
+                    stuck += reader.GetInt64(2);
+            }
+        }
+
+        var outboxAge = services.GetService<IOutboxAge>() is { } age ? await age.OldestUndeliveredAsync(cancellationToken) : null;
+        return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds));
+    }
+
+    static DateTimeOffset? Instant(string? value, string field, Validation validation)
+    {
+        if (string.IsNullOrEmpty(value))
+            return null;
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant))
+            return instant;
+        validation.Add(field, "must be an ISO-8601 timestamp, e.g. 2026-11-27T00:00:00Z");
+        return null;
+    }
+
+    /// <summary>Keyset pagination: the cursor is the (created_at, order_id) of the last item, opaque to clients.</summary>
+    static class Cursor
+    {
+        public static string Encode(DateTimeOffset createdAt, Guid orderId) =>
+            Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{createdAt.UtcTicks}:{orderId:N}"));
+
+        public static (DateTimeOffset CreatedAt, Guid OrderId)? Decode(string value)
+        {
+            try
+            {
+                var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(value)).Split(':');
+                return parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                       && ticks is > 0 and < 3155378975999999999 && Guid.TryParseExact(parts[1], "N", out var id)
+                    ? (new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                    : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+    }
+}
+
+/// <summary>Age of the oldest message written to an outbox but not yet on the broker (null when none).</summary>
+public interface IOutboxAge
+{
+    Task<TimeSpan?> OldestUndeliveredAsync(CancellationToken cancellationToken);
+}
