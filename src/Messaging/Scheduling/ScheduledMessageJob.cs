@@ -33,8 +33,20 @@ public sealed class ScheduledMessageJob(IBus bus, ILogger<ScheduledMessageJob> l
             throw new JobExecutionException("unreadable scheduled message", e) { UnscheduleAllTriggers = true };
         }
 
-        var endpoint = await bus.GetSendEndpoint(message.Destination);
-        await endpoint.Send(new SerializedMessageBody(), new ForwardPipe(message, context), cancellationToken);
+        try
+        {
+            var endpoint = await bus.GetSendEndpoint(message.Destination);
+            await endpoint.Send(new SerializedMessageBody(), new ForwardPipe(message, context), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var lastAttempt = context.RetryAttempt >= (context.RetryPolicy?.MaxAttempts ?? 0);
+            logger.Log(lastAttempt ? LogLevel.Error : LogLevel.Warning, e,
+                "Sending scheduled message {TokenId} to {Destination} failed on attempt {Attempt}{Outcome}",
+                message.TokenId, message.Destination, context.RetryAttempt + 1,
+                lastAttempt ? "; no retries left, the timer is lost" : "; Quartz retries it");
+            throw;
+        }
 
         logger.LogDebug("Scheduled message {TokenId} ({MessageType}) due {ScheduledTime:O} sent to {Destination} as {MessageId}",
             message.TokenId, message.MessageTypes.FirstOrDefault(), message.ScheduledTimeUtc, message.Destination, message.MessageId);
