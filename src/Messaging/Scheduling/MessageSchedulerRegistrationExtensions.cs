@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Quartz;
+using Quartz.Impl.AdoJobStore;
 
 namespace Sagas.Messaging.Scheduling;
 
@@ -77,6 +78,7 @@ public static class MessageSchedulerRegistrationExtensions
                     else
                         dataSource.ConnectionStringName = options.ConnectionStringName;
                 });
+                store.UseDriverDelegate<PostgreSQLDelegate>(); // what UsePostgres picks; said out loud
                 store.ConfigureStore(adoStore =>
                 {
                     adoStore.TablePrefix = options.TablePrefix;
