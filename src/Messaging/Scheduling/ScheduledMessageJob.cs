@@ -69,8 +69,7 @@ public sealed class ScheduledMessageJob(IBus bus, ILogger<ScheduledMessageJob> l
                 context.Headers.Set(key, value);
 
             context.Headers.Set(MessageHeaders.SchedulingTokenId, message.TokenId.ToString("D"));
-            context.Headers.Set(MessageHeaders.Quartz.Scheduled,
-                (job.ScheduledFireTimeUtc ?? new DateTimeOffset(message.ScheduledTimeUtc)).ToString("O", CultureInfo.InvariantCulture));
+            context.Headers.Set(MessageHeaders.Quartz.Scheduled, message.ScheduledTimeUtc.ToString("O", CultureInfo.InvariantCulture));
             context.Headers.Set(MessageHeaders.Quartz.Sent, job.FireTimeUtc.ToString("O", CultureInfo.InvariantCulture));
 
             // The envelope is written from this send context (ids, headers) when the body is serialized; the
