@@ -1,0 +1,75 @@
+using MassTransit;
+using MassTransit.Middleware;
+using MassTransit.Scheduling;
+
+namespace Sagas.Messaging.Scheduling;
+
+/// <summary>
+/// Puts both scheduler consumers on one queue (<see cref="PostgresMessageSchedulerOptions.QueueName"/>) when the
+/// bus calls <c>ConfigureEndpoints</c>. Messages for the same token are handled one at a time within a process, so
+/// a schedule and its cancellation cannot overtake each other here.
+/// </summary>
+public sealed class MessageSchedulerEndpointDefinition(PostgresMessageSchedulerOptions options) :
+    IEndpointDefinition<ScheduleMessageConsumer>,
+    IEndpointDefinition<CancelScheduledMessageConsumer>
+{
+    public IPartitioner Partitioner { get; } =
+        new Partitioner(options.ConcurrentMessageLimit ?? options.PrefetchCount ?? 32, new Murmur3UnsafeHashGenerator());
+
+    public bool IsTemporary => false;
+    public int? PrefetchCount => options.PrefetchCount;
+    public int? ConcurrentMessageLimit => options.ConcurrentMessageLimit;
+
+    // Bound to the ScheduleMessage/CancelScheduledMessage exchanges too, so a published schedule arrives as well.
+    public bool ConfigureConsumeTopology => true;
+
+    public string GetEndpointName(IEndpointNameFormatter formatter) => options.QueueName;
+
+    public void Configure<T>(T configurator, IRegistrationContext? context = null)
+        where T : IReceiveEndpointConfigurator =>
+        options.ConfigureEndpoint?.Invoke(configurator);
+}
+
+public sealed class ScheduleMessageConsumerDefinition : ConsumerDefinition<ScheduleMessageConsumer>
+{
+    readonly MessageSchedulerEndpointDefinition _endpoint;
+
+    public ScheduleMessageConsumerDefinition(MessageSchedulerEndpointDefinition endpoint)
+    {
+        _endpoint = endpoint;
+        EndpointDefinition = endpoint;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<ScheduleMessageConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        consumerConfigurator.UseMessageRetry(MessageSchedulerRetry.Configure);
+        consumerConfigurator.Message<ScheduleMessage>(m => m.UsePartitioner(_endpoint.Partitioner, c => c.Message.CorrelationId));
+    }
+}
+
+public sealed class CancelScheduledMessageConsumerDefinition : ConsumerDefinition<CancelScheduledMessageConsumer>
+{
+    readonly MessageSchedulerEndpointDefinition _endpoint;
+
+    public CancelScheduledMessageConsumerDefinition(MessageSchedulerEndpointDefinition endpoint)
+    {
+        _endpoint = endpoint;
+        EndpointDefinition = endpoint;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<CancelScheduledMessageConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        consumerConfigurator.UseMessageRetry(MessageSchedulerRetry.Configure);
+        consumerConfigurator.Message<CancelScheduledMessage>(m => m.UsePartitioner(_endpoint.Partitioner, c => c.Message.TokenId));
+    }
+}
+
+static class MessageSchedulerRetry
+{
+    // Storing a timer only fails when PostgreSQL does; ride out a short outage or failover before faulting the
+    // message to <queue>_error, from where it can be moved back once the database is healthy.
+    public static void Configure(IRetryConfigurator retry) =>
+        retry.Exponential(8, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+}
