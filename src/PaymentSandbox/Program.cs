@@ -18,6 +18,9 @@ builder.Services.ConfigureHttpJsonOptions(options =>
     options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
 });
 
+// Binding failures answer 400 in every environment (Development would otherwise throw them).
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
+
 builder.Services.TryAddSingleton(TimeProvider.System);
 builder.Services.AddLedgerStorage();
 builder.Services.AddSingleton<SimulationSettingsStore>();
@@ -30,7 +33,13 @@ var app = builder.Build();
 app.Services.GetRequiredService<NpgsqlDataSource>();
 app.Services.GetRequiredService<WebhookSignature>();
 
-app.UseExceptionHandler();
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    // A request Kestrel or the framework rejected (body too large, unreadable) is the client's error.
+    StatusCodeSelector = exception => exception is BadHttpRequestException badRequest
+        ? badRequest.StatusCode
+        : StatusCodes.Status500InternalServerError,
+});
 app.UseStatusCodePages();
 app.UseProviderFaults();
 app.UseLedgerReadinessGate();
