@@ -47,6 +47,18 @@ public sealed class WebhookDeliveryQueue(NpgsqlDataSource database)
     public Task MarkAbandonedAsync(long id, int? statusCode, string error, DateTime now, CancellationToken cancellationToken) =>
         RecordAttemptAsync(id, statusCode, error, deliveredAt: null, dueAt: null, abandonedAt: now, cancellationToken);
 
+    /// <summary>Gives a claimed webhook back, due now, without counting the interrupted attempt.</summary>
+    public async Task ReleaseAsync(long id, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var release = database.CreateCommand("""
+            UPDATE sandbox.webhook_deliveries SET due_at = @now, attempts = attempts - 1
+            WHERE id = @id AND delivered_at IS NULL AND abandoned_at IS NULL
+            """);
+        release.Parameters.AddWithValue("id", id);
+        release.Parameters.AddWithValue("now", now);
+        await release.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public sealed record DeliveryView(
         Guid EventId,
         int CopyNumber,

@@ -54,7 +54,9 @@ public sealed class WebhookDispatcher(
         var settings = options.Value;
         var now = clock.GetUtcNow().UtcDateTime;
         var lease = settings.WebhookTimeout + TimeSpan.FromSeconds(5);
-        var due = await queue.ClaimDueAsync(now, now + lease, settings.WebhookBatchSize, stoppingToken);
+        // Claiming and recording are short and not cancelled by a stop: a stop that lands between the claim
+        // and the record would otherwise leave webhooks leased, waiting for the lease after a restart.
+        var due = await queue.ClaimDueAsync(now, now + lease, settings.WebhookBatchSize, CancellationToken.None);
         await Task.WhenAll(due.Select(delivery => DeliverAsync(delivery, stoppingToken)));
         return due.Count == settings.WebhookBatchSize;
     }
@@ -76,7 +78,8 @@ public sealed class WebhookDispatcher(
             statusCode = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                await queue.MarkDeliveredAsync(delivery.Id, statusCode.Value, clock.GetUtcNow().UtcDateTime, stoppingToken);
+                await queue.MarkDeliveredAsync(delivery.Id, statusCode.Value, clock.GetUtcNow().UtcDateTime,
+                    CancellationToken.None);
                 return;
             }
 
@@ -87,20 +90,42 @@ public sealed class WebhookDispatcher(
         {
             error = exception is TaskCanceledException ? $"timed out after {settings.WebhookTimeout}" : exception.Message;
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            await ReleaseOnShutdownAsync(delivery);
+            throw;
+        }
 
         try
         {
-            await RecordFailureAsync(delivery, statusCode, error, stoppingToken);
+            await RecordFailureAsync(delivery, statusCode, error);
         }
-        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        catch (Exception exception)
         {
             // The lease runs out and the webhook is tried again: a duplicate at worst, never a loss.
             logger.LogWarning(exception, "Could not record the failed attempt of webhook {EventId}", delivery.EventId);
         }
     }
 
-    async Task RecordFailureAsync(
-        WebhookDeliveryQueue.Claimed delivery, int? statusCode, string error, CancellationToken stoppingToken)
+    /// <summary>
+    /// A graceful stop interrupted the attempt: hand the webhook back at once instead of leaving it to
+    /// its lease, so the next start sends it without waiting. Only a crash waits for the lease.
+    /// </summary>
+    async Task ReleaseOnShutdownAsync(WebhookDeliveryQueue.Claimed delivery)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await queue.ReleaseAsync(delivery.Id, clock.GetUtcNow().UtcDateTime, timeout.Token);
+        }
+        catch (Exception exception)
+        {
+            logger.LogInformation(exception, "Webhook {EventId} stays leased; it is sent again after the lease",
+                delivery.EventId);
+        }
+    }
+
+    async Task RecordFailureAsync(WebhookDeliveryQueue.Claimed delivery, int? statusCode, string error)
     {
         var settings = options.Value;
         var now = clock.GetUtcNow().UtcDateTime;
@@ -108,14 +133,14 @@ public sealed class WebhookDispatcher(
         {
             logger.LogError("Webhook {EventId} abandoned after {Attempts} attempts to {Url}: {Error}",
                 delivery.EventId, delivery.Attempts, settings.WebhookUrl, error);
-            await queue.MarkAbandonedAsync(delivery.Id, statusCode, error, now, stoppingToken);
+            await queue.MarkAbandonedAsync(delivery.Id, statusCode, error, now, CancellationToken.None);
             return;
         }
 
         var retryIn = Backoff(delivery.Attempts, settings);
         logger.LogWarning("Webhook {EventId} attempt {Attempt} to {Url} failed ({Error}); retrying in {RetryIn}",
             delivery.EventId, delivery.Attempts, settings.WebhookUrl, error, retryIn);
-        await queue.MarkFailedAsync(delivery.Id, statusCode, error, now + retryIn, stoppingToken);
+        await queue.MarkFailedAsync(delivery.Id, statusCode, error, now + retryIn, CancellationToken.None);
     }
 
     static TimeSpan Backoff(int attempts, WebhookDeliveryOptions settings)

@@ -30,9 +30,21 @@ public abstract class SandboxFixtureBase(bool startReceiver) : IAsyncLifetime
         if (startReceiver)
             await Receiver.StartAsync();
 
+        await StartSandboxAsync();
+    }
+
+    /// <summary>Stops the sandbox process and starts a new one on the same database.</summary>
+    public async Task RestartAsync()
+    {
+        await _factory!.DisposeAsync();
+        await StartSandboxAsync();
+    }
+
+    async Task StartSandboxAsync()
+    {
         _factory = new WebApplicationFactory<SandboxProgram>().WithWebHostBuilder(host =>
         {
-            host.UseSetting("ConnectionStrings:Postgres", _database.ConnectionString);
+            host.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
             host.UseSetting("Webhooks:Secret", WebhookSecret);
             host.UseSetting("Sandbox:WebhookUrl", Receiver.Url.ToString());
             host.UseSetting("Sandbox:WebhookRetryInitialDelay", "00:00:00.100");
