@@ -12,7 +12,8 @@ namespace Sagas.IntegrationTests.PaymentSandbox;
 /// a clock the test can move forward. Webhook retries are fast so that "receiver was down" tests finish
 /// in seconds.
 /// </summary>
-public abstract class SandboxFixtureBase(bool startReceiver) : IAsyncLifetime
+public abstract class SandboxFixtureBase(bool startReceiver, IReadOnlyDictionary<string, string>? settings = null)
+    : IAsyncLifetime
 {
     public const string WebhookSecret = "test-webhook-secret";
 
@@ -51,6 +52,8 @@ public abstract class SandboxFixtureBase(bool startReceiver) : IAsyncLifetime
             host.UseSetting("Sandbox:WebhookRetryMaxDelay", "00:00:00.500");
             host.UseSetting("Sandbox:WebhookPollInterval", "00:00:00.050");
             host.UseSetting("Logging:LogLevel:Default", "Warning");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+                host.UseSetting(key, value);
             host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
         Api = new SandboxApi(_factory.CreateClient());
@@ -72,6 +75,10 @@ public sealed class SandboxFixture() : SandboxFixtureBase(startReceiver: true);
 
 /// <summary>The receiver's port is chosen but nothing listens on it until the test starts it.</summary>
 public sealed class SandboxWithReceiverDownFixture() : SandboxFixtureBase(startReceiver: false);
+
+/// <summary>Nothing listens for webhooks, and the sandbox gives up on them after a moment.</summary>
+public sealed class SandboxGivingUpQuicklyFixture() : SandboxFixtureBase(startReceiver: false,
+    new Dictionary<string, string> { ["Sandbox:WebhookGiveUpAfter"] = "00:00:00.300" });
 
 /// <summary>System time plus an offset the test controls; timers still run on real time.</summary>
 public sealed class ShiftingClock : TimeProvider
