@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using Sagas.PaymentSandbox.Demo;
 using Sagas.PaymentSandbox.Health;
 using Sagas.PaymentSandbox.Http;
 using Sagas.PaymentSandbox.Payments;
@@ -26,6 +27,7 @@ builder.Services.AddLedgerStorage();
 builder.Services.AddSingleton<SimulationSettingsStore>();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddSingleton<PaymentLedger>();
+builder.Services.AddDemoCheckout();
 
 var app = builder.Build();
 
@@ -41,12 +43,16 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
         : StatusCodes.Status500InternalServerError,
 });
 app.UseStatusCodePages();
+app.UseDefaultFiles();
+app.UseStaticFiles();
 app.UseProviderFaults();
 app.UseLedgerReadinessGate();
 
 app.MapHealthApi();
 app.MapProviderApi();
 app.MapSimulationApi();
+app.MapQrCodeImage();
+app.MapDemoCheckout();
 
 app.Run();
 

@@ -56,7 +56,7 @@ public sealed record RefundView(string RefundId, decimal Amount, string Status)
 /// <summary>
 /// A payment as the provider API (<c>GET /v1/qr-payments/{ref}</c>) and the sandbox ledger show it: the
 /// contract's fields plus <c>capturedAmount</c> (what was actually paid, which may differ from
-/// <c>amount</c>), <c>expiresAt</c> and <c>createdAt</c>.
+/// <c>amount</c>), <c>qrPayload</c>, <c>expiresAt</c> and <c>createdAt</c>.
 /// </summary>
 public sealed record PaymentView(
     string ProviderReference,
@@ -66,6 +66,7 @@ public sealed record PaymentView(
     string Currency,
     decimal? CapturedAmount,
     DateTime? PaidAt,
+    string QrPayload,
     DateTime ExpiresAt,
     DateTime CreatedAt,
     IReadOnlyList<RefundView> Refunds)
@@ -78,6 +79,7 @@ public sealed record PaymentView(
         payment.Currency,
         payment.CapturedAmount,
         payment.PaidAt,
+        payment.QrPayload,
         payment.ExpiresAt,
         payment.CreatedAt,
         refunds.Select(RefundView.From).ToList());

@@ -16,12 +16,16 @@ public abstract class SandboxFixtureBase(bool startReceiver, IReadOnlyDictionary
     : IAsyncLifetime
 {
     public const string WebhookSecret = "test-webhook-secret";
+    public const string StorefrontKey = "test-storefront-key";
 
     TemporaryDatabase? _database;
     WebApplicationFactory<SandboxProgram>? _factory;
 
     public ShiftingClock Clock { get; } = new();
     public WebhookReceiver Receiver { get; } = new();
+
+    /// <summary>Where the demo checkout finds "the Api"; not started unless a test starts it.</summary>
+    public FakeStorefrontApi StorefrontApi { get; } = new();
     public SandboxApi Api { get; private set; } = null!;
     public TemporaryDatabase Database => _database!;
 
@@ -51,12 +55,14 @@ public abstract class SandboxFixtureBase(bool startReceiver, IReadOnlyDictionary
             host.UseSetting("Sandbox:WebhookRetryInitialDelay", "00:00:00.100");
             host.UseSetting("Sandbox:WebhookRetryMaxDelay", "00:00:00.500");
             host.UseSetting("Sandbox:WebhookPollInterval", "00:00:00.050");
+            host.UseSetting("Demo:ApiUrl", StorefrontApi.BaseUrl.ToString());
+            host.UseSetting("Demo:StorefrontKey", StorefrontKey);
             host.UseSetting("Logging:LogLevel:Default", "Warning");
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
                 host.UseSetting(key, value);
             host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
-        Api = new SandboxApi(_factory.CreateClient());
+        Api = new SandboxApi(_factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
         await Eventually.Until(async () => (await Api.Client.GetAsync("/health/ready")).IsSuccessStatusCode,
             because: "the sandbox creates its schema at start-up");
     }
@@ -66,6 +72,7 @@ public abstract class SandboxFixtureBase(bool startReceiver, IReadOnlyDictionary
         if (_factory is not null)
             await _factory.DisposeAsync();
         await Receiver.DisposeAsync();
+        await StorefrontApi.DisposeAsync();
         if (_database is not null)
             await _database.DisposeAsync();
     }

@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
@@ -15,49 +11,23 @@ namespace Sagas.IntegrationTests.PaymentSandbox;
 /// Stands in for the Api's <c>POST /webhooks/payments</c>: a real Kestrel listener on loopback that
 /// records every request as received (raw body and signature header) and answers 200.
 /// </summary>
-public sealed class WebhookReceiver : IAsyncDisposable
+public sealed class WebhookReceiver : LoopbackServer
 {
     readonly ConcurrentQueue<ReceivedWebhook> _received = new();
-    WebApplication? _app;
 
-    public WebhookReceiver()
-    {
-        // Reserve a port number now, so the sandbox can be configured with it before anything listens.
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-    }
-
-    public int Port { get; }
-    public Uri Url => new($"http://127.0.0.1:{Port}/webhooks/payments");
-    public IReadOnlyCollection<ReceivedWebhook> Received => _received;
+    public Uri Url => new(BaseUrl, "webhooks/payments");
 
     public IReadOnlyList<ReceivedWebhook> For(string providerReference) =>
         _received.Where(w => w.ProviderReference == providerReference).ToList();
 
-    public async Task StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls($"http://127.0.0.1:{Port}");
-        _app = builder.Build();
-        _app.MapPost("/webhooks/payments", async (HttpRequest request) =>
+    protected override void Map(WebApplication app) =>
+        app.MapPost("/webhooks/payments", async (HttpRequest request) =>
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
-            _received.Enqueue(new ReceivedWebhook(request.Headers["X-Signature"].ToString(), body,
-                request.ContentType));
+            _received.Enqueue(new ReceivedWebhook(request.Headers["X-Signature"].ToString(), body, request.ContentType));
             return Results.Ok(new { received = true });
         });
-        await _app.StartAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-            await _app.DisposeAsync();
-    }
 }
 
 public sealed record ReceivedWebhook(string SignatureHeader, string Body, string? ContentType)
