@@ -61,7 +61,13 @@ public static class DemoCheckout
             var client = context.RequestServices.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, context.RequestAborted);
             var body = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
-            return new ForwardedResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body);
+            var status = (int)response.StatusCode;
+            if (status >= 400 && body.Length == 0)
+                // Every error the page sees is problem+json, even when the Api (or whatever answers on its
+                // port) sent none.
+                return TypedResults.Problem($"The Api at {options.ApiUrl} answered {status} without details.",
+                    statusCode: status);
+            return new ForwardedResponse(status, response.Content.Headers.ContentType?.ToString(), body);
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException
                                           && !context.RequestAborted.IsCancellationRequested)

@@ -26,8 +26,11 @@ public sealed class LedgerSchemaInitializer(
                 logger.LogInformation("Sandbox ledger schema is ready");
                 return;
             }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException
-                                              && !stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
             {
                 logger.LogWarning(exception, "Sandbox ledger schema not created yet; retrying in {Delay}", delay);
             }

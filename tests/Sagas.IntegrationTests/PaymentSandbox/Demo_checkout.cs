@@ -75,6 +75,15 @@ public sealed class Demo_checkout(SandboxFixture sandbox) : IClassFixture<Sandbo
         Assert.Equal("AwaitingPayment", (await order.Content.ReadFromJsonAsync<Dictionary<string, string>>())!["status"]);
         await SandboxApi.ProblemAsync(await _client.GetAsync("/demo/api/items/NOPE-1"), HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task An_api_error_without_a_body_still_reaches_the_page_as_a_problem()
+    {
+        var problem = await SandboxApi.ProblemAsync(await _client.GetAsync("/demo/api/orders/missing"),
+            HttpStatusCode.NotFound);
+
+        Assert.Contains("without details", problem.Detail);
+    }
 }
 
 public sealed class Demo_checkout_without_the_api(SandboxWithReceiverDownFixture sandbox)

@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Http;
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 /// <summary>
-/// Plays the Api for the demo checkout's proxy: one catalog item, orders accepted with 202, and a
+/// Plays the Api for the demo checkout's proxy: one catalog item, orders accepted with 202 (order
+/// "missing" answers a bare 404, as a server that is not the Api might), and a
 /// record of what arrived (key, idempotency key, body) so a test can see what the proxy forwarded.
 /// </summary>
 public sealed class FakeStorefrontApi : LoopbackServer
@@ -31,7 +32,9 @@ public sealed class FakeStorefrontApi : LoopbackServer
             ? Results.Ok(new { sku, name = "Mouse", category = "input", price = 19.99m, currency = "USD", onHand = 10, held = 0, available = 10 })
             : Results.Problem($"Unknown sku {sku}.", statusCode: 404, title: "Not found"));
         app.MapPost("/orders", () => Results.Accepted("/orders/o-1", new { orderId = "o-1", status = "Submitted" }));
-        app.MapGet("/orders/{orderId}", (string orderId) => Results.Ok(new { orderId, status = "AwaitingPayment" }));
+        app.MapGet("/orders/{orderId}", (string orderId) => orderId == "missing"
+            ? Results.NotFound()
+            : Results.Ok(new { orderId, status = "AwaitingPayment" }));
     }
 }
 
