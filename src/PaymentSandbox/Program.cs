@@ -1,4 +1,60 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+using Sagas.PaymentSandbox.Demo;
+using Sagas.PaymentSandbox.Health;
+using Sagas.PaymentSandbox.Http;
+using Sagas.PaymentSandbox.Payments;
+using Sagas.PaymentSandbox.Simulation;
+using Sagas.PaymentSandbox.Storage;
+using Sagas.PaymentSandbox.Webhooks;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemResponses.Customize);
+builder.Services.ConfigureHttpJsonOptions(options =>
+{
+    // Web defaults read "12.5" as a number; the contract says wrong types are a 400.
+    options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+});
+
+// Binding failures answer 400 in every environment (Development would otherwise throw them).
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
+
+builder.Services.TryAddSingleton(TimeProvider.System);
+builder.Services.AddLedgerStorage();
+builder.Services.AddSingleton<SimulationSettingsStore>();
+builder.Services.AddWebhookDelivery();
+builder.Services.AddSingleton<PaymentLedger>();
+builder.Services.AddDemoCheckout();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
+
+// Fail at start-up, not at the first payment, when the configuration is incomplete.
+app.Services.GetRequiredService<NpgsqlDataSource>();
+app.Services.GetRequiredService<WebhookSignature>();
+
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    // A request Kestrel or the framework rejected (body too large, unreadable) is the client's error.
+    StatusCodeSelector = exception => exception is BadHttpRequestException badRequest
+        ? badRequest.StatusCode
+        : StatusCodes.Status500InternalServerError,
+});
+app.UseStatusCodePages();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseProviderFaults();
+app.UseLedgerReadinessGate();
+
+app.MapHealthApi();
+app.MapProviderApi();
+app.MapSimulationApi();
+app.MapQrCodeImage();
+app.MapDemoCheckout();
+
 app.Run();
+
+/// <summary>Entry point, public so that tests can host the sandbox with WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,40 @@
+using Npgsql;
+
+namespace Sagas.PaymentSandbox.Storage;
+
+public static class StorageRegistration
+{
+    public static IServiceCollection AddLedgerStorage(this IServiceCollection services)
+    {
+        services.AddSingleton(provider =>
+        {
+            var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(connectionString))
+                throw new InvalidOperationException(
+                    "ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres).");
+            return NpgsqlDataSource.Create(connectionString);
+        });
+        services.AddSingleton<LedgerReadiness>();
+        services.AddHostedService<LedgerSchemaInitializer>();
+        return services;
+    }
+
+    /// <summary>
+    /// Provider and simulation endpoints need the ledger: until the schema exists they answer 503, which
+    /// clients (the Workers' retry pipeline among them) treat as transient.
+    /// </summary>
+    public static IApplicationBuilder UseLedgerReadinessGate(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            var needsLedger = path.StartsWithSegments("/v1") || path.StartsWithSegments("/sandbox");
+            if (needsLedger && !context.RequestServices.GetRequiredService<LedgerReadiness>().IsReady)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await Http.ProblemResponses.Unavailable("The sandbox ledger is not ready yet.").ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
+}

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Sagas.IntegrationTests.PaymentSandbox;
+
+/// <summary>The customer's side (pay, fail) against the provider's (cancel, expiry).</summary>
+public sealed class Paying_canceling_and_expiring(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+{
+    readonly SandboxApi _api = sandbox.Api;
+
+    [Fact]
+    public async Task Paying_records_the_capture_in_status_and_ledger()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order, 25.00m);
+
+        await _api.PaidAsync(payment.ProviderReference);
+
+        var status = await _api.GetPaymentAsync(payment.ProviderReference);
+        Assert.Equal(("succeeded", 25.00m), (status.Status, status.CapturedAmount));
+        Assert.NotNull(status.PaidAt);
+        var entry = Assert.Single(await _api.LedgerAsync(order));
+        Assert.Equal((payment.ProviderReference, "succeeded", 25.00m, 25.00m),
+            (entry.ProviderReference, entry.Status, entry.Amount, entry.CapturedAmount));
+    }
+
+    [Fact]
+    public async Task Paying_a_different_amount_records_what_was_paid()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order, 25.00m);
+
+        await _api.PaidAsync(payment.ProviderReference, 24.99m);
+
+        var entry = Assert.Single(await _api.LedgerAsync(order));
+        Assert.Equal((25.00m, 24.99m), (entry.Amount, entry.CapturedAmount));
+    }
+
+    [Fact]
+    public async Task Paying_twice_is_refused_and_captures_once()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order);
+        await _api.PaidAsync(payment.ProviderReference);
+
+        await SandboxApi.ProblemAsync(await _api.PayAsync(payment.ProviderReference), HttpStatusCode.Conflict);
+
+        Assert.Equal(12.50m, Assert.Single(await _api.LedgerAsync(order)).CapturedAmount);
+    }
+
+    [Fact]
+    public async Task Failing_a_payment_makes_it_failed_and_unpayable()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order);
+
+        Assert.Equal(HttpStatusCode.OK, (await _api.FailAsync(payment.ProviderReference)).StatusCode);
+
+        Assert.Equal("failed", (await _api.GetPaymentAsync(payment.ProviderReference)).Status);
+        await SandboxApi.ProblemAsync(await _api.PayAsync(payment.ProviderReference), HttpStatusCode.Conflict);
+        Assert.Null(Assert.Single(await _api.LedgerAsync(order)).CapturedAmount);
+    }
+
+    [Fact]
+    public async Task Canceling_a_pending_payment_makes_it_unpayable_and_is_idempotent()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order);
+
+        var canceled = await _api.CancelAsync(payment.ProviderReference);
+        var again = await _api.CancelAsync(payment.ProviderReference);
+
+        Assert.Equal(HttpStatusCode.OK, canceled.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("canceled", (await again.Content.ReadFromJsonAsync<PaymentDto>())!.Status);
+        await SandboxApi.ProblemAsync(await _api.PayAsync(payment.ProviderReference), HttpStatusCode.Conflict);
+        Assert.Equal("canceled", Assert.Single(await _api.LedgerAsync(order)).Status);
+    }
+
+    [Fact]
+    public async Task Canceling_a_paid_payment_is_refused()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order);
+        await _api.PaidAsync(payment.ProviderReference);
+
+        await SandboxApi.ProblemAsync(await _api.CancelAsync(payment.ProviderReference), HttpStatusCode.Conflict);
+
+        Assert.Equal("succeeded", Assert.Single(await _api.LedgerAsync(order)).Status);
+    }
+
+    [Fact]
+    public async Task Paying_and_canceling_at_once_leaves_exactly_one_outcome()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order);
+
+        var pay = _api.PayAsync(payment.ProviderReference);
+        var cancel = _api.CancelAsync(payment.ProviderReference);
+        var (paid, canceled) = ((await pay).StatusCode, (await cancel).StatusCode);
+
+        var entry = Assert.Single(await _api.LedgerAsync(order));
+        if (paid == HttpStatusCode.OK)
+            Assert.Equal((HttpStatusCode.Conflict, "succeeded"), (canceled, entry.Status));
+        else
+            Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.OK, "canceled"), (paid, canceled, entry.Status));
+    }
+
+    [Fact]
+    public async Task A_payment_past_its_expiry_reads_expired_and_cannot_be_paid()
+    {
+        var order = Guid.NewGuid().ToString();
+        var payment = await _api.CreatePaymentAsync(order, expiresInSeconds: 30);
+
+        sandbox.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.Equal("expired", (await _api.GetPaymentAsync(payment.ProviderReference)).Status);
+        var problem = await SandboxApi.ProblemAsync(await _api.PayAsync(payment.ProviderReference), HttpStatusCode.Conflict);
+        Assert.Contains("expired", problem.Detail);
+        var entry = Assert.Single(await _api.LedgerAsync(order));
+        Assert.Equal(("expired", null), (entry.Status, entry.CapturedAmount));
+        // Canceling what has expired is already true: the Workers' cancel after their window succeeds.
+        Assert.Equal(HttpStatusCode.OK, (await _api.CancelAsync(payment.ProviderReference)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Unknown_payments_are_404_problems()
+    {
+        var unknown = Guid.NewGuid().ToString();
+
+        await SandboxApi.ProblemAsync(await _api.GetAsync(unknown), HttpStatusCode.NotFound);
+        await SandboxApi.ProblemAsync(await _api.CancelAsync(unknown), HttpStatusCode.NotFound);
+        await SandboxApi.ProblemAsync(await _api.PayAsync(unknown), HttpStatusCode.NotFound);
+        await SandboxApi.ProblemAsync(await _api.FailAsync(unknown), HttpStatusCode.NotFound);
+        await SandboxApi.ProblemAsync(await _api.RefundAsync(unknown, "r", 1m), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task The_ledger_of_an_unknown_reference_is_empty()
+    {
+        Assert.Empty(await _api.LedgerAsync(Guid.NewGuid().ToString()));
+    }
+}
