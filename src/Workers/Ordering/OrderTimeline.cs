@@ -57,7 +57,9 @@ sealed class OrderTimeline(TimeProvider clock) : IStateObserver<OrderState>
             ConsumeContext<OrderPlaced> => "stock committed",
             ConsumeContext<OrderPlacementFailed> c => $"placement failed: {c.Message.Reason}; refund and stock release requested",
             ConsumeContext<CancelOrder> c => $"canceled by {c.Message.RequestedBy}{(c.Message.Reason is { Length: > 0 } r ? $": {r}" : "")}; " +
-                                             (order.RefundRequestedAt is null ? "stock release requested" : "refund and stock release requested"),
+                                             (order.RefundRequestedAt is not null ? "refund and stock release requested"
+                                                 : order.PaymentStatus == PaymentStatus.Canceled ? "payment cancel and stock release requested"
+                                                 : "stock release requested"),
             ConsumeContext<StockReleased> => "stock released; compensation complete",
             ConsumeContext<PaymentRefunded> c => $"refund {c.Message.RefundId} of {c.Message.Amount.ToString("0.00", CultureInfo.InvariantCulture)} confirmed; compensation complete",
             _ => null,

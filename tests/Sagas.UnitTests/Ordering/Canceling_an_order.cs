@@ -68,6 +68,8 @@ public sealed class Canceling_an_order : OrderSagaSpec
         await Deliver(new StockReleased { OrderId = OrderId });
 
         Assert.Equal(OrderStatuses.Canceled, Order.CurrentState);
+        Assert.Equal("canceled by storefront: changed my mind; payment cancel and stock release requested",
+            Order.Timeline.Single(e => e.Event == "CancelOrder").Detail);
         AssertTimelineIsConsistent();
     }
 

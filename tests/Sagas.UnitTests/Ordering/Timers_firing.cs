@@ -9,7 +9,8 @@ public sealed class Timers_firing_on_their_own : OrderSagaSpec
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Saga:PaymentWindow"] = "00:00:00.600",
+        // Long enough for the spec to deliver the QR before the window closes, even on a busy machine.
+        ["Saga:PaymentWindow"] = "00:00:01.500",
         ["Saga:PollInterval"] = "00:00:00.100",
     };
 
