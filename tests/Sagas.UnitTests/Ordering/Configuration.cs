@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sagas.Data.Ordering;
+using Sagas.Workers.Ordering;
+
+namespace Sagas.UnitTests.Ordering;
+
+public sealed class Saga_timings
+{
+    static SagaTimings Bind(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        using var provider = new ServiceCollection().AddSagaTimings(configuration).BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<SagaTimings>>().Value;
+    }
+
+    [Fact]
+    public void Should_default_to_the_designed_timings()
+    {
+        var timings = Bind([]);
+
+        Assert.Equal(TimeSpan.FromMinutes(2), timings.PaymentWindow);
+        Assert.Equal(TimeSpan.FromSeconds(5), timings.PollInterval);
+        Assert.Equal(TimeSpan.FromMinutes(10), timings.StuckAfter);
+        Assert.Equal(TimeSpan.FromMinutes(3), timings.EffectiveHoldTtl);
+    }
+
+    [Fact]
+    public void Should_be_shortened_through_configuration()
+    {
+        var timings = Bind(new() { ["Saga:PaymentWindow"] = "00:00:10", ["Saga:PollInterval"] = "00:00:01" });
+
+        Assert.Equal(TimeSpan.FromSeconds(10), timings.PaymentWindow);
+        Assert.Equal(TimeSpan.FromSeconds(1), timings.PollInterval);
+        Assert.Equal(TimeSpan.FromSeconds(70), timings.EffectiveHoldTtl);
+    }
+
+    [Fact]
+    public void Should_take_an_explicit_hold_ttl()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(3), Bind(new() { ["Saga:HoldTtl"] = "00:00:03" }).EffectiveHoldTtl);
+    }
+
+    [Fact]
+    public void Should_refuse_a_duration_that_is_not_positive()
+    {
+        Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Saga:PollInterval"] = "00:00:00" }));
+    }
+}
+
+public sealed class Order_states
+{
+    [Fact]
+    public void Should_be_the_statuses_the_api_reports()
+    {
+        var machine = new OrderStateMachine(Options.Create(new SagaTimings()), TimeProvider.System, NullLogger<OrderStateMachine>.Instance);
+
+        var states = machine.States.Select(s => s.Name).Except(["Initial", "Final"]);
+
+        Assert.Equal(OrderStatuses.All.Order(), states.Order());
+    }
+}
+
+public sealed class Retrying_a_saga_message
+{
+    [Fact]
+    public void Should_retry_races_and_lost_connections()
+    {
+        Assert.True(OrderStateMachineDefinition.IsTransient(new PostgresException("duplicate key", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation)));
+        Assert.True(OrderStateMachineDefinition.IsTransient(new PostgresException("could not serialize", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure)));
+        Assert.True(OrderStateMachineDefinition.IsTransient(new PostgresException("deadlock", "ERROR", "ERROR", PostgresErrorCodes.DeadlockDetected)));
+        Assert.True(OrderStateMachineDefinition.IsTransient(new Microsoft.EntityFrameworkCore.DbUpdateException("save failed",
+            new PostgresException("could not serialize", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure))));
+        Assert.True(OrderStateMachineDefinition.IsTransient(new TimeoutException()));
+    }
+
+    [Fact]
+    public void Should_not_retry_bugs_or_bad_data()
+    {
+        Assert.False(OrderStateMachineDefinition.IsTransient(new InvalidOperationException()));
+        Assert.False(OrderStateMachineDefinition.IsTransient(new PostgresException("check violated", "ERROR", "ERROR", PostgresErrorCodes.CheckViolation)));
+        Assert.False(OrderStateMachineDefinition.IsTransient(new NullReferenceException()));
+    }
+}
