@@ -134,9 +134,7 @@ pg_init() {
     local initlog="$PG_BASE/log/initdb.log"
     if ! as_postgres "$PGBIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
         --auth-local=peer --auth-host=scram-sha-256 >"$initlog" 2>&1; then
-        printf 'infra: initdb failed for %s\n' "$PG_DATA" >&2
-        log_tail "$initlog"
-        exit 1
+        die_with_log "$initlog" "initdb failed for $PG_DATA"
     fi
     # Only the postgres superuser over the socket (peer), everybody else with a password over TCP.
     as_postgres tee "$PG_DATA/pg_hba.conf" >/dev/null <<'EOF'
@@ -182,9 +180,7 @@ pg_start() {
     pg_write_settings
     say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (log $PG_LOG)"
     if ! as_postgres "$PGBIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" >/dev/null 2>&1; then
-        printf 'infra: PostgreSQL failed to start on port %s (data %s)\n' "$PG_PORT" "$PG_DATA" >&2
-        log_tail "$PG_LOG"
-        exit 1
+        die_with_log "$PG_LOG" "PostgreSQL failed to start on port $PG_PORT (data $PG_DATA, log $PG_LOG)"
     fi
 }
 
@@ -192,9 +188,7 @@ pg_wait_ready() {
     local deadline=$((SECONDS + TIMEOUT))
     until "$PGBIN/pg_isready" -q -h "$PG_HOST" -p "$PG_PORT" -t 2; do
         if ((SECONDS >= deadline)); then
-            printf 'infra: PostgreSQL on %s:%s not ready after %ss\n' "$PG_HOST" "$PG_PORT" "$TIMEOUT" >&2
-            log_tail "$PG_LOG"
-            exit 1
+            die_with_log "$PG_LOG" "PostgreSQL on $PG_HOST:$PG_PORT not ready after ${TIMEOUT}s (log $PG_LOG)"
         fi
         sleep 0.5
     done
@@ -341,9 +335,9 @@ rmq_log_file() {
 }
 
 rmq_fail() {
-    printf 'infra: %s\n' "$1" >&2
-    log_tail "$(rmq_log_file)"
-    exit 1
+    local log
+    log="$(rmq_log_file)"
+    die_with_log "$log" "$1 (log $log)"
 }
 
 rmq_prepare() {

@@ -35,6 +35,14 @@ log_tail() {
     fi
 }
 
+# The tail of a log, then one clear line on stderr (last, so it is what the reader sees), then exit 1.
+die_with_log() {
+    local file="$1"
+    shift
+    log_tail "$file"
+    die "$*"
+}
+
 have() {
     command -v "$1" >/dev/null 2>&1
 }
