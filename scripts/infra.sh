@@ -37,6 +37,9 @@ check_port_value SAGAS_RABBIT_MGMT_PORT "$RMQ_MGMT_PORT"
 # Erlang distribution port: AMQP port + 20000 (RabbitMQ's own convention), so a second node on other
 # ports never collides with the first one's distribution listener.
 RMQ_DIST_PORT="${SAGAS_RABBIT_DIST_PORT:-$((RMQ_PORT + 20000))}"
+if [[ -z ${SAGAS_RABBIT_DIST_PORT:-} ]] && ((RMQ_DIST_PORT > 65535)); then
+    die "SAGAS_RABBIT_PORT=$RMQ_PORT leaves no room for the distribution port (AMQP port + 20000); use a port below 45536 or set SAGAS_RABBIT_DIST_PORT"
+fi
 check_port_value SAGAS_RABBIT_DIST_PORT "$RMQ_DIST_PORT"
 
 # ---------------------------------------------------------------------------------------------------
@@ -71,12 +74,15 @@ pg_paths() {
     PG_DATA="$PG_BASE/data"
     PG_RUN="$PG_BASE/run"
     PG_LOG="$PG_BASE/log/postgresql.log"
+    PG_LOG_START=0
 }
 
 rmq_paths() {
     RMQ_BASE="$(service_dir rabbitmq rabbitmq)"
     RMQ_PID_FILE="$RMQ_BASE/rabbitmq.pid"
     RMQ_LOG_DIR="$RMQ_BASE/log"
+    RMQ_LOG_START=0
+    rmq_settings
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -134,7 +140,7 @@ pg_init() {
     local initlog="$PG_BASE/log/initdb.log"
     if ! as_postgres "$PGBIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
         --auth-local=peer --auth-host=scram-sha-256 >"$initlog" 2>&1; then
-        die_with_log "$initlog" "initdb failed for $PG_DATA"
+        die_with_log "$initlog" 0 "initdb failed for $PG_DATA"
     fi
     # Only the postgres superuser over the socket (peer), everybody else with a password over TCP.
     as_postgres tee "$PG_DATA/pg_hba.conf" >/dev/null <<'EOF'
@@ -179,8 +185,9 @@ pg_start() {
     ((${#socket} < 100)) || die "socket path $socket is too long for PostgreSQL; clone the repository into a shorter path"
     pg_write_settings
     say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (log $PG_LOG)"
+    PG_LOG_START="$(line_count "$PG_LOG")"
     if ! as_postgres "$PGBIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" >/dev/null 2>&1; then
-        die_with_log "$PG_LOG" "PostgreSQL failed to start on port $PG_PORT (data $PG_DATA, log $PG_LOG)"
+        die_with_log "$PG_LOG" "$PG_LOG_START" "PostgreSQL failed to start on port $PG_PORT (data $PG_DATA, log $PG_LOG)"
     fi
 }
 
@@ -188,7 +195,7 @@ pg_wait_ready() {
     local deadline=$((SECONDS + TIMEOUT))
     until "$PGBIN/pg_isready" -q -h "$PG_HOST" -p "$PG_PORT" -t 2; do
         if ((SECONDS >= deadline)); then
-            die_with_log "$PG_LOG" "PostgreSQL on $PG_HOST:$PG_PORT not ready after ${TIMEOUT}s (log $PG_LOG)"
+            die_with_log "$PG_LOG" "$PG_LOG_START" "PostgreSQL on $PG_HOST:$PG_PORT not ready after ${TIMEOUT}s (log $PG_LOG)"
         fi
         sleep 0.5
     done
@@ -278,36 +285,57 @@ pg_status() {
 # Run one of the /usr/sbin RabbitMQ wrappers (they switch to the rabbitmq user, which owns the Erlang
 # cookie) with every path pointing into our folder, so nothing depends on /etc/rabbitmq.
 rmq() {
-    as_root env \
-        RABBITMQ_NODENAME="$RMQ_NODE" \
-        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-        RABBITMQ_NODE_PORT="$RMQ_PORT" \
-        RABBITMQ_DIST_PORT="$RMQ_DIST_PORT" \
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
-        RABBITMQ_MNESIA_BASE="$RMQ_BASE/mnesia" \
-        RABBITMQ_LOG_BASE="$RMQ_LOG_DIR" \
-        RABBITMQ_PID_FILE="$RMQ_PID_FILE" \
-        RABBITMQ_CONFIG_FILE="$RMQ_BASE/rabbitmq.conf" \
-        RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_BASE/advanced.config" \
-        RABBITMQ_CONF_ENV_FILE="$RMQ_BASE/rabbitmq-env.conf" \
-        RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_BASE/enabled_plugins" \
-        "$@"
+    as_root env "${RMQ_ENV[@]}" "$@"
 }
 
-# Pid of the node started from this folder, if it is alive (checked through the process environment,
-# so a recycled pid or a node started elsewhere never counts).
+rmq_settings() {
+    RMQ_ENV=(
+        RABBITMQ_NODENAME="$RMQ_NODE"
+        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+        RABBITMQ_NODE_PORT="$RMQ_PORT"
+        RABBITMQ_DIST_PORT="$RMQ_DIST_PORT"
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+        RABBITMQ_MNESIA_BASE="$RMQ_BASE/mnesia"
+        RABBITMQ_LOG_BASE="$RMQ_LOG_DIR"
+        RABBITMQ_PID_FILE="$RMQ_PID_FILE"
+        RABBITMQ_CONFIG_FILE="$RMQ_BASE/rabbitmq.conf"
+        RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_BASE/advanced.config"
+        RABBITMQ_CONF_ENV_FILE="$RMQ_BASE/rabbitmq-env.conf"
+        RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_BASE/enabled_plugins"
+    )
+    RMQ_CTL=(env "${RMQ_ENV[@]}" /usr/sbin/rabbitmqctl -q -n "$RMQ_NODE")
+}
+
+# True when the process is a beam.smp whose environment points at our mnesia folder (so a recycled
+# pid, or a node started from elsewhere, never counts as ours).
+rmq_is_ours() {
+    local pid="$1"
+    [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/environ ]] || return 1
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == beam.smp ]] || return 1
+    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qxF "RABBITMQ_MNESIA_BASE=$RMQ_BASE/mnesia"
+}
+
+# Pid of the node started from this folder, if it is alive: from the pid file, else (a node still
+# booting, or a lost pid file) by looking through the running beam.smp processes.
 rmq_ours_pid() {
     local pid
     pid="$(cat "$RMQ_PID_FILE" 2>/dev/null || true)"
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [[ -r /proc/$pid/environ ]] || return 1
-    tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF "RABBITMQ_MNESIA_BASE=$RMQ_BASE/mnesia" || return 1
-    printf '%s' "$pid"
+    if rmq_is_ours "$pid"; then
+        printf '%s' "$pid"
+        return
+    fi
+    for pid in $(pgrep -x beam.smp 2>/dev/null || true); do
+        if rmq_is_ours "$pid"; then
+            printf '%s' "$pid"
+            return
+        fi
+    done
+    return 1
 }
 
 rmq_ours_env() {
     local pid="$1" name="$2"
-    tr '\0' '\n' <"/proc/$pid/environ" | sed -n "s/^$name=//p" | head -n 1
+    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | sed -n "s/^$name=//p" | head -n 1
 }
 
 # HTTP status of GET /api/<path> on the management API with the application user.
@@ -334,10 +362,41 @@ rmq_log_file() {
     printf '%s' "${newest:-$RMQ_LOG_DIR/$RMQ_NODE.log}"
 }
 
+# One line plus, from this start's part of the node log, the first error lines and the tail.
 rmq_fail() {
     local log
     log="$(rmq_log_file)"
-    die_with_log "$log" "$1 (log $log)"
+    if [[ -f $log ]]; then
+        local errors
+        errors="$(tail -n "+$((RMQ_LOG_START + 1))" "$log" | grep -m 5 '\[error\]' || true)"
+        if [[ -n $errors ]]; then
+            printf -- '--- first errors in %s ---\n' "$log" >&2
+            printf '    %s\n' "${errors//$'\n'/$'\n'    }" >&2
+        fi
+    fi
+    log_tail "$log" 12 "$RMQ_LOG_START"
+    die "$1 (log $log)"
+}
+
+# Wait for the node to boot (`rabbitmqctl wait`), but give up as soon as its process is gone.
+rmq_wait_booted() {
+    local started=$SECONDS
+    setsid "${RMQ_CTL[@]}" wait "$RMQ_PID_FILE" --timeout "$TIMEOUT" >/dev/null 2>&1 &
+    local waiter=$!
+    while kill -0 "$waiter" 2>/dev/null; do
+        if ((SECONDS - started > 5)) && ! rmq_ours_pid >/dev/null; then
+            kill -TERM -- "-$waiter" 2>/dev/null || true
+            wait "$waiter" 2>/dev/null || true
+            rmq_fail "RabbitMQ node $RMQ_NODE failed to start (its process exited)"
+        fi
+        sleep 0.5
+    done
+    if ! wait "$waiter"; then
+        if ((SECONDS - started < TIMEOUT)); then
+            rmq_fail "RabbitMQ node $RMQ_NODE failed to start"
+        fi
+        rmq_fail "RabbitMQ node $RMQ_NODE did not become ready within ${TIMEOUT}s"
+    fi
 }
 
 rmq_prepare() {
@@ -433,12 +492,11 @@ rmq_up() {
         fi
         say "RabbitMQ: starting node $RMQ_NODE on 127.0.0.1:$RMQ_PORT, management $RMQ_MGMT_PORT (logs $RMQ_LOG_DIR)"
         rm -f "$RMQ_PID_FILE"
+        RMQ_LOG_START="$(line_count "$(rmq_log_file)")"
         local out
         out="$(rmq /usr/sbin/rabbitmq-server -detached 2>&1)" || rmq_fail "RabbitMQ failed to start: $(tail -n 1 <<<"$out")"
     fi
-    if ! rmq /usr/sbin/rabbitmqctl -q -n "$RMQ_NODE" wait "$RMQ_PID_FILE" --timeout "$TIMEOUT" >/dev/null 2>&1; then
-        rmq_fail "RabbitMQ node $RMQ_NODE did not become ready within ${TIMEOUT}s"
-    fi
+    rmq_wait_booted
     rmq_ensure_user
     rmq_wait_management
     say "RabbitMQ: ready on $RMQ_HOST:$RMQ_PORT (management http://$RMQ_HOST:$RMQ_MGMT_PORT, user $RMQ_USER)"
@@ -455,6 +513,7 @@ rmq_down() {
     node="$(rmq_ours_env "$pid" RABBITMQ_NODENAME)"
     say "RabbitMQ: stopping our node $node (pid $pid)"
     RMQ_NODE="$node"
+    rmq_settings
     if ! rmq /usr/sbin/rabbitmqctl -q -n "$node" stop "$RMQ_PID_FILE" >/dev/null 2>&1; then
         warn "rabbitmqctl stop failed; sending SIGTERM to pid $pid"
         kill -TERM "$pid" 2>/dev/null || true

@@ -24,22 +24,32 @@ die() {
     exit 1
 }
 
-# Print the last lines of a log file (indented) to stderr, if it exists.
+# Print the last lines of a log file (indented) to stderr, if it exists. With a third argument, only
+# lines after that line number count (the part written by this start).
 log_tail() {
-    local file="$1" lines="${2:-25}"
+    local file="$1" lines="${2:-25}" after="${3:-0}"
     if [[ -f "$file" ]]; then
-        printf -- '--- last %s lines of %s ---\n' "$lines" "$file" >&2
-        tail -n "$lines" "$file" | sed 's/^/    /' >&2
+        printf -- '--- last lines of %s ---\n' "$file" >&2
+        tail -n "+$((after + 1))" "$file" | tail -n "$lines" | sed 's/^/    /' >&2
     else
         printf -- '--- (no log at %s) ---\n' "$file" >&2
     fi
 }
 
-# The tail of a log, then one clear line on stderr (last, so it is what the reader sees), then exit 1.
+# Number of lines a file has now (0 when it does not exist).
+line_count() {
+    if [[ -f $1 ]]; then
+        wc -l <"$1"
+    else
+        printf '0'
+    fi
+}
+
+# The tail of a log (after line $2), then one clear line on stderr (last, so it is what the reader sees), then exit 1.
 die_with_log() {
-    local file="$1"
-    shift
-    log_tail "$file"
+    local file="$1" after="$2"
+    shift 2
+    log_tail "$file" 25 "$after"
     die "$*"
 }
 

@@ -280,7 +280,7 @@ wait_ready() {
             if ! alive "${PID[$name]}"; then
                 local rc=0
                 wait "${PID[$name]}" || rc=$?
-                die_with_log "$LOG_DIR/$name.log" "${TITLE[$name]} exited (code $rc) before it was ready (log .local/logs/$name.log)"
+                die_with_log "$LOG_DIR/$name.log" 0 "${TITLE[$name]} exited (code $rc) before it was ready (log .local/logs/$name.log)"
             fi
             status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:${PORT[$name]}$READY_PATH" || true)"
             if [[ $status == 200 ]]; then
@@ -293,7 +293,7 @@ wait_ready() {
         ((${#pending[@]} > 0)) || break
         if ((SECONDS >= deadline)); then
             name="${pending[0]}"
-            die_with_log "$LOG_DIR/$name.log" "${TITLE[$name]} did not answer 200 on http://127.0.0.1:${PORT[$name]}$READY_PATH within ${READY_TIMEOUT}s (not ready: ${pending[*]}; log .local/logs/$name.log)"
+            die_with_log "$LOG_DIR/$name.log" 0 "${TITLE[$name]} did not answer 200 on http://127.0.0.1:${PORT[$name]}$READY_PATH within ${READY_TIMEOUT}s (not ready: ${pending[*]}; log .local/logs/$name.log)"
         fi
         sleep 1
     done
@@ -340,7 +340,7 @@ watch_services() {
             if ! alive "${PID[$name]}"; then
                 local rc=0
                 wait "${PID[$name]}" || rc=$?
-                die_with_log "$LOG_DIR/$name.log" "${TITLE[$name]} (pid ${PID[$name]}) exited on its own (code $rc); stopping the others"
+                die_with_log "$LOG_DIR/$name.log" 0 "${TITLE[$name]} (pid ${PID[$name]}) exited on its own (code $rc); stopping the others"
             fi
         done
         sleep 1 &
