@@ -45,6 +45,6 @@ clean: ## remove build output (bin/, obj/); keeps .local data
 
 clean-data: stop ## stop the infrastructure and delete .local (databases, queues, logs, test results)
 	@for link in .local/pg .local/rabbitmq; do \
-		if [[ -L $$link ]]; then rm -rf "$$(readlink -f $$link)"; fi; \
+		if [[ -L $$link ]]; then target="$$(readlink -f $$link)"; rm -rf "$$target"; rmdir "$$(dirname "$$target")" 2>/dev/null || true; fi; \
 	done
 	rm -rf .local

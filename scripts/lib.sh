@@ -82,16 +82,16 @@ apt_install() {
     local rc=0
     if [[ $_SAGAS_APT_UPDATED -eq 0 ]] && ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
         say "apt-get update"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null || rc=$?
+        as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get update -qq </dev/null >/dev/null || rc=$?
         _SAGAS_APT_UPDATED=1
     fi
     say "installing $*"
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null; then
+    if ! as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null; then
         if [[ $_SAGAS_APT_UPDATED -eq 0 ]]; then
             say "apt-get update (install failed with the current package lists)"
-            as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null || true
+            as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get update -qq </dev/null >/dev/null || true
             _SAGAS_APT_UPDATED=1
-            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null || rc=$?
+            as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null || rc=$?
         else
             rc=1
         fi

@@ -99,8 +99,8 @@ stop_services() {
 
 on_exit() {
     local rc=$?
-    trap - EXIT INT TERM
-    if ((rc == 0 || rc == 130 || rc == 143)); then
+    trap - EXIT INT TERM HUP
+    if ((rc == 0 || rc == 129 || rc == 130 || rc == 143)); then
         stop_services
         say "stopped (PostgreSQL and RabbitMQ keep running; 'make stop' stops them)"
     else
@@ -363,6 +363,7 @@ main() {
     trap on_exit EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    trap 'exit 129' HUP
     check_ports
     build
     infra_up
