@@ -48,6 +48,9 @@ public sealed class BusOutboxOptions
     /// <summary>The fallback poll, for rows left by a crashed process or written while a listener was down.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Concurrent claim–send–commit loops of the delivery service in this process.</summary>
+    public int DeliveryLoops { get; set; } = 2;
+
     /// <summary>Outboxes claimed per transaction; their messages go out concurrently, each outbox in order.</summary>
     public int OutboxBatchSize { get; set; } = 32;
 

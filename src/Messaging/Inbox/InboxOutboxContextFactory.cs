@@ -41,6 +41,10 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
             await dbContext.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
 
+            // Between passes another delivery of the same message may take the lock and move the entry on (deliver
+            // it, finish it). The next pass must read that, and EF would hand back this tracked, stale instance.
+            dbContext.Entry(inbox).State = EntityState.Detached;
+
             continueProcessing = outboxContext.ContinueProcessing;
         } while (continueProcessing);
     }

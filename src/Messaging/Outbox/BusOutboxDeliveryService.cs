@@ -30,11 +30,18 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
 {
     const string Channel = "messaging_outbox";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.ListenForCommits)
             _ = ListenForCommits(stoppingToken);
 
+        // More than one loop so that a commit arriving while one loop is finishing its transaction is claimed by
+        // another at once instead of waiting; SKIP LOCKED keeps them on different outboxes.
+        return Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.DeliveryLoops)).Select(_ => DeliveryLoop(stoppingToken)));
+    }
+
+    async Task DeliveryLoop(CancellationToken stoppingToken)
+    {
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -82,6 +89,10 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             .ToListAsync(cancellationToken);
         if (claimed.Count == 0)
             return 0;
+
+        // Once claimed, the batch is finished even when the host is stopping: abandoning it after sends would only
+        // make them go out twice after the restart. Each send is bounded by MessageDeliveryTimeout.
+        cancellationToken = CancellationToken.None;
 
         var messages = await dbContext.Set<OutboxMessage>()
             .AsNoTracking()

@@ -58,7 +58,8 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
         Assert.Equal(1, await infrastructure.Count(
             "SELECT count(*) FROM test.probe_received WHERE kind = 'LedgerEntryRecorded' AND reference = $1", reference));
-        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.outbox_message"));
+        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE inbox_message_id = $1", messageId),
+            n => n == 0, because: "the delivered outbox rows are removed");
     }
 
     [Fact]
