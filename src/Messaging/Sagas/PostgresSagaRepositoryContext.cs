@@ -51,6 +51,12 @@ sealed class PostgresSagaRepositoryContext<TSaga, TMessage, TDbContext> : Consum
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
         var instance = await SagaRowLock<TSaga>.Load(_dbContext, correlationId, CancellationToken);
+        if (instance is null)
+        {
+            await SagaRowLock<TSaga>.LockCreation(_dbContext, correlationId, CancellationToken);
+            instance = await SagaRowLock<TSaga>.Load(_dbContext, correlationId, CancellationToken);
+        }
+
         return instance is null
             ? null!
             : await _factory.CreateSagaConsumeContext(_dbContext, _consumeContext, instance, SagaConsumeContextMode.Load);

@@ -10,9 +10,10 @@ namespace Sagas.Messaging.Sagas;
 /// <para>
 /// Concurrency is pessimistic: an existing instance is loaded with <c>SELECT … FOR UPDATE</c>, so events for one
 /// instance queue on its row lock and each sees the state the previous one committed (no lost update, no
-/// version column). Two first events racing to create the same instance make one insert fail with a unique
-/// violation; that, like serialization failures and deadlocks, is retried with a fresh scope and DbContext by the
-/// endpoint's retry filter (<see cref="DatabaseConflictRetry"/>), and the retry then finds and locks the row.
+/// version column). First events racing to create the same instance queue on a transaction-scoped advisory lock
+/// taken after the miss, so the later ones find the row instead of failing on its key. Whatever conflict is left
+/// (a unique violation from another writer, a serialization failure, a deadlock) is retried with a fresh scope
+/// and DbContext by the endpoint's retry filter (<see cref="DatabaseConflictRetry"/>).
 /// </para>
 /// </summary>
 public sealed class PostgresSagaRepositoryContextFactory<TSaga, TDbContext>(

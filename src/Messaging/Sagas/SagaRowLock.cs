@@ -14,6 +14,10 @@ static class SagaRowLock<TSaga>
     // The model of a DbContext type does not change at run time, so the statement is built once per pair.
     static readonly Dictionary<Type, string> Statements = [];
 
+    // Advisory locks of the two-key form live apart from the single-key ones (the schema migrator's); the first key
+    // keeps saga types apart, the second is the instance.
+    static readonly int SagaTypeKey = StableHash(typeof(TSaga).FullName!);
+
     public static async Task<TSaga?> Load(DbContext dbContext, Guid correlationId, CancellationToken cancellationToken)
     {
         var instances = await dbContext.Set<TSaga>()
@@ -21,6 +25,22 @@ static class SagaRowLock<TSaga>
             .AsTracking()
             .ToListAsync(cancellationToken);
         return instances.SingleOrDefault();
+    }
+
+    /// <summary>
+    /// Serialises the creation of one instance until the transaction ends. Without it, two first events both miss
+    /// the row (there is nothing to lock yet), both insert, and one fails on the primary key. Taken only after a miss,
+    /// so events for existing instances pay nothing; the second creator waits here, then finds the first one's row.
+    /// </summary>
+    public static Task LockCreation(DbContext dbContext, Guid correlationId, CancellationToken cancellationToken) =>
+        dbContext.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SagaTypeKey}, {correlationId.GetHashCode()})", cancellationToken);
+
+    static int StableHash(string text)
+    {
+        var hash = 17;
+        foreach (var c in text)
+            hash = unchecked(hash * 31 + c);
+        return hash;
     }
 
     static string Statement(DbContext dbContext)

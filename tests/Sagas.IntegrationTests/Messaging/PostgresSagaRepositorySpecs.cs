@@ -20,7 +20,7 @@ public sealed class Postgres_saga_repository(MessagingInfrastructure infrastruct
         var bus = host.Services.GetRequiredService<IBus>();
         var counterId = NewId.NextGuid();
 
-        // The first events race to create the instance: all but one insert hit the unique key and are retried.
+        // The first events race to create the instance; all 50 then queue on its row lock.
         await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => bus.Publish(new Increment(counterId))));
 
         // A lost update would leave the counter short of 50 for good.
