@@ -24,10 +24,12 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         {
             e.Handler<LedgerEntryRecorded>(c => probe.Record(c, c.Message.Reference));
             e.Handler<Fault<RecordLedgerEntry>>(c => probe.Record(c, c.Message.Message.Reference));
+            e.Handler<NameReserved>(c => probe.Record(c, c.Message.Name));
         });
         _host = await infrastructure.StartHost(x =>
         {
             x.AddConsumer<RecordLedgerEntryConsumer>();
+            x.AddConsumer<ReserveNameConsumer>();
             x.AddSagaStateMachine<CounterStateMachine, CounterState>().PostgresRepository(r => r.ExistingDbContext<TestDbContext>());
         }, configureServices: services => services.AddSingleton(_faults));
     }
@@ -112,6 +114,37 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
         Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
         Assert.DoesNotContain(_probe.Received<Fault<RecordLedgerEntry>>(), x => x.Message.Reference == reference);
+    }
+
+    [Fact]
+    public async Task A_unique_violation_from_a_concurrent_writer_is_retried_in_a_fresh_scope()
+    {
+        var name = $"name-{NewId.NextGuid()}";
+
+        // Another writer inserts the same key and keeps its transaction open: the consumer's insert waits on it.
+        await using var writer = new Npgsql.NpgsqlConnection(infrastructure.Database.ConnectionString);
+        await writer.OpenAsync();
+        await using var transaction = await writer.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand("INSERT INTO test.reservation (name) VALUES ($1)", writer, transaction))
+        {
+            insert.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await Bus.Publish(new ReserveName(name));
+        await Eventually.Until(() => infrastructure.Count(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"),
+            n => n >= 1, because: "the consumer waits on the other writer's key");
+        await transaction.CommitAsync(); // the consumer's insert now fails with 23505
+
+        await Eventually.Until(() => Task.FromResult(_probe.Received<NameReserved>().Any(x => x.Name == name)), because: "the retry succeeded");
+        await SentinelPassedTheProbe();
+
+        var attempts = _faults.AttemptsOf(name);
+        Assert.Equal(2, attempts.Count);
+        Assert.NotEqual(attempts[0], attempts[1]);
+        Assert.True(Assert.Single(_probe.Received<NameReserved>(), x => x.Name == name).AlreadyTaken);
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.reservation WHERE name = $1", name));
     }
 
     [Fact]
