@@ -18,8 +18,8 @@ public sealed class PostgresOutboxOptions
     /// <summary>How long one send to the broker may take before the pass fails and the message is retried.</summary>
     public TimeSpan MessageDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Attempts for a message whose transaction lost a database race (see <see cref="DatabaseConflictRetry"/>).</summary>
-    public int ConflictRetryLimit { get; set; } = 10;
+    /// <summary>Attempts after a database conflict or a failed outbox delivery (see <see cref="InboxRetry"/>).</summary>
+    public int RetryLimit { get; set; } = 10;
 
     internal BusOutboxOptions? BusOutbox { get; private set; }
 

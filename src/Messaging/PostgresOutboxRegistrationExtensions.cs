@@ -16,7 +16,7 @@ public static class PostgresOutboxRegistrationExtensions
     /// <summary>
     /// Puts every consumer and saga of the bus's endpoints behind the PostgreSQL inbox and consumer outbox on the
     /// application's DbContext (which must call <see cref="MessagingModelBuilderExtensions.AddMessagingEntities"/>),
-    /// with the database-conflict retry in front. With <see cref="PostgresOutboxOptions.UseBusOutbox"/> also routes
+    /// with <see cref="InboxRetry"/> in front. With <see cref="PostgresOutboxOptions.UseBusOutbox"/> also routes
     /// publishes and sends made outside consumers through the bus outbox.
     /// <para>Endpoints configured by hand (<c>cfg.ReceiveEndpoint(...)</c>) need <see cref="UsePostgresOutbox{TDbContext}"/>.</para>
     /// </summary>
@@ -48,7 +48,7 @@ public static class PostgresOutboxRegistrationExtensions
 
     /// <summary>
     /// Installs the inbox and consumer outbox on one endpoint, for the consumers and sagas configured on it after
-    /// this call (and the database-conflict retry in front of them).
+    /// this call, with <see cref="InboxRetry"/> in front of them.
     /// </summary>
     public static void UsePostgresOutbox<TDbContext>(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context,
         PostgresOutboxOptions? options = null)
@@ -56,7 +56,7 @@ public static class PostgresOutboxRegistrationExtensions
     {
         options ??= context.GetService<PostgresOutboxOptions>() ?? new PostgresOutboxOptions();
 
-        endpoint.UseDatabaseConflictRetry(options.ConflictRetryLimit);
+        endpoint.UseInboxRetry(options.RetryLimit);
 
         var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context)
         {

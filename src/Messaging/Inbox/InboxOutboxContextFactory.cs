@@ -36,7 +36,16 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
             receiveIncrement = 0;
 
             var outboxContext = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox);
-            await next.Send(outboxContext);
+            var delivering = inbox.Consumed is not null && inbox.Delivered is null;
+            try
+            {
+                await next.Send(outboxContext);
+            }
+            catch (Exception exception) when (delivering && !cancellationToken.IsCancellationRequested)
+            {
+                // Without a retry the message would go to the error queue and leave its committed outbox unsent.
+                throw new OutboxDeliveryException(messageId, exception);
+            }
 
             await dbContext.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

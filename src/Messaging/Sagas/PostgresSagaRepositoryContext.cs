@@ -39,7 +39,7 @@ sealed class PostgresSagaRepositoryContext<TSaga, TMessage, TDbContext> : Consum
             // Inside a transaction EF wraps SaveChanges in a savepoint, so a duplicate leaves the transaction usable.
             await _dbContext.SaveChangesAsync(CancellationToken);
         }
-        catch (DbUpdateException exception) when (DatabaseConflictRetry.IsUniqueViolation(exception))
+        catch (DbUpdateException exception) when (InboxRetry.IsUniqueViolation(exception))
         {
             entry.State = EntityState.Detached;
             return null!; // MassTransit then loads the instance that won the race

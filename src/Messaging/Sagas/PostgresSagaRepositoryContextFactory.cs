@@ -13,7 +13,7 @@ namespace Sagas.Messaging.Sagas;
 /// version column). First events racing to create the same instance queue on a transaction-scoped advisory lock
 /// taken after the miss, so the later ones find the row instead of failing on its key. Whatever conflict is left
 /// (a unique violation from another writer, a serialization failure, a deadlock) is retried with a fresh scope
-/// and DbContext by the endpoint's retry filter (<see cref="DatabaseConflictRetry"/>).
+/// and DbContext by the endpoint's retry filter (<see cref="InboxRetry"/>).
 /// </para>
 /// </summary>
 public sealed class PostgresSagaRepositoryContextFactory<TSaga, TDbContext>(

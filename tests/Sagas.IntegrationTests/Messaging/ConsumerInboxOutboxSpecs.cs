@@ -117,6 +117,23 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
     }
 
     [Fact]
+    public async Task A_failed_delivery_of_a_committed_outbox_is_retried_without_consuming_again()
+    {
+        var reference = $"fail-delivery-{NewId.NextGuid()}";
+
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference));
+
+        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
+            because: "the retried delivery pass sent the stored message");
+        await SentinelPassedTheProbe();
+
+        Assert.Single(_faults.AttemptsOf(reference)); // consumed once; only the delivery was retried
+        Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.DoesNotContain(_probe.Received<Fault<RecordLedgerEntry>>(), x => x.Message.Reference == reference);
+    }
+
+    [Fact]
     public async Task A_unique_violation_from_a_concurrent_writer_is_retried_in_a_fresh_scope()
     {
         var name = $"name-{NewId.NextGuid()}";

@@ -156,7 +156,13 @@ public sealed class RecordLedgerEntryConsumer(TestDbContext dbContext, LedgerFau
     {
         dbContext.Ledger.Add(new LedgerEntry { Reference = context.Message.Reference });
         await dbContext.SaveChangesAsync(context.CancellationToken);
-        await context.Publish(new LedgerEntryRecorded(context.Message.Reference));
+        // MassTransit's outbox fails the first delivery attempt of a message carrying this header.
+        var failFirstDelivery = context.Message.Reference.StartsWith("fail-delivery", StringComparison.Ordinal);
+        await context.Publish(new LedgerEntryRecorded(context.Message.Reference), c =>
+        {
+            if (failFirstDelivery)
+                c.Headers.Set("MT-Fail-Delivery", true);
+        });
 
         faults.Attempted(context.Message.Reference, dbContext);
     }
