@@ -53,7 +53,7 @@ public sealed class SchedulerTestEnvironment : IAsyncDisposable
         await new SchemaMigrator(dataSource, [MessagingMigrations.Source], NullLogger<SchemaMigrator>.Instance).MigrateAsync();
     }
 
-    public async Task<WorkersHost> StartWorkersAsync(string name, Action<Messaging.Scheduling.PostgresMessageSchedulerOptions>? configure = null)
+    public async Task<WorkersHost> StartWorkersAsync(string name, Action<Sagas.Messaging.Scheduling.PostgresMessageSchedulerOptions>? configure = null)
     {
         var host = await WorkersHost.StartAsync(this, name, _output, configure);
         lock (_hosts)

@@ -1,0 +1,163 @@
+// dotnet run -c Release --project bench/Sagas.Messaging.Bench [-- <messages>]
+//
+// Against the local PostgreSQL and RabbitMQ (own database and vhost, removed afterwards), one process:
+//   raw publish        IBus.Publish awaited in a loop (publisher confirms): the broker's own cost
+//   outbox, 1 writer   one message per request scope + SaveChanges, sequentially: commit → consumer lag
+//   outbox, 8 writers  the same from 8 concurrent "requests": bus-outbox throughput
+// Lag is measured from the call to Publish (raw) or SaveChanges committed (outbox) to the moment a plain
+// consumer on another bus (no inbox) received the message.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Sagas.Messaging;
+using Sagas.Messaging.Bench;
+using Sagas.Messaging.Migrations;
+using Sagas.Testing;
+
+var messages = args.Length > 0 ? int.Parse(args[0]) : 2000;
+
+await using var database = await TemporaryDatabase.CreateAsync("bench");
+await using var vhost = await TemporaryVirtualHost.CreateAsync("bench");
+await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
+    await new SchemaMigrator(dataSource, [MessagingMigrations.Source], NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+
+var settings = database.Settings;
+void Rabbit(IRabbitMqBusFactoryConfigurator cfg) => cfg.Host(settings.RabbitHost, (ushort)settings.RabbitPort, vhost.Name, h =>
+{
+    h.Username(settings.RabbitUser);
+    h.Password(settings.RabbitPassword);
+});
+
+var started = new ConcurrentDictionary<int, long>();
+var received = new ConcurrentDictionary<int, long>();
+
+var consumer = Bus.Factory.CreateUsingRabbitMq(cfg =>
+{
+    Rabbit(cfg);
+    cfg.ReceiveEndpoint("bench", e =>
+    {
+        e.PrefetchCount = 64;
+        e.Handler<BenchMessage>(c =>
+        {
+            received.TryAdd(c.Message.Id, Stopwatch.GetTimestamp());
+            return Task.CompletedTask;
+        });
+    });
+});
+await consumer.StartAsync();
+
+async Task<IHost> StartHost(bool deliver)
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(database.ConnectionString));
+    builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+    builder.Services.AddMassTransit(x =>
+    {
+        x.AddPostgresOutbox<BenchDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = deliver));
+        x.UsingRabbitMq((_, cfg) => Rabbit(cfg));
+    });
+    var started = builder.Build();
+    await started.StartAsync();
+    return started;
+}
+
+using var host = await StartHost(deliver: true);
+var bus = host.Services.GetRequiredService<IBus>();
+
+var nextId = 0;
+
+async Task<string> Run(string name, int count, int writers, Func<int, Task> send)
+{
+    started.Clear();
+    received.Clear();
+    var ids = Enumerable.Range(0, count).Select(_ => Interlocked.Increment(ref nextId)).ToArray();
+    var queue = new ConcurrentQueue<int>(ids);
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, writers).Select(async _ =>
+    {
+        while (queue.TryDequeue(out var id))
+            await send(id);
+    }));
+    var written = clock.Elapsed;
+    while (ids.Any(id => !received.ContainsKey(id)))
+        await Task.Delay(1);
+    var elapsed = clock.Elapsed;
+
+    var lags = ids.Select(id => Stopwatch.GetElapsedTime(started[id], received[id]).TotalMilliseconds).Order().ToArray();
+    double Percentile(double p) => lags[(int)Math.Min(lags.Length - 1, Math.Ceiling(p * lags.Length) - 1)];
+    return $"| {name,-18} | {count,6} | {writers,7} | {count / written.TotalSeconds,10:0} | {count / elapsed.TotalSeconds,11:0} | {Percentile(0.50),8:0.0} | {Percentile(0.99),8:0.0} |";
+}
+
+async Task RawPublish(int id)
+{
+    started[id] = Stopwatch.GetTimestamp();
+    await bus.Publish(new BenchMessage(id));
+}
+
+Task OutboxPublish(int id) => OutboxPublishOn(host, id);
+
+async Task OutboxPublishOn(IHost writer, int id)
+{
+    await using var scope = writer.Services.CreateAsyncScope();
+    await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new BenchMessage(id));
+    await scope.ServiceProvider.GetRequiredService<BenchDbContext>().SaveChangesAsync();
+    started[id] = Stopwatch.GetTimestamp();
+}
+
+// Warm-up: connections, topology, JIT.
+await Run("warm-up", 200, 1, RawPublish);
+await Run("warm-up", 200, 4, OutboxPublish);
+
+var rows = new List<string>
+{
+    await Run("raw publish", messages, 1, RawPublish),
+    await Run("raw publish", messages, 8, RawPublish),
+    await Run("outbox, 1 writer", messages, 1, OutboxPublish),
+    await Run("outbox, 8 writers", messages, 8, OutboxPublish),
+};
+
+// written/s: how fast the writers got their Publish (raw) or commit (outbox) done; delivered/s: until the last
+// message reached the consumer.
+// Drain: a backlog written while no delivery service ran (as after an outage), then one process delivering it.
+await host.StopAsync();
+using (var writer = await StartHost(deliver: false))
+{
+    var backlog = Enumerable.Range(0, messages).Select(_ => Interlocked.Increment(ref nextId)).ToArray();
+    var pending = new ConcurrentQueue<int>(backlog);
+    await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+    {
+        while (pending.TryDequeue(out var id))
+            await OutboxPublishOn(writer, id);
+    }));
+    await writer.StopAsync();
+
+    var clock = Stopwatch.StartNew();
+    using var deliverer = await StartHost(deliver: true);
+    while (backlog.Any(id => !received.ContainsKey(id)))
+        await Task.Delay(1);
+    rows.Add($"| {"outbox drain",-18} | {messages,6} | {"-",7} | {"-",10} | {messages / clock.Elapsed.TotalSeconds,11:0} | {"-",8} | {"-",8} |");
+    await deliverer.StopAsync();
+}
+
+Console.WriteLine("| scenario           | msgs   | writers | written/s  | delivered/s | p50 ms   | p99 ms   |");
+Console.WriteLine("|--------------------|--------|---------|------------|-------------|----------|----------|");
+rows.ForEach(Console.WriteLine);
+
+await consumer.StopAsync();
+
+namespace Sagas.Messaging.Bench
+{
+    public record BenchMessage(int Id);
+
+    public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContext(options)
+    {
+        protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddMessagingEntities();
+    }
+}

@@ -1,0 +1,83 @@
+using MassTransit;
+using MassTransit.Middleware;
+using Microsoft.EntityFrameworkCore;
+
+namespace Sagas.Messaging.Inbox;
+
+/// <summary>
+/// The PostgreSQL inbox + consumer outbox, plugged into MassTransit's <c>OutboxConsumeFilter</c> for every consumer
+/// and saga. Each pass of MassTransit's outbox protocol (consume → deliver → clean up) runs in one transaction on
+/// the message scope's DbContext, holding the row lock of the message's inbox entry:
+/// <list type="number">
+/// <item>consume: the inbox mark, the consumer's (or saga repository's) writes and every message it sends or
+/// publishes commit together, or nothing does;</item>
+/// <item>deliver: the stored messages go to the broker in sequence order and the progress is recorded;</item>
+/// <item>done: the stored messages are removed; a redelivery of the same message is acknowledged without
+/// running the consumer until the cleanup service forgets the entry after the duplicate-detection window.</item>
+/// </list>
+/// </summary>
+public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, IServiceProvider provider) : IOutboxContextFactory<TDbContext>
+    where TDbContext : DbContext
+{
+    public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
+        where T : class
+    {
+        var messageId = context.GetOriginalMessageId() ?? throw new MessageException(typeof(T), "The inbox needs a MessageId");
+        var cancellationToken = context.CancellationToken;
+
+        var receiveIncrement = 1;
+        bool continueProcessing;
+        do
+        {
+            // Disposing an uncommitted transaction rolls it back: an exception anywhere in the pass leaves nothing behind.
+            await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
+
+            var inbox = await LockInboxEntry(messageId, options.ConsumerId, receiveIncrement, cancellationToken);
+            receiveIncrement = 0;
+
+            var outboxContext = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox);
+            var delivering = inbox.Consumed is not null && inbox.Delivered is null;
+            try
+            {
+                await next.Send(outboxContext);
+            }
+            catch (Exception exception) when (delivering && !cancellationToken.IsCancellationRequested)
+            {
+                // Without a retry the message would go to the error queue and leave its committed outbox unsent.
+                throw new OutboxDeliveryException(messageId, exception);
+            }
+
+            await dbContext.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+
+            // Between passes another delivery of the same message may take the lock and move the entry on (deliver
+            // it, finish it). The next pass must read that, and EF would hand back this tracked, stale instance.
+            dbContext.Entry(inbox).State = EntityState.Detached;
+
+            continueProcessing = outboxContext.ContinueProcessing;
+        } while (continueProcessing);
+    }
+
+    // Creates the entry or locks the existing one in a single statement. A concurrent delivery of the same message
+    // waits here on the unique key or the row lock until the first one commits, then sees its outcome.
+    async Task<InboxState> LockInboxEntry(Guid messageId, Guid consumerId, int receiveIncrement, CancellationToken cancellationToken)
+    {
+        var rows = await dbContext.Set<InboxState>()
+            .FromSql($"""
+                INSERT INTO messaging.inbox_state AS i (message_id, consumer_id)
+                VALUES ({messageId}, {consumerId})
+                ON CONFLICT (message_id, consumer_id) DO UPDATE SET receive_count = i.receive_count + {receiveIncrement}
+                RETURNING i.*
+                """)
+            .AsTracking()
+            .ToListAsync(cancellationToken);
+        return rows.Single();
+    }
+
+    public void Probe(ProbeContext context)
+    {
+        var scope = context.CreateFilterScope("outboxContextFactory");
+        scope.Add("provider", "postgres");
+        scope.Add("dbContext", typeof(TDbContext).Name);
+    }
+}

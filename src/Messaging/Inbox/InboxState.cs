@@ -1,0 +1,27 @@
+namespace Sagas.Messaging.Inbox;
+
+/// <summary>
+/// The inbox record of one incoming message for one consumer (<c>messaging.inbox_state</c>). Its row lock
+/// serialises the deliveries of that message to that consumer; <see cref="Consumed"/> makes a redelivery a no-op.
+/// </summary>
+public sealed class InboxState
+{
+    public long Id { get; set; }
+
+    public Guid MessageId { get; set; }
+
+    /// <summary>Derived by MassTransit from the endpoint name and consumer type: renaming an endpoint changes it.</summary>
+    public Guid ConsumerId { get; set; }
+
+    public DateTime Received { get; set; }
+
+    public int ReceiveCount { get; set; }
+
+    /// <summary>When the consumer's transaction committed.</summary>
+    public DateTime? Consumed { get; set; }
+
+    /// <summary>When every message the consumer produced reached the broker; starts the duplicate-detection window.</summary>
+    public DateTime? Delivered { get; set; }
+
+    public long? LastSequenceNumber { get; set; }
+}

@@ -1,0 +1,47 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Sagas.Messaging.Inbox;
+
+namespace Sagas.Messaging;
+
+/// <summary>
+/// The retry installed at the receive endpoint, in front of the inbox, so that every attempt gets a new DI scope,
+/// DbContext and transaction. It retries what is transient by nature and would otherwise strand a message:
+/// <list type="bullet">
+/// <item>a transaction that lost a race in PostgreSQL: unique violation (23505), serialization failure (40001),
+/// deadlock (40P01), or an EF concurrency conflict;</item>
+/// <item>a failed delivery pass of a consumer outbox (<see cref="OutboxDeliveryException"/>): the consumer's work is
+/// committed, only sending its messages failed, and the retry resumes there.</item>
+/// </list>
+/// Other exceptions are left to the application's own retry policy.
+/// </summary>
+public static class InboxRetry
+{
+    static readonly HashSet<string> ConflictStates =
+        [PostgresErrorCodes.UniqueViolation, PostgresErrorCodes.SerializationFailure, PostgresErrorCodes.DeadlockDetected];
+
+    public static bool IsDatabaseConflict(Exception exception) =>
+        exception is DbUpdateConcurrencyException || SqlState(exception) is { } state && ConflictStates.Contains(state);
+
+    public static bool IsUniqueViolation(Exception exception) => SqlState(exception) == PostgresErrorCodes.UniqueViolation;
+
+    /// <summary>Retries with jittered backoff (5 ms → 1 s), up to <paramref name="retryLimit"/> times.</summary>
+    public static void UseInboxRetry(this IConsumePipeConfigurator configurator, int retryLimit = 10) =>
+        configurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<Exception>(exception => exception is OutboxDeliveryException || IsDatabaseConflict(exception));
+            retry.Exponential(retryLimit, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(25));
+        });
+
+    static string? SqlState(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is PostgresException postgres)
+                return postgres.SqlState;
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,213 @@
+using MassTransit;
+using MassTransit.Middleware;
+using MassTransit.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Sagas.Messaging.Outbox;
+
+/// <summary>
+/// Sends what bus outboxes committed. Each pass claims the oldest outboxes nobody else holds
+/// (<c>FOR UPDATE SKIP LOCKED</c>, so several processes share the work and never send one outbox twice at once),
+/// sends each outbox's messages in sequence order (different outboxes concurrently), deletes what was sent and
+/// commits. A send that fails stops its outbox there; the rest stays for the next pass, in order.
+/// <para>
+/// It sleeps until woken: by a commit in this process (<see cref="OutboxDeliverySignal"/>), by a commit in any
+/// process (PostgreSQL <c>NOTIFY messaging_outbox</c>), or by the fallback poll. After a failure it backs off
+/// exponentially, so a broker outage costs one attempt per backoff step, not a hot loop.
+/// </para>
+/// </summary>
+public sealed class BusOutboxDeliveryService<TDbContext>(
+    IServiceScopeFactory scopeFactory,
+    IBus bus,
+    OutboxDeliverySignal signal,
+    BusOutboxOptions options,
+    ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
+    where TDbContext : DbContext
+{
+    const string Channel = "messaging_outbox";
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.ListenForCommits)
+            _ = ListenForCommits(stoppingToken);
+
+        // More than one loop so that a commit arriving while one loop is finishing its transaction is claimed by
+        // another at once instead of waiting; SKIP LOCKED keeps them on different outboxes.
+        return Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.DeliveryLoops)).Select(_ => DeliveryLoop(stoppingToken)));
+    }
+
+    async Task DeliveryLoop(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                // Also runs at start-up: outboxes left by a crashed process are delivered without waiting for a poll.
+                while (await DeliverBatch(stoppingToken) > 0)
+                {
+                }
+
+                backoff = TimeSpan.Zero;
+                await signal.WaitAsync(options.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                backoff = backoff == TimeSpan.Zero ? options.MinBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
+                logger.LogWarning(exception, "Outbox delivery failed; retrying in {Backoff}", backoff);
+                try
+                {
+                    await Task.Delay(backoff, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One claim–send–delete transaction; returns the number of messages sent.</summary>
+    internal async Task<int> DeliverBatch(CancellationToken cancellationToken)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
+
+        var claimed = await dbContext.Set<OutboxState>()
+            .FromSql($"SELECT * FROM messaging.outbox_state ORDER BY created LIMIT {options.OutboxBatchSize} FOR UPDATE SKIP LOCKED")
+            .AsNoTracking()
+            .Select(x => x.OutboxId)
+            .ToListAsync(cancellationToken);
+        if (claimed.Count == 0)
+            return 0;
+
+        // Once claimed, the batch is finished even when the host is stopping: abandoning it after sends would only
+        // make them go out twice after the restart. Each send is bounded by MessageDeliveryTimeout.
+        cancellationToken = CancellationToken.None;
+
+        var messages = await dbContext.Set<OutboxMessage>()
+            .AsNoTracking()
+            .Where(x => x.OutboxId != null && claimed.Contains(x.OutboxId.Value))
+            .OrderBy(x => x.OutboxId).ThenBy(x => x.SequenceNumber)
+            .Take(options.MessageBatchSize)
+            .ToListAsync(cancellationToken);
+
+        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId).Select(outbox => SendInOrder(outbox, cancellationToken)));
+
+        var sent = outcomes.SelectMany(x => x.Sent).ToList();
+        if (sent.Count > 0)
+            await dbContext.Set<OutboxMessage>().Where(x => sent.Contains(x.Id)).ExecuteDeleteAsync(cancellationToken);
+
+        await dbContext.Database.ExecuteSqlAsync($"""
+            DELETE FROM messaging.outbox_state s
+            WHERE s.outbox_id = ANY({claimed.ToArray()})
+              AND NOT EXISTS (SELECT 1 FROM messaging.outbox_message m WHERE m.outbox_id = s.outbox_id)
+            """, cancellationToken);
+
+        await transaction.CommitAsync(cancellationToken);
+
+        var failures = outcomes.Where(x => x.Failure is not null).Select(x => x.Failure!).ToList();
+        if (failures.Count > 0)
+            throw new AggregateException($"{failures.Count} of {outcomes.Length} outboxes could not be delivered completely", failures);
+
+        return sent.Count;
+    }
+
+    async Task<(List<long> Sent, Exception? Failure)> SendInOrder(IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    {
+        var sent = new List<long>();
+        foreach (var message in outbox)
+        {
+            try
+            {
+                await Send(message, cancellationToken);
+                sent.Add(message.Id);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return (sent, exception);
+            }
+        }
+
+        return (sent, null);
+    }
+
+    async Task Send(OutboxMessageContext message, CancellationToken cancellationToken)
+    {
+        if (message.DestinationAddress is not { } destination)
+        {
+            logger.LogWarning("Outbox message {MessageId} has no destination; dropped", message.MessageId);
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.MessageDeliveryTimeout);
+
+        var endpoint = await bus.GetSendEndpoint(destination);
+        await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), timeout.Token);
+    }
+
+    // A dedicated connection LISTENing for commits of other processes. When it breaks, the fallback poll covers
+    // the gap until it is back.
+    async Task ListenForCommits(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await OpenListenerConnection(stoppingToken);
+                connection.Notification += (_, _) => signal.Notify();
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+
+                // Commits made while we were not listening.
+                signal.Notify();
+
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    // A silent network failure never raises: probe the connection when nothing arrived for a while.
+                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
+                    {
+                        await using var probe = new NpgsqlCommand("SELECT 1", connection);
+                        await probe.ExecuteScalarAsync(stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                logger.LogWarning(exception, "Outbox commit listener failed; falling back to polling until it reconnects");
+                try
+                {
+                    await Task.Delay(options.PollInterval, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    async Task<NpgsqlConnection> OpenListenerConnection(CancellationToken cancellationToken)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        // A closed clone of the DbContext's connection: same server and credentials, its own physical connection.
+        var connection = (NpgsqlConnection)((ICloneable)dbContext.Database.GetDbConnection()).Clone();
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+}

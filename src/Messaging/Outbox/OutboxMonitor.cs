@@ -1,0 +1,57 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Sagas.Messaging.Outbox;
+
+/// <summary>The operations figure of the outboxes.</summary>
+public interface IOutboxMonitor
+{
+    /// <summary>
+    /// How long the oldest message committed to an outbox (bus outbox or consumer outbox) has been waiting for the
+    /// broker; null when nothing is waiting. It grows while the broker is down or delivery is stuck.
+    /// </summary>
+    Task<TimeSpan?> OldestUndeliveredAgeAsync(CancellationToken cancellationToken = default);
+}
+
+sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOutboxMonitor
+    where TDbContext : DbContext
+{
+    public async Task<TimeSpan?> OldestUndeliveredAgeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        // A consumer-outbox row stays until its inbox entry is done; it is undelivered only past the entry's progress.
+        var seconds = await dbContext.Database.SqlQuery<double?>($"""
+            SELECT extract(epoch FROM clock_timestamp() - min(m.enqueued_at))::float8 AS "Value"
+            FROM messaging.outbox_message m
+            LEFT JOIN messaging.inbox_state i ON i.message_id = m.inbox_message_id AND i.consumer_id = m.inbox_consumer_id
+            WHERE m.outbox_id IS NOT NULL
+               OR (i.delivered IS NULL AND m.sequence_number > coalesce(i.last_sequence_number, 0))
+            """).SingleAsync(cancellationToken);
+        return seconds is { } value ? TimeSpan.FromSeconds(Math.Max(value, 0)) : null;
+    }
+}
+
+/// <summary>
+/// Degraded while the oldest undelivered outbox message is older than the threshold, never Unhealthy: callers can
+/// still commit while the broker is away, so an outage must not take the process out of rotation.
+/// </summary>
+public sealed class OutboxHealthCheck(IOutboxMonitor monitor, TimeSpan threshold) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var age = await monitor.OldestUndeliveredAgeAsync(cancellationToken);
+            var data = new Dictionary<string, object> { ["oldestUndeliveredSeconds"] = age?.TotalSeconds ?? 0 };
+            return age > threshold
+                ? HealthCheckResult.Degraded($"oldest undelivered outbox message is {age.Value.TotalSeconds:0} s old", data: data)
+                : HealthCheckResult.Healthy(age is null ? "outbox empty" : "outbox delivering", data);
+        }
+        catch (Exception exception)
+        {
+            return HealthCheckResult.Degraded("could not read the outbox", exception);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+namespace Sagas.Messaging;
+
+/// <summary>Settings of the inbox, the consumer outbox and (when enabled) the bus outbox.</summary>
+public sealed class PostgresOutboxOptions
+{
+    /// <summary>How long a delivered inbox entry is kept to recognise a redelivered message.</summary>
+    public TimeSpan DuplicateDetectionWindow { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often the cleanup service looks for inbox entries past the window.</summary>
+    public TimeSpan InboxCleanupInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Inbox entries deleted per statement, so cleanup never holds long locks.</summary>
+    public int InboxCleanupBatchSize { get; set; } = 1000;
+
+    /// <summary>Messages a consumer's outbox sends to the broker per transaction.</summary>
+    public int MessageDeliveryLimit { get; set; } = 100;
+
+    /// <summary>How long one send to the broker may take before the pass fails and the message is retried.</summary>
+    public TimeSpan MessageDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts after a database conflict or a failed outbox delivery (see <see cref="InboxRetry"/>).</summary>
+    public int RetryLimit { get; set; } = 10;
+
+    internal BusOutboxOptions? BusOutbox { get; private set; }
+
+    /// <summary>
+    /// Also route publishes and sends made outside a consumer (e.g. in an HTTP request) through the outbox, written
+    /// by the caller's <c>SaveChanges</c> and delivered by a hosted service after commit.
+    /// </summary>
+    public void UseBusOutbox(Action<BusOutboxOptions>? configure = null)
+    {
+        BusOutbox = new BusOutboxOptions();
+        configure?.Invoke(BusOutbox);
+    }
+}
+
+public sealed class BusOutboxOptions
+{
+    /// <summary>Run the delivery service in this process (off for a process that only writes, e.g. in tests).</summary>
+    public bool DeliveryServiceEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Wake on commits made by other processes through PostgreSQL <c>LISTEN messaging_outbox</c> (a trigger on
+    /// outbox_state notifies at commit). Commits in this process wake the service directly either way.
+    /// </summary>
+    public bool ListenForCommits { get; set; } = true;
+
+    /// <summary>The fallback poll, for rows left by a crashed process or written while a listener was down.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Concurrent claim–send–commit loops of the delivery service in this process.</summary>
+    public int DeliveryLoops { get; set; } = 2;
+
+    /// <summary>Outboxes claimed per transaction; their messages go out concurrently, each outbox in order.</summary>
+    public int OutboxBatchSize { get; set; } = 32;
+
+    /// <summary>Messages read per transaction across the claimed outboxes.</summary>
+    public int MessageBatchSize { get; set; } = 500;
+
+    public TimeSpan MessageDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First wait after a failed delivery (broker or database down); doubles up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
+}

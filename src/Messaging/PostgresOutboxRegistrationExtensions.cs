@@ -1,0 +1,75 @@
+using MassTransit;
+using MassTransit.Configuration;
+using MassTransit.DependencyInjection;
+using MassTransit.Middleware;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sagas.Messaging.Inbox;
+using Sagas.Messaging.Outbox;
+
+namespace Sagas.Messaging;
+
+public static class PostgresOutboxRegistrationExtensions
+{
+    /// <summary>
+    /// Puts every consumer and saga of the bus's endpoints behind the PostgreSQL inbox and consumer outbox on the
+    /// application's DbContext (which must call <see cref="MessagingModelBuilderExtensions.AddMessagingEntities"/>),
+    /// with <see cref="InboxRetry"/> in front. With <see cref="PostgresOutboxOptions.UseBusOutbox"/> also routes
+    /// publishes and sends made outside consumers through the bus outbox.
+    /// <para>Endpoints configured by hand (<c>cfg.ReceiveEndpoint(...)</c>) need <see cref="UsePostgresOutbox{TDbContext}"/>.</para>
+    /// </summary>
+    public static IBusRegistrationConfigurator AddPostgresOutbox<TDbContext>(this IBusRegistrationConfigurator configurator,
+        Action<PostgresOutboxOptions>? configure = null)
+        where TDbContext : DbContext
+    {
+        var options = new PostgresOutboxOptions();
+        configure?.Invoke(options);
+
+        configurator.TryAddSingleton(options);
+        configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, InboxOutboxContextFactory<TDbContext>>();
+        configurator.TryAddSingleton<IOutboxMonitor, OutboxMonitor<TDbContext>>();
+        configurator.AddHostedService<InboxCleanupService<TDbContext>>();
+
+        configurator.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<TDbContext>(context, options));
+
+        if (options.BusOutbox is { } busOutbox)
+        {
+            configurator.TryAddSingleton(busOutbox);
+            configurator.TryAddSingleton<OutboxDeliverySignal>();
+            configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
+            if (busOutbox.DeliveryServiceEnabled)
+                configurator.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
+        }
+
+        return configurator;
+    }
+
+    /// <summary>
+    /// Installs the inbox and consumer outbox on one endpoint, for the consumers and sagas configured on it after
+    /// this call, with <see cref="InboxRetry"/> in front of them.
+    /// </summary>
+    public static void UsePostgresOutbox<TDbContext>(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context,
+        PostgresOutboxOptions? options = null)
+        where TDbContext : DbContext
+    {
+        options ??= context.GetService<PostgresOutboxOptions>() ?? new PostgresOutboxOptions();
+
+        endpoint.UseInboxRetry(options.RetryLimit);
+
+        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context)
+        {
+            MessageDeliveryLimit = options.MessageDeliveryLimit,
+            MessageDeliveryTimeout = options.MessageDeliveryTimeout,
+        };
+        endpoint.ConnectConsumerConfigurationObserver(observer);
+        endpoint.ConnectSagaConfigurationObserver(observer);
+    }
+
+    /// <summary>Degraded when the oldest undelivered outbox message is older than <paramref name="threshold"/> (default 1 min).</summary>
+    public static IHealthChecksBuilder AddOutboxCheck(this IHealthChecksBuilder builder, TimeSpan? threshold = null, string name = "outbox") =>
+        builder.Add(new HealthCheckRegistration(name,
+            provider => new OutboxHealthCheck(provider.GetRequiredService<IOutboxMonitor>(), threshold ?? TimeSpan.FromMinutes(1)),
+            HealthStatus.Degraded, ["ready"]));
+}

@@ -1,0 +1,225 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Sagas.Messaging.Inbox;
+using Sagas.Messaging.Sagas;
+using Sagas.Testing;
+
+namespace Sagas.IntegrationTests.Messaging;
+
+/// <summary>Consumers behind the PostgreSQL inbox and consumer outbox, on RabbitMQ.</summary>
+public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastructure) : IClassFixture<MessagingInfrastructure>, IAsyncLifetime
+{
+    static readonly Uri LedgerQueue = new("queue:record-ledger-entry");
+
+    readonly LedgerFaults _faults = new();
+    IHost _host = null!;
+    MessageProbe _probe = null!;
+
+    IBus Bus => _host.Services.GetRequiredService<IBus>();
+
+    public async Task InitializeAsync()
+    {
+        _probe = await MessageProbe.Start(infrastructure, (e, probe) =>
+        {
+            e.Handler<LedgerEntryRecorded>(c => probe.Record(c, c.Message.Reference));
+            e.Handler<Fault<RecordLedgerEntry>>(c => probe.Record(c, c.Message.Message.Reference));
+            e.Handler<NameReserved>(c => probe.Record(c, c.Message.Name));
+        });
+        _host = await infrastructure.StartHost(x =>
+        {
+            x.AddConsumer<RecordLedgerEntryConsumer>();
+            x.AddConsumer<ReserveNameConsumer>();
+            x.AddSagaStateMachine<CounterStateMachine, CounterState>().PostgresRepository(r => r.ExistingDbContext<TestDbContext>());
+        }, configureServices: services => services.AddSingleton(_faults));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        await _probe.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_message_delivered_three_times_takes_effect_once_and_publishes_once()
+    {
+        var messageId = NewId.NextGuid();
+        var reference = $"triple-{messageId}";
+
+        var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
+        for (var i = 0; i < 3; i++)
+            await endpoint.Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+
+        await Eventually.Until(() => infrastructure.Count(
+                "SELECT coalesce(sum(receive_count), 0) FROM messaging.inbox_state WHERE message_id = $1 AND delivered IS NOT NULL", messageId),
+            n => n == 3, because: "all three deliveries handled");
+        await SentinelPassedTheProbe();
+
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+        Assert.Equal(1, await infrastructure.Count(
+            "SELECT count(*) FROM test.probe_received WHERE kind = 'LedgerEntryRecorded' AND reference = $1", reference));
+        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE inbox_message_id = $1", messageId),
+            n => n == 0, because: "the delivered outbox rows are removed");
+    }
+
+    [Fact]
+    public async Task A_consumer_that_throws_after_writing_commits_nothing_and_its_redelivery_succeeds_once()
+    {
+        var messageId = NewId.NextGuid();
+        var reference = $"throws-{messageId}";
+        _faults.FailNext(reference, new InvalidOperationException("failed after writing and publishing"));
+
+        var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
+        await endpoint.Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+
+        await Eventually.Until(() => Task.FromResult(_probe.Received<Fault<RecordLedgerEntry>>().Any(f => f.Message.Reference == reference)),
+            because: "the consumer faulted");
+        await SentinelPassedTheProbe();
+
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE message_id = $1", messageId));
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE inbox_message_id = $1", messageId));
+        Assert.DoesNotContain(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+
+        // The same message again (it went to the error queue; this is its redelivery).
+        await endpoint.Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+
+        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
+            because: "the redelivery succeeded");
+        await SentinelPassedTheProbe();
+
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+        Assert.Equal(2, _faults.AttemptsOf(reference).Count);
+    }
+
+    [Fact]
+    public async Task A_database_conflict_is_retried_in_a_fresh_scope_and_takes_effect_once()
+    {
+        var reference = $"conflict-{NewId.NextGuid()}";
+        _faults.FailNext(reference, LedgerFaults.SerializationFailure());
+
+        var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
+        await endpoint.Send(new RecordLedgerEntry(reference));
+
+        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
+            because: "the retry succeeded");
+        await SentinelPassedTheProbe();
+
+        var attempts = _faults.AttemptsOf(reference);
+        Assert.Equal(2, attempts.Count);
+        Assert.NotEqual(attempts[0], attempts[1]); // a new DbContext (so a new scope) for the retry
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+        Assert.DoesNotContain(_probe.Received<Fault<RecordLedgerEntry>>(), x => x.Message.Reference == reference);
+    }
+
+    [Fact]
+    public async Task A_failed_delivery_of_a_committed_outbox_is_retried_without_consuming_again()
+    {
+        var reference = $"fail-delivery-{NewId.NextGuid()}";
+
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference));
+
+        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
+            because: "the retried delivery pass sent the stored message");
+        await SentinelPassedTheProbe();
+
+        Assert.Single(_faults.AttemptsOf(reference)); // consumed once; only the delivery was retried
+        Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.DoesNotContain(_probe.Received<Fault<RecordLedgerEntry>>(), x => x.Message.Reference == reference);
+    }
+
+    [Fact]
+    public async Task A_unique_violation_from_a_concurrent_writer_is_retried_in_a_fresh_scope()
+    {
+        var name = $"name-{NewId.NextGuid()}";
+
+        // Another writer inserts the same key and keeps its transaction open: the consumer's insert waits on it.
+        await using var writer = new Npgsql.NpgsqlConnection(infrastructure.Database.ConnectionString);
+        await writer.OpenAsync();
+        await using var transaction = await writer.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand("INSERT INTO test.reservation (name) VALUES ($1)", writer, transaction))
+        {
+            insert.Parameters.Add(new Npgsql.NpgsqlParameter { Value = name });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await Bus.Publish(new ReserveName(name));
+        await Eventually.Until(() => infrastructure.Count(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"),
+            n => n >= 1, because: "the consumer waits on the other writer's key");
+        await transaction.CommitAsync(); // the consumer's insert now fails with 23505
+
+        await Eventually.Until(() => Task.FromResult(_probe.Received<NameReserved>().Any(x => x.Name == name)), because: "the retry succeeded");
+        await SentinelPassedTheProbe();
+
+        var attempts = _faults.AttemptsOf(name);
+        Assert.Equal(2, attempts.Count);
+        Assert.NotEqual(attempts[0], attempts[1]);
+        Assert.True(Assert.Single(_probe.Received<NameReserved>(), x => x.Name == name).AlreadyTaken);
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.reservation WHERE name = $1", name));
+    }
+
+    [Fact]
+    public async Task Every_consumer_and_saga_on_the_bus_runs_behind_the_inbox()
+    {
+        var ledgerMessage = NewId.NextGuid();
+        var counterMessage = NewId.NextGuid();
+
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry($"inbox-{ledgerMessage}"), c => c.MessageId = ledgerMessage);
+        await Bus.Publish(new Increment(NewId.NextGuid()), c => c.MessageId = counterMessage);
+
+        foreach (var messageId in new[] { ledgerMessage, counterMessage })
+        {
+            await Eventually.Until(() => infrastructure.Count(
+                    "SELECT count(*) FROM messaging.inbox_state WHERE message_id = $1 AND consumed IS NOT NULL", messageId),
+                n => n == 1, because: $"inbox entry of {messageId}");
+        }
+
+        Assert.Equal(2, await infrastructure.Count(
+            "SELECT count(DISTINCT consumer_id) FROM messaging.inbox_state WHERE message_id = ANY($1)", new[] { ledgerMessage, counterMessage }));
+    }
+
+    [Fact]
+    public async Task Inbox_entries_past_the_duplicate_detection_window_are_removed_in_batches()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        _host = await infrastructure.StartHost(x => x.AddConsumer<RecordLedgerEntryConsumer>(), o =>
+        {
+            o.DuplicateDetectionWindow = TimeSpan.Zero;
+            o.InboxCleanupBatchSize = 2;
+            o.InboxCleanupInterval = TimeSpan.FromHours(1); // only the explicit batches below run after start-up
+        }, services => services.AddSingleton(_faults));
+
+        var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
+        for (var i = 0; i < 5; i++)
+            await endpoint.Send(new RecordLedgerEntry($"cleanup-{NewId.NextGuid()}"));
+        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE delivered IS NOT NULL"),
+            n => n >= 5, because: "five messages consumed");
+
+        var cleanup = _host.Services.GetServices<IHostedService>().OfType<InboxCleanupService<TestDbContext>>().Single();
+        var batches = new List<int>();
+        int deleted;
+        while ((deleted = await cleanup.DeleteExpiredBatch()) > 0)
+            batches.Add(deleted);
+
+        Assert.All(batches, size => Assert.InRange(size, 1, 2));
+        Assert.True(batches.Sum() >= 5);
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE delivered IS NOT NULL"));
+    }
+
+    // The probe consumes one message at a time in queue order: once a message published after the ones under test
+    // has arrived, anything those could still have produced would have arrived before it.
+    async Task SentinelPassedTheProbe()
+    {
+        var sentinel = $"sentinel-{NewId.NextGuid()}";
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(sentinel));
+        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == sentinel)),
+            because: "the sentinel reached the probe");
+    }
+}

@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Sagas.Messaging;
+using Sagas.Messaging.Migrations;
+using Sagas.Testing;
+
+namespace Sagas.IntegrationTests.Messaging;
+
+/// <summary>
+/// A database (migrated by <see cref="SchemaMigrator"/>: messaging tables + the test schema) and a RabbitMQ virtual
+/// host of one test class, and a way to start application hosts on them.
+/// </summary>
+public sealed class MessagingInfrastructure : IAsyncLifetime
+{
+    public TemporaryDatabase Database { get; private set; } = null!;
+    public TemporaryVirtualHost VirtualHost { get; private set; } = null!;
+    public InfrastructureSettings Settings => Database.Settings;
+
+    public async Task InitializeAsync()
+    {
+        Database = await TemporaryDatabase.CreateAsync("messaging");
+        VirtualHost = await TemporaryVirtualHost.CreateAsync("messaging");
+        await using var dataSource = NpgsqlDataSource.Create(Database.ConnectionString);
+        await new SchemaMigrator(dataSource, [MessagingMigrations.Source, new TestSchema()], NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await VirtualHost.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    public async Task<long> Count(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    public void ConfigureRabbitMq(IRabbitMqBusFactoryConfigurator cfg) =>
+        cfg.Host(Settings.RabbitHost, (ushort)Settings.RabbitPort, VirtualHost.Name, h =>
+        {
+            h.Username(Settings.RabbitUser);
+            h.Password(Settings.RabbitPassword);
+        });
+
+    /// <summary>Starts an application host: the test DbContext, the PostgreSQL outbox on every endpoint, RabbitMQ.</summary>
+    public async Task<IHost> StartHost(Action<IBusRegistrationConfigurator> configureBus, Action<PostgresOutboxOptions>? configureOutbox = null,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddDbContext<TestDbContext>(o => o.UseNpgsql(Database.ConnectionString));
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        configureServices?.Invoke(builder.Services);
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            x.AddPostgresOutbox<TestDbContext>(configureOutbox);
+            configureBus(x);
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                ConfigureRabbitMq(cfg);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+}
+
+/// <summary>What a probe saw of one delivery, captured while it was being consumed.</summary>
+public sealed record Arrival(
+    object Message,
+    Guid? MessageId,
+    Guid? CorrelationId,
+    Guid? ConversationId,
+    Guid? InitiatorId,
+    string? ContentType,
+    IReadOnlyList<string> MessageTypes,
+    IReadOnlyDictionary<string, object> Headers,
+    string? RoutingKey,
+    byte? Priority);
+
+/// <summary>
+/// A bus of its own, without inbox or outbox, that records every delivery it gets (in memory and in
+/// test.probe_received): duplicates that an inbox would hide show up here. One message at a time, so it records
+/// the order of its queue.
+/// </summary>
+public sealed class MessageProbe : IAsyncDisposable
+{
+    readonly IBusControl _bus;
+    readonly ConcurrentQueue<Arrival> _arrivals = new();
+    readonly string _connectionString;
+    readonly string _queue = $"probe-{Guid.NewGuid():N}";
+
+    MessageProbe(MessagingInfrastructure infrastructure, Action<IReceiveEndpointConfigurator, MessageProbe> handlers)
+    {
+        _connectionString = infrastructure.Database.ConnectionString;
+        _bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            infrastructure.ConfigureRabbitMq(cfg);
+            // Durable, so that it keeps what arrives while the broker restarts; the vhost goes with the test class.
+            cfg.ReceiveEndpoint(_queue, e =>
+            {
+                e.PrefetchCount = 1;
+                e.ConcurrentMessageLimit = 1;
+                handlers(e, this);
+            });
+        });
+    }
+
+    public Uri InputAddress => new($"queue:{_queue}");
+
+    public IReadOnlyList<Arrival> Arrivals => _arrivals.ToArray();
+
+    public static async Task<MessageProbe> Start(MessagingInfrastructure infrastructure, Action<IReceiveEndpointConfigurator, MessageProbe> handlers)
+    {
+        var probe = new MessageProbe(infrastructure, handlers);
+        await probe._bus.StartAsync();
+        return probe;
+    }
+
+    public IReadOnlyList<T> Received<T>() => _arrivals.Select(x => x.Message).OfType<T>().ToList();
+
+    public async Task Record<T>(ConsumeContext<T> context, string? reference = null)
+        where T : class
+    {
+        context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit);
+        _arrivals.Enqueue(new Arrival(context.Message, context.MessageId, context.CorrelationId, context.ConversationId, context.InitiatorId,
+            context.ReceiveContext.ContentType?.MediaType, context.SupportedMessageTypes.ToList(),
+            context.Headers.GetAll().ToDictionary(x => x.Key, x => x.Value), rabbit?.RoutingKey,
+            rabbit?.Properties.IsPriorityPresent() == true ? rabbit.Properties.Priority : null));
+
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("INSERT INTO test.probe_received (message_id, kind, reference) VALUES ($1, $2, $3)", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = context.MessageId!.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = typeof(T).Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)reference ?? DBNull.Value });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public ValueTask DisposeAsync() => new(_bus.StopAsync());
+}
