@@ -6,6 +6,7 @@ using Sagas.Api.Orders;
 using Sagas.Api.Support;
 using Sagas.Api.Webhooks;
 using Sagas.Data;
+using Sagas.Messaging;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 
@@ -40,11 +41,15 @@ builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(Webh
 
 builder.Services.AddHealthChecks()
     .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
-    .AddMigrationsCheck();
+    .AddMigrationsCheck()
+    .AddOutboxCheck();
 
 var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 builder.Services.AddMassTransit(bus =>
 {
+    // Publishes made while handling a request become outbox rows in the request's transaction; a hosted
+    // service delivers them after commit (woken at once, LISTEN/NOTIFY across instances).
+    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.UseBusOutbox());
     bus.UsingRabbitMq((context, cfg) =>
     {
         rabbit.Apply(cfg);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Sagas.Data.Catalog;
+using Sagas.Messaging;
 
 namespace Sagas.Data;
 
@@ -13,6 +14,10 @@ public sealed class FulfilmentDbContext(DbContextOptions<FulfilmentDbContext> op
 {
     public DbSet<Item> Items => Set<Item>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FulfilmentDbContext).Assembly);
+        // Inbox and outbox rows are saved by the same SaveChanges, in the same transaction, as the domain's.
+        modelBuilder.AddMessagingEntities();
+    }
 }

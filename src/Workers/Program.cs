@@ -1,26 +1,69 @@
 using MassTransit;
 using Sagas.Data;
+using Sagas.Data.Ordering;
+using Sagas.Messaging;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
+using Sagas.Messaging.Sagas;
+using Sagas.Messaging.Scheduling;
+using Sagas.Workers.Inventory;
+using Sagas.Workers.Ordering;
+using Sagas.Workers.Payments;
+using Sagas.Workers.Placement;
+using Sagas.Workers.Sweeps;
+using Quartz;
 
 // Workers is a generic host for the saga and the activity consumers; it serves only health endpoints
-// over HTTP so scripts and orchestrators can wait for it to be ready.
+// over HTTP so scripts and orchestrators can wait for it to be ready. Run as many as needed: RabbitMQ
+// shares the queues, PostgreSQL row locks and the clustered Quartz store keep them from stepping on
+// each other.
 var builder = WebApplication.CreateBuilder(args);
 
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFulfilmentDatabase(builder.Configuration);
 // Registered before MassTransit so the schema is current before any endpoint starts consuming.
 builder.Services.MigrateOnStartup();
+builder.Services.AddSagaTimings(builder.Configuration);
+builder.Services.Configure<SweepOptions>(builder.Configuration.GetSection(SweepOptions.Section));
+builder.Services.AddScoped<StockLedger>();
+builder.Services.AddPaymentProvider(builder.Configuration);
+builder.Services.AddSingleton<StuckOrdersGauge>();
+
 builder.Services.AddHealthChecks()
     .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
-    .AddMigrationsCheck();
+    .AddMigrationsCheck()
+    .AddOutboxCheck();
 
+var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
 var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 builder.Services.AddMassTransit(bus =>
 {
     bus.SetKebabCaseEndpointNameFormatter();
+    // Every consumer and the saga run behind the PostgreSQL inbox + consumer outbox; the sweeps publish
+    // through the bus outbox.
+    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.UseBusOutbox());
+    bus.AddPostgresMessageScheduler(scheduler => scheduler.ConfigureQuartz = quartz =>
+    {
+        Every<ExpiredHoldsSweep>(quartz, sweeps.ExpiredHoldsInterval);
+        Every<UnsettledPaymentsSweep>(quartz, sweeps.ReconciliationInterval);
+        Every<StuckOrdersSweep>(quartz, sweeps.StuckOrdersInterval);
+    });
+
+    bus.AddSagaStateMachine<OrderStateMachine, OrderState, OrderStateMachineDefinition>()
+        .PostgresRepository(repository => repository.ExistingDbContext<FulfilmentDbContext>());
+
+    bus.AddConsumer<HoldStockConsumer, StockConsumerDefinition<HoldStockConsumer>>();
+    bus.AddConsumer<ReleaseStockConsumer, StockConsumerDefinition<ReleaseStockConsumer>>();
+    bus.AddConsumer<PlaceOrderConsumer, StockConsumerDefinition<PlaceOrderConsumer>>();
+    bus.AddConsumer<RequestPaymentConsumer, ProviderConsumerDefinition<RequestPaymentConsumer>>();
+    bus.AddConsumer<CheckPaymentStatusConsumer, ProviderConsumerDefinition<CheckPaymentStatusConsumer>>();
+    bus.AddConsumer<CancelPaymentConsumer, ProviderConsumerDefinition<CancelPaymentConsumer>>();
+    bus.AddConsumer<RefundPaymentConsumer, ProviderConsumerDefinition<RefundPaymentConsumer>>();
+
     bus.UsingRabbitMq((context, cfg) =>
     {
         rabbit.Apply(cfg);
+        cfg.UsePostgresMessageScheduler(context);
         cfg.ConfigureEndpoints(context);
     });
 });
@@ -28,5 +71,12 @@ builder.Services.AddMassTransit(bus =>
 var app = builder.Build();
 app.MapHealthEndpoints();
 await app.RunAsync();
+
+static void Every<TJob>(IQuartzBuilder quartz, TimeSpan interval)
+    where TJob : IJob =>
+    quartz.ScheduleJob<TJob>(trigger => trigger
+        .WithIdentity(typeof(TJob).Name, "sweeps")
+        .StartNow()
+        .WithSimpleSchedule(interval));
 
 public partial class Program;

@@ -6,6 +6,7 @@ using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
 using Sagas.Data.Ordering;
+using Sagas.Messaging.Outbox;
 
 namespace Sagas.Api.Support;
 
@@ -115,7 +116,7 @@ public static class SupportEndpoints
     }
 
     static async Task<IResult> Stats(NpgsqlDataSource db, IOptions<SupportOptions> options, TimeProvider clock,
-        IServiceProvider services, CancellationToken cancellationToken)
+        IOutboxMonitor outbox, CancellationToken cancellationToken)
     {
         var byStatus = OrderStatuses.All.ToDictionary(s => s, _ => 0L);
         long stuck = 0;
@@ -137,7 +138,7 @@ public static class SupportEndpoints
             }
         }
 
-        var outboxAge = services.GetService<IOutboxAge>() is { } age ? await age.OldestUndeliveredAsync(cancellationToken) : null;
+        var outboxAge = await outbox.OldestUndeliveredAgeAsync(cancellationToken);
         return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds));
     }
 
@@ -173,10 +174,4 @@ public static class SupportEndpoints
             }
         }
     }
-}
-
-/// <summary>Age of the oldest message written to an outbox but not yet on the broker (null when none).</summary>
-public interface IOutboxAge
-{
-    Task<TimeSpan?> OldestUndeliveredAsync(CancellationToken cancellationToken);
 }

@@ -18,16 +18,15 @@ public sealed class OrderStateMachineDefinition : SagaDefinition<OrderState>
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<OrderState> sagaConfigurator,
         IRegistrationContext context)
     {
+        // Database races (first insert, serialization, deadlock) are retried in front of the inbox by
+        // src/Messaging; this covers the rest of what is transient: lost connections and timeouts. The durable
+        // consumer outbox installed on every endpoint makes what an attempt published go out only after its
+        // saga row commits.
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Handle<Exception>(IsTransient);
             retry.Intervals(50, 200, 500, 1_000, 2_000, 5_000);
         });
-
-        // Inside the retry, so each attempt starts with an empty outbox: what an attempt published or scheduled goes
-        // out only after its saga row is saved, and not at all if the attempt fails. To be replaced by the durable
-        // consumer outbox of src/Messaging once that is installed on every endpoint.
-        endpointConfigurator.UseInMemoryOutbox(context);
     }
 
     /// <summary>
