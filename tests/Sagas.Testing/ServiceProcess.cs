@@ -23,6 +23,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         _environment = new Dictionary<string, string>(environment)
         {
             ["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/'),
+            // Also as plain configuration: it outranks a "Urls" in the service's appsettings.json.
+            ["Urls"] = BaseAddress.ToString().TrimEnd('/'),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["DOTNET_ENVIRONMENT"] = "Development",
         };

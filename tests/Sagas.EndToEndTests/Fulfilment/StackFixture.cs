@@ -1,0 +1,147 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using Sagas.EndToEndTests.Api;
+using Sagas.Testing;
+
+namespace Sagas.EndToEndTests.Fulfilment;
+
+/// <summary>
+/// The whole system as processes, as <c>make run</c> starts it — Api, Workers, payment sandbox — on one test
+/// class's own database and virtual host, with the payment window and poll shortened by configuration
+/// (never by sleeping for the defaults). Verdicts are read from the sandbox's ledger and item stock.
+/// </summary>
+public class StackFixture : IAsyncLifetime
+{
+    TemporaryDatabase _database = null!;
+    TemporaryVirtualHost _virtualHost = null!;
+
+    public ServiceProcess Api { get; private set; } = null!;
+    public ServiceProcess Workers { get; private set; } = null!;
+    public ServiceProcess Sandbox { get; private set; } = null!;
+    public TemporaryDatabase Database => _database;
+
+    protected virtual TimeSpan PaymentWindow => TimeSpan.FromSeconds(8);
+    protected virtual TimeSpan PollInterval => TimeSpan.FromMilliseconds(500);
+
+    public async Task InitializeAsync()
+    {
+        _database = await TemporaryDatabase.CreateAsync("stack");
+        _virtualHost = await TemporaryVirtualHost.CreateAsync("stack");
+        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        var apiPort = ServiceProcess.FreePort();
+        var sandboxPort = ServiceProcess.FreePort();
+        environment[$"ApiKeys__{ApiFixture.StorefrontKey}"] = "storefront";
+        environment[$"ApiKeys__{ApiFixture.SupportKey}"] = "support";
+        environment[$"ApiKeys__{ApiFixture.AdminKey}"] = "admin";
+        environment["Webhooks__Secret"] = ApiFixture.WebhookSecret;
+        environment["Saga__PaymentWindow"] = PaymentWindow.ToString("c");
+        environment["Saga__PollInterval"] = PollInterval.ToString("c");
+        environment["PaymentProvider__BaseUrl"] = $"http://127.0.0.1:{sandboxPort}";
+        environment["Sandbox__WebhookUrl"] = $"http://127.0.0.1:{apiPort}/webhooks/payments";
+
+        Api = new ServiceProcess("Api", apiPort, environment);
+        Workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), environment);
+        Sandbox = new ServiceProcess("PaymentSandbox", sandboxPort, environment);
+        // The Api migrates first, so the others start on a current schema without racing for the lock.
+        Api.Start();
+        await Api.WaitUntilReadyAsync();
+        Sandbox.Start();
+        Workers.Start();
+        await Task.WhenAll(Sandbox.WaitUntilReadyAsync(), Workers.WaitUntilReadyAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Task.WhenAll(Api.StopAsync(), Workers.StopAsync(), Sandbox.StopAsync());
+        await Task.WhenAll(Api.DisposeAsync().AsTask(), Workers.DisposeAsync().AsTask(), Sandbox.DisposeAsync().AsTask());
+        await _virtualHost.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    public HttpClient Client(string apiKey) => ClientOf(Api, apiKey);
+
+    public HttpClient SandboxClient() => ClientOf(Sandbox, null);
+
+    static HttpClient ClientOf(ServiceProcess service, string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
+    public async Task StockItem(string sku, int onHand, decimal price = 10m)
+    {
+        using var admin = Client(ApiFixture.AdminKey);
+        (await admin.PutAsJsonAsync($"/items/{sku}", new { name = sku, category = "test", price, currency = "USD", onHand }))
+            .EnsureSuccessStatusCode();
+    }
+
+    public async Task<Guid> PlaceOrder(params (string Sku, int Quantity)[] lines)
+    {
+        using var storefront = Client(ApiFixture.StorefrontKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders")
+        {
+            Content = JsonContent.Create(new
+            {
+                customerId = "e2e",
+                currency = "USD",
+                lines = lines.Select(l => new { sku = l.Sku, quantity = l.Quantity }),
+            }),
+        };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var response = await storefront.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
+    }
+
+    public async Task<JsonElement> Order(Guid orderId)
+    {
+        using var support = Client(ApiFixture.SupportKey);
+        return await support.GetFromJsonAsync<JsonElement>($"/orders/{orderId}");
+    }
+
+    /// <summary>Polls the order until <paramref name="condition"/> holds (the saga is asynchronous).</summary>
+    public Task<JsonElement> OrderWhen(Guid orderId, Func<JsonElement, bool> condition, string because, TimeSpan? timeout = null) =>
+        Eventually.Until(() => Order(orderId), condition, timeout ?? TimeSpan.FromSeconds(45),
+            $"order {orderId}: {because}\n--- workers ---\n{Workers.Output}");
+
+    public Task<JsonElement> OrderIn(Guid orderId, string status, TimeSpan? timeout = null) =>
+        OrderWhen(orderId, o => o.GetProperty("status").GetString() == status, $"status {status}", timeout);
+
+    public async Task<JsonElement> Ledger(Guid orderId)
+    {
+        using var sandbox = SandboxClient();
+        return await sandbox.GetFromJsonAsync<JsonElement>($"/sandbox/ledger?merchantReference={orderId}");
+    }
+
+    public async Task<JsonElement> Timeline(Guid orderId)
+    {
+        using var support = Client(ApiFixture.SupportKey);
+        return await support.GetFromJsonAsync<JsonElement>($"/orders/{orderId}/timeline");
+    }
+
+    public async Task Pay(string providerReference, decimal? amount = null)
+    {
+        using var sandbox = SandboxClient();
+        var response = await sandbox.PostAsJsonAsync($"/sandbox/qr-payments/{providerReference}/pay", amount is null ? new { } : (object)new { amount });
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task Settings(object settings)
+    {
+        using var sandbox = SandboxClient();
+        (await sandbox.PutAsJsonAsync("/sandbox/settings", settings)).EnsureSuccessStatusCode();
+    }
+
+    public async Task<(int OnHand, int Held)> Stock(string sku)
+    {
+        await using var db = NpgsqlDataSource.Create(_database.ConnectionString);
+        await using var command = db.CreateCommand("SELECT on_hand, held FROM inventory.items WHERE sku = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = sku });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt32(0), reader.GetInt32(1));
+    }
+}
