@@ -23,6 +23,7 @@ public class StackFixture : IAsyncLifetime
 
     protected virtual TimeSpan PaymentWindow => TimeSpan.FromSeconds(8);
     protected virtual TimeSpan PollInterval => TimeSpan.FromMilliseconds(500);
+    protected virtual IDictionary<string, string> Configuration => new Dictionary<string, string>();
 
     public async Task InitializeAsync()
     {
@@ -39,6 +40,8 @@ public class StackFixture : IAsyncLifetime
         environment["Saga__PollInterval"] = PollInterval.ToString("c");
         environment["PaymentProvider__BaseUrl"] = $"http://127.0.0.1:{sandboxPort}";
         environment["Sandbox__WebhookUrl"] = $"http://127.0.0.1:{apiPort}/webhooks/payments";
+        foreach (var (key, value) in Configuration)
+            environment[key] = value;
 
         Api = new ServiceProcess("Api", apiPort, environment);
         Workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), environment);
@@ -78,6 +81,16 @@ public class StackFixture : IAsyncLifetime
             .EnsureSuccessStatusCode();
     }
 
+    /// <summary>Submits an order and waits for its QR payment; returns the order id and provider reference.</summary>
+    public async Task<(Guid OrderId, string ProviderReference)> PlaceOrderAwaitingPayment(params (string Sku, int Quantity)[] lines)
+    {
+        var orderId = await PlaceOrder(lines);
+        var order = await OrderWhen(orderId, o => o.GetProperty("payment").ValueKind == JsonValueKind.Object
+                                                  && o.GetProperty("payment").GetProperty("qrPayload").GetString() is { Length: > 0 },
+            "QR payment ready");
+        return (orderId, order.GetProperty("payment").GetProperty("providerReference").GetString()!);
+    }
+
     public async Task<Guid> PlaceOrder(params (string Sku, int Quantity)[] lines)
     {
         using var storefront = Client(ApiFixture.StorefrontKey);
@@ -114,6 +127,23 @@ public class StackFixture : IAsyncLifetime
     {
         using var sandbox = SandboxClient();
         return await sandbox.GetFromJsonAsync<JsonElement>($"/sandbox/ledger?merchantReference={orderId}");
+    }
+
+    /// <summary>The sandbox ledger's verdict on one order: captures, the captured amount and refunds.</summary>
+    public async Task<(int Payments, int Captured, decimal CapturedAmount, int Refunds, decimal Refunded, string? Status)> Money(Guid orderId)
+    {
+        var ledger = await Ledger(orderId);
+        var payments = ledger.EnumerateArray().ToList();
+        var captured = payments.Where(p => p.GetProperty("capturedAmount").ValueKind == JsonValueKind.Number).ToList();
+        var refunds = payments.SelectMany(p => p.GetProperty("refunds").EnumerateArray()).ToList();
+        return (payments.Count, captured.Count, captured.Sum(p => p.GetProperty("capturedAmount").GetDecimal()), refunds.Count,
+            refunds.Sum(r => r.GetProperty("amount").GetDecimal()), payments.FirstOrDefault().ValueKind == JsonValueKind.Object ? payments[0].GetProperty("status").GetString() : null);
+    }
+
+    public async Task<HttpResponseMessage> Cancel(Guid orderId, string apiKey)
+    {
+        using var client = Client(apiKey);
+        return await client.PostAsync($"/orders/{orderId}/cancel", null);
     }
 
     public async Task<JsonElement> Timeline(Guid orderId)
