@@ -186,9 +186,19 @@ pg_start() {
     pg_write_settings
     say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (log $PG_LOG)"
     PG_LOG_START="$(line_count "$PG_LOG")"
-    if ! as_postgres "$PGBIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" >/dev/null 2>&1; then
+    # A loopback connection that used this port as its ephemeral source port (the test suite opens
+    # thousands) keeps it in TIME-WAIT for up to 60 s, and PostgreSQL cannot bind it meanwhile although
+    # nothing listens there. Wait that out instead of failing.
+    local deadline=$((SECONDS + 75))
+    until as_postgres "$PGBIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" >/dev/null 2>&1; do
+        if ((SECONDS < deadline)) && tail -n +"$((PG_LOG_START + 1))" "$PG_LOG" 2>/dev/null | grep -q "Address already in use" \
+            && ! port_in_use "$PG_PORT"; then
+            say "PostgreSQL: port $PG_PORT is still held by a closing connection (TIME-WAIT); retrying"
+            sleep 3
+            continue
+        fi
         die_with_log "$PG_LOG" "$PG_LOG_START" "PostgreSQL failed to start on port $PG_PORT (data $PG_DATA, log $PG_LOG)"
-    fi
+    done
 }
 
 pg_wait_ready() {
