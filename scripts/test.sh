@@ -74,7 +74,7 @@ main() {
     local test_args=(test Sagas.sln "${build_flags[@]}" --no-build
         --results-directory "$RESULTS_DIR"
         --logger trx
-        --logger "console;verbosity=normal")
+        --logger "console;verbosity=minimal")
     if [[ -n ${SAGAS_TEST_FILTER:-} ]]; then
         test_args+=(--filter "$SAGAS_TEST_FILTER")
     fi
