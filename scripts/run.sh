@@ -117,7 +117,7 @@ on_exit() {
 launch() {
     local name="$1" log="$2" dll="$3" urls="$4"
     shift 4
-    (cd "$(dirname "$dll")" && exec setsid env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="$urls" dotnet "$dll" "$@") \
+    (cd "$(dirname "$dll")" && exec setsid env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="$urls" Urls="$urls" dotnet "$dll" "$@") \
         >"$log" 2>&1 </dev/null 9>&- &
     PID[$name]=$!
     printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
@@ -215,6 +215,7 @@ configure() {
     default_setting Webhooks__Secret dev-webhook-secret
     default_setting PaymentProvider__BaseUrl "http://127.0.0.1:$SANDBOX_PORT"
     default_setting Sandbox__WebhookUrl "http://127.0.0.1:$API_PORT/webhooks/payments"
+    default_setting Demo__ApiUrl "http://127.0.0.1:$API_PORT"
     local timing
     for timing in Saga__PaymentWindow Saga__PollInterval Saga__StuckAfter; do
         if value="$(printenv "$timing")"; then
