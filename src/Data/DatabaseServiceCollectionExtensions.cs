@@ -18,7 +18,15 @@ public static class DatabaseServiceCollectionExtensions
         var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured");
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(_ =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            // No statement of ours should run for long: a stuck one fails (and is retried or answered 503)
+            // instead of holding a connection and a request. An explicit "Command Timeout" wins.
+            if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase))
+                builder.ConnectionStringBuilder.CommandTimeout = 10;
+            return builder.Build();
+        });
         services.AddDbContext<FulfilmentDbContext>((provider, options) =>
             options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddMigrationSource(MessagingMigrations.Source);

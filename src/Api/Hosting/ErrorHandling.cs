@@ -23,13 +23,21 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 (499, "Client Closed Request", "The client closed the request."),
             TimeoutException or OperationCanceledException =>
                 (503, "Service Unavailable", "A dependency did not answer in time; retry later."),
+            // The database is unreachable or timed out (not a server-side error, which is a PostgresException):
+            // nothing was committed, so retrying later is safe — POST /orders is idempotent by key.
+            Npgsql.NpgsqlException database when DatabaseUnavailable(database) =>
+                (503, "Service Unavailable", "The database is unavailable; nothing was recorded, retry later."),
             _ => (500, "Internal Server Error", "An unexpected error occurred; it has been logged."),
         };
 
-        if (status >= 500)
+        if (status == 503)
+            logger.LogWarning("Request {Method} {Path} answered 503: {Reason}", context.Request.Method, context.Request.Path, exception.Message);
+        else if (status >= 500)
             logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
 
         context.Response.StatusCode = status;
+        if (status == 503)
+            context.Response.Headers.RetryAfter = "1";
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
@@ -37,4 +45,14 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
+
+    /// <summary>
+    /// Connection-level failures: unreachable or timed out (no server answer), or the server says it cannot
+    /// serve us now (connection exceptions 08xxx, shutdown 57P0x, database missing 3D000).
+    /// </summary>
+    static bool DatabaseUnavailable(Npgsql.NpgsqlException exception) =>
+        exception is not Npgsql.PostgresException postgres
+        || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+        || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)
+        || postgres.SqlState == "3D000";
 }

@@ -69,6 +69,13 @@ public sealed class ServicesStartAndStopTests : IAsyncLifetime
         Assert.Contains("\"postgres\"", body);
         Assert.DoesNotContain("Exception", body);
 
+        // A request that needs the database is a 503 problem with Retry-After, never a 500.
+        client.DefaultRequestHeaders.Add("X-Api-Key", "dev-storefront-key"); // the Development settings' key
+        var read = await client.GetAsync("/items/ANY-1");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
+        Assert.Equal("application/problem+json", read.Content.Headers.ContentType?.MediaType);
+        Assert.True(read.Headers.RetryAfter is not null);
+
         _database = await TemporaryDatabase.CreateAsync("hosting");
     }
 
