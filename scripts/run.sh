@@ -113,7 +113,8 @@ on_exit() {
 
 # Start a .NET program in its output folder (its content root: appsettings.json, wwwroot) in a session
 # of its own, so a Ctrl-C in the terminal reaches only this script, which then stops it in order.
-# The lock descriptor (9) is closed so no child can keep `make run` locked.
+# The lock descriptor (9) is closed so no child can keep `make run` locked. The address is also given as
+# plain `Urls`, which outranks a "Urls" in the program's appsettings.json (the sandbox has one).
 launch() {
     local name="$1" log="$2" dll="$3" urls="$4"
     shift 4
@@ -300,6 +301,34 @@ wait_ready() {
     done
 }
 
+# The items the demo checkout offers (the sandbox's Demo:Skus): created through the Api as admin when the
+# catalog lacks them; existing items and their stock are left as they are.
+DEMO_ITEMS=(
+    'MOUSE-1|Wireless mouse|peripherals|19.99'
+    'KEYBOARD-1|Mechanical keyboard|peripherals|89.00'
+    'MONITOR-1|27-inch monitor|displays|249.00'
+)
+
+seed_demo_catalog() {
+    local api="http://127.0.0.1:$API_PORT" key=dev-admin-key item sku name category price status created=()
+    for item in "${DEMO_ITEMS[@]}"; do
+        IFS='|' read -r sku name category price <<<"$item"
+        status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "X-Api-Key: $key" "$api/items/$sku" || true)"
+        [[ $status == 404 ]] || continue
+        status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT "$api/items/$sku" -H "X-Api-Key: $key" \
+            -H 'Content-Type: application/json' \
+            -d "{\"name\":\"$name\",\"category\":\"$category\",\"price\":$price,\"currency\":\"USD\",\"onHand\":100}" || true)"
+        if [[ $status == 200 ]]; then
+            created+=("$sku")
+        else
+            warn "could not add $sku for the demo checkout (PUT /items/$sku answered ${status:-nothing})"
+        fi
+    done
+    if ((${#created[@]} > 0)); then
+        say "demo checkout items added to the catalog: ${created[*]}"
+    fi
+}
+
 banner() {
     local api="http://127.0.0.1:$API_PORT" rabbit_mgmt="http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_MGMT_PORT"
     cat <<EOF
@@ -309,9 +338,10 @@ Sagas is running. Ctrl-C stops the .NET processes; 'make stop' also stops Postgr
   Api                  $api
   OpenAPI              $api/openapi/v1.json
   Swagger UI           $api/swagger
-  Support console      $api/support
+  Support console      $api/support  (sign in with dev-support-key)
+  Demo checkout        http://127.0.0.1:$SANDBOX_PORT/demo/
   Workers              http://127.0.0.1:$WORKERS_PORT$READY_PATH
-  Payment sandbox      http://127.0.0.1:$SANDBOX_PORT/demo
+  Payment sandbox      http://127.0.0.1:$SANDBOX_PORT
   RabbitMQ management  $rabbit_mgmt  (user $SAGAS_RABBIT_USER, password $SAGAS_RABBIT_PASSWORD)
   PostgreSQL           $SAGAS_PG_HOST:$SAGAS_PG_PORT, database sagas (user $SAGAS_PG_USER)
   Logs                 .local/logs/api.log, workers.log, sandbox.log
@@ -373,6 +403,7 @@ main() {
     migrate
     start_services
     wait_ready
+    seed_demo_catalog
     banner
     watch_services
 }

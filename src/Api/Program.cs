@@ -61,6 +61,8 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();
+// The support console's page and files are public (its data calls need a key): served before authentication.
+app.UseSupportConsoleFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -77,6 +79,7 @@ app.UseSwaggerUI(ui =>
 app.MapCatalog();
 app.MapOrders();
 app.MapSupport();
+app.MapSupportConsole();
 app.MapWebhooks();
 
 await app.RunAsync();

@@ -9,10 +9,10 @@ namespace Sagas.EndToEndTests.Api;
 /// </summary>
 public class ApiFixture : IAsyncLifetime
 {
-    public const string StorefrontKey = "test-storefront-key";
-    public const string SupportKey = "test-support-key";
-    public const string AdminKey = "test-admin-key";
-    public const string WebhookSecret = "test-webhook-secret";
+    public const string StorefrontKey = TestApiKeys.Storefront;
+    public const string SupportKey = TestApiKeys.Support;
+    public const string AdminKey = TestApiKeys.Admin;
+    public const string WebhookSecret = TestApiKeys.WebhookSecret;
 
     TemporaryDatabase _database = null!;
     TemporaryVirtualHost _virtualHost = null!;

@@ -29,6 +29,26 @@ public sealed class OperationsContractTests(ApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_support_console_is_served_without_a_key_and_allows_no_inline_script()
+    {
+        using var anonymous = fixture.Client();
+
+        var page = await anonymous.GetAsync("/support");
+        var script = await anonymous.GetAsync("/support/console.js");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<script src=\"/support/console.js\" defer></script>", await page.Content.ReadAsStringAsync());
+        var policy = Assert.Single(page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self';", policy);
+        Assert.DoesNotContain("unsafe-inline", policy);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        // The page is public; its data is not.
+        await (await anonymous.GetAsync("/orders/stats")).AssertProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task An_unknown_path_is_a_404_problem()
     {
         using var client = fixture.Client(ApiFixture.StorefrontKey);

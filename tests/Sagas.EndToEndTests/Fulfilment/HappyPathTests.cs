@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Sagas.EndToEndTests.Api;
+using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 

@@ -1,10 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
-using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
+using Xunit;
 
-namespace Sagas.EndToEndTests.Fulfilment;
+namespace Sagas.Testing;
 
 /// <summary>
 /// The whole system as processes, as <c>make run</c> starts it — Api, Workers, payment sandbox — on one test
@@ -32,14 +31,16 @@ public class StackFixture : IAsyncLifetime
         var environment = ServiceEnvironment.For(_database, _virtualHost);
         var apiPort = ServiceProcess.FreePort();
         var sandboxPort = ServiceProcess.FreePort();
-        environment[$"ApiKeys__{ApiFixture.StorefrontKey}"] = "storefront";
-        environment[$"ApiKeys__{ApiFixture.SupportKey}"] = "support";
-        environment[$"ApiKeys__{ApiFixture.AdminKey}"] = "admin";
-        environment["Webhooks__Secret"] = ApiFixture.WebhookSecret;
+        environment[$"ApiKeys__{TestApiKeys.Storefront}"] = "storefront";
+        environment[$"ApiKeys__{TestApiKeys.Support}"] = "support";
+        environment[$"ApiKeys__{TestApiKeys.Admin}"] = "admin";
+        environment["Webhooks__Secret"] = TestApiKeys.WebhookSecret;
         environment["Saga__PaymentWindow"] = PaymentWindow.ToString("c");
         environment["Saga__PollInterval"] = PollInterval.ToString("c");
         environment["PaymentProvider__BaseUrl"] = $"http://127.0.0.1:{sandboxPort}";
         environment["Sandbox__WebhookUrl"] = $"http://127.0.0.1:{apiPort}/webhooks/payments";
+        environment["Demo__ApiUrl"] = $"http://127.0.0.1:{apiPort}";
+        environment["Demo__StorefrontKey"] = TestApiKeys.Storefront;
         foreach (var (key, value) in Configuration)
             environment[key] = value;
 
@@ -74,10 +75,10 @@ public class StackFixture : IAsyncLifetime
         return client;
     }
 
-    public async Task StockItem(string sku, int onHand, decimal price = 10m)
+    public async Task StockItem(string sku, int onHand, decimal price = 10m, string? name = null)
     {
-        using var admin = Client(ApiFixture.AdminKey);
-        (await admin.PutAsJsonAsync($"/items/{sku}", new { name = sku, category = "test", price, currency = "USD", onHand }))
+        using var admin = Client(TestApiKeys.Admin);
+        (await admin.PutAsJsonAsync($"/items/{sku}", new { name = name ?? sku, category = "test", price, currency = "USD", onHand }))
             .EnsureSuccessStatusCode();
     }
 
@@ -91,14 +92,16 @@ public class StackFixture : IAsyncLifetime
         return (orderId, order.GetProperty("payment").GetProperty("providerReference").GetString()!);
     }
 
-    public async Task<Guid> PlaceOrder(params (string Sku, int Quantity)[] lines)
+    public Task<Guid> PlaceOrder(params (string Sku, int Quantity)[] lines) => PlaceOrderFor("e2e", lines);
+
+    public async Task<Guid> PlaceOrderFor(string customerId, params (string Sku, int Quantity)[] lines)
     {
-        using var storefront = Client(ApiFixture.StorefrontKey);
+        using var storefront = Client(TestApiKeys.Storefront);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/orders")
         {
             Content = JsonContent.Create(new
             {
-                customerId = "e2e",
+                customerId,
                 currency = "USD",
                 lines = lines.Select(l => new { sku = l.Sku, quantity = l.Quantity }),
             }),
@@ -111,7 +114,7 @@ public class StackFixture : IAsyncLifetime
 
     public async Task<JsonElement> Order(Guid orderId)
     {
-        using var support = Client(ApiFixture.SupportKey);
+        using var support = Client(TestApiKeys.Support);
         return await support.GetFromJsonAsync<JsonElement>($"/orders/{orderId}");
     }
 
@@ -148,7 +151,7 @@ public class StackFixture : IAsyncLifetime
 
     public async Task<JsonElement> Timeline(Guid orderId)
     {
-        using var support = Client(ApiFixture.SupportKey);
+        using var support = Client(TestApiKeys.Support);
         return await support.GetFromJsonAsync<JsonElement>($"/orders/{orderId}/timeline");
     }
 
