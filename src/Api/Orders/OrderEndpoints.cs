@@ -142,8 +142,8 @@ public static class OrderEndpoints
         await publish.Publish(new CancelOrder
         {
             OrderId = orderId,
+            // Who asked is the whole story here; the contract's cancel has no free-text reason to pass on.
             RequestedBy = isSupport ? CancelRequesters.Support : CancelRequesters.Storefront,
-            Reason = isSupport ? "canceled by support" : "canceled by the storefront",
         }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/orders/{orderId}", new OrderAccepted(orderId, status));
