@@ -15,6 +15,9 @@ public sealed record PerOrderCosts(
 
 public sealed record ScenarioNote(string Scenario, string Text);
 
+/// <summary>Rows written per order in one table over the end-to-end phase (pg_stat_user_tables deltas).</summary>
+public sealed record TableWrites(string Table, double InsertsPerOrder, double UpdatesPerOrder, double DeletesPerOrder);
+
 /// <summary>Everything a run found; written as docs/benchmarks.json and rendered as docs/benchmarks.md.</summary>
 public sealed class BenchReport
 {
@@ -29,6 +32,7 @@ public sealed class BenchReport
     public Dictionary<string, double> Values { get; } = new();
     public PerOrderCosts? Costs { get; set; }
     public PerOrderCosts? IngestCosts { get; set; }
+    public List<TableWrites> TableWrites { get; } = [];
     public List<Figure> Figures { get; } = [];
     public List<Verdict> Verdicts { get; } = [];
     public List<ChartSeries> Series { get; } = [];

@@ -22,6 +22,19 @@ public sealed class Counters(BenchInfrastructure infrastructure)
 {
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(12);
 
+    /// <summary>Rows inserted, updated and deleted per table of the system's database, cumulative.</summary>
+    public static async Task<Dictionary<string, long[]>> TablesAsync(Stack stack)
+    {
+        Interlocked.Increment(ref stack.OwnQueries);
+        await using var command = stack.Data.CreateCommand(
+            "SELECT schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables");
+        await using var reader = await command.ExecuteReaderAsync();
+        var tables = new Dictionary<string, long[]>();
+        while (await reader.ReadAsync())
+            tables[reader.GetString(0)] = [reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)];
+        return tables;
+    }
+
     public async Task<CounterSnapshot> TakeAsync(Stack stack)
     {
         await using var connection = new NpgsqlConnection(infrastructure.ConnectionString("postgres"));

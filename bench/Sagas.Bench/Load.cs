@@ -8,6 +8,9 @@ public static class Clock
     static readonly long Origin = Stopwatch.GetTimestamp();
 
     public static double Now => Stopwatch.GetElapsedTime(Origin).TotalSeconds;
+
+    /// <summary>When the benchmark run started (set by the program).</summary>
+    public static double RunStart { get; set; }
 }
 
 /// <summary>

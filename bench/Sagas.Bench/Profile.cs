@@ -19,7 +19,7 @@ public sealed record Profile
     public TimeSpan QrDuration { get; init; }
     public TimeSpan E2eWarmUp { get; init; }
     public TimeSpan E2eDuration { get; init; }
-    public int E2eWindow { get; init; } = 400;
+    public int E2eWindow { get; init; } = 150;
     public TimeSpan IngestDuration { get; init; }
     public int IngestRate { get; init; } = 500;
     public int IngestMaxConcurrency { get; init; } = 48;
@@ -27,10 +27,15 @@ public sealed record Profile
     public int BurstOrders { get; init; }
 
     public int ReliabilityOrders { get; init; }
+    /// <summary>Orders of the scenarios other than the two kill -9 ones (which always use <see cref="ReliabilityOrders"/>).</summary>
+    public int OtherReliabilityOrders { get; init; }
     public int ReliabilityRate { get; init; }
     public TimeSpan BrokerOutage { get; init; }
     public TimeSpan ReliabilityPaymentWindow { get; init; }
     public TimeSpan SettleTimeout { get; init; }
+    /// <summary>The whole run's time budget: the burst's drain is cut short to leave the reliability scenarios theirs.</summary>
+    public TimeSpan Budget { get; init; } = TimeSpan.FromHours(1);
+    public TimeSpan ReliabilityReserve { get; init; } = TimeSpan.FromMinutes(10);
 
     public static Profile Full { get; } = new()
     {
@@ -38,16 +43,19 @@ public sealed record Profile
         PgbenchDuration = TimeSpan.FromSeconds(20),
         RawLoopDuration = TimeSpan.FromSeconds(20),
         OutboxLagMessages = 1000,
-        QrDuration = TimeSpan.FromSeconds(20),
-        E2eWarmUp = TimeSpan.FromSeconds(10),
+        QrDuration = TimeSpan.FromSeconds(10),
+        E2eWarmUp = TimeSpan.FromSeconds(15),
         E2eDuration = TimeSpan.FromSeconds(60),
         IngestDuration = TimeSpan.FromSeconds(20),
         BurstOrders = 10_000,
         ReliabilityOrders = 1000,
+        OtherReliabilityOrders = 500,
         ReliabilityRate = 50,
         BrokerOutage = TimeSpan.FromSeconds(30),
         ReliabilityPaymentWindow = TimeSpan.FromSeconds(15),
         SettleTimeout = TimeSpan.FromMinutes(4),
+        Budget = TimeSpan.FromMinutes(24),
+        ReliabilityReserve = TimeSpan.FromMinutes(10),
     };
 
     public static Profile Quick { get; } = new()
@@ -56,16 +64,19 @@ public sealed record Profile
         PgbenchDuration = TimeSpan.FromSeconds(5),
         RawLoopDuration = TimeSpan.FromSeconds(5),
         OutboxLagMessages = 200,
-        QrDuration = TimeSpan.FromSeconds(5),
-        E2eWarmUp = TimeSpan.FromSeconds(3),
-        E2eDuration = TimeSpan.FromSeconds(12),
+        QrDuration = TimeSpan.FromSeconds(3),
+        E2eWarmUp = TimeSpan.FromSeconds(6),
+        E2eDuration = TimeSpan.FromSeconds(10),
         IngestDuration = TimeSpan.FromSeconds(5),
-        BurstOrders = 1000,
+        BurstOrders = 500,
         ReliabilityOrders = 200,
+        OtherReliabilityOrders = 100,
         ReliabilityRate = 40,
         BrokerOutage = TimeSpan.FromSeconds(10),
         ReliabilityPaymentWindow = TimeSpan.FromSeconds(8),
         SettleTimeout = TimeSpan.FromMinutes(3),
+        Budget = TimeSpan.FromMinutes(6),
+        ReliabilityReserve = TimeSpan.FromMinutes(3),
     };
 
     public static Profile Smoke { get; } = Quick with
@@ -74,6 +85,7 @@ public sealed record Profile
         Performance = false,
         BurstOrders = 150,
         ReliabilityOrders = 60,
+        OtherReliabilityOrders = 60,
         ReliabilityRate = 30,
         BrokerOutage = TimeSpan.FromSeconds(5),
         ReliabilityPaymentWindow = TimeSpan.FromSeconds(6),

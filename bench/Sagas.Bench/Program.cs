@@ -29,6 +29,7 @@ var outputDirectory = Option("--output") ?? (profile == Profile.Full
     : Path.Combine(root, ".local", smoke ? "bench-smoke" : "bench", "report"));
 
 var started = Clock.Now;
+Clock.RunStart = started;
 void Progress(string message)
 {
     var elapsed = TimeSpan.FromSeconds(Clock.Now - started);
@@ -46,6 +47,9 @@ report.Load("start");
 Progress($"Sagas benchmark, profile {profile.Name}; crash moments seed {seed}");
 
 var infrastructure = BenchInfrastructure.Choose(smoke);
+// Interrupted (Ctrl-C, SIGTERM from make or a test timeout): take the services down with us.
+Console.CancelKeyPress += (_, _) => Stack.KillAll();
+AppDomain.CurrentDomain.ProcessExit += (_, _) => Stack.KillAll();
 var exitCode = 0;
 try
 {

@@ -15,19 +15,12 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
 
     public async Task RunAsync()
     {
-        progress($"reliability: starting a stack with a {profile.ReliabilityPaymentWindow.TotalSeconds:0} s payment window (seed {seed})");
-        await using var stack = await Stack.StartAsync(infrastructure, "reliability", profile.ReliabilityPaymentWindow, extra: new Dictionary<string, string>
-        {
-            ["Saga__PollInterval"] = "00:00:02",
-        });
-        await using var payer = new Payer(stack, Payer.Mixed);
-
-        await ScenarioAsync(stack, "kill -9 Workers", "KW", async (submission, _) =>
+        await ScenarioAsync(null, "kill -9 Workers", "KW", async (submission, _) =>
         {
             foreach (var at in Moments(submission, 2))
             {
                 await WaitUntil(at);
-                var workers = stack.Workers[0];
+                var workers = _stack!.Workers[0];
                 progress($"kill -9 Workers (pid {Pid(workers)}) at t={at - _t0:0.0}s; restarting");
                 await workers.KillAsync();
                 await Task.Delay(TimeSpan.FromMilliseconds(500 + _random.Next(1500)));
@@ -36,12 +29,12 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
             }
         });
 
-        await ScenarioAsync(stack, "kill -9 Api", "KA", async (submission, _) =>
+        await ScenarioAsync(null, "kill -9 Api", "KA", async (submission, _) =>
         {
             foreach (var at in Moments(submission, 2))
             {
                 await WaitUntil(at);
-                var api = stack.Apis[0];
+                var api = _stack!.Apis[0];
                 progress($"kill -9 Api (pid {Pid(api)}) at t={at - _t0:0.0}s; restarting");
                 await api.KillAsync();
                 await Task.Delay(TimeSpan.FromMilliseconds(500 + _random.Next(1500)));
@@ -50,7 +43,7 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
             }
         });
 
-        await ScenarioAsync(stack, "RabbitMQ stopped", "RB", async (submission, _) =>
+        await ScenarioAsync(null, "RabbitMQ stopped", "RB", async (submission, _) =>
         {
             await WaitUntil(_t0 + 0.15 * submission);
             var down = Clock.Now;
@@ -62,43 +55,77 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
             progress($"RabbitMQ back at t={Clock.Now - _t0:0.0}s");
         }, outageSpan: true);
 
-        await ScenarioAsync(stack, "PostgreSQL restarted", "PG", async (submission, _) =>
+        await ScenarioAsync(null, "PostgreSQL restarted", "PG", async (submission, _) =>
         {
-            var pids = stack.Apis.Concat(stack.Workers).Append(stack.Sandbox).Select(Pid).ToList();
+            var pids = _stack!.Apis.Concat(_stack!.Workers).Append(_stack!.Sandbox).Select(Pid).ToList();
             await WaitUntil(_t0 + submission * 0.4);
             progress($"restarting PostgreSQL at t={Clock.Now - _t0:0.0}s");
             await infrastructure.RestartPostgresAsync();
             _afterSettle = () =>
             {
-                var now = stack.Apis.Concat(stack.Workers).Append(stack.Sandbox).Select(Pid).ToList();
-                var alive = stack.Apis.Concat(stack.Workers).Append(stack.Sandbox).All(p => p.IsRunning);
+                var now = _stack!.Apis.Concat(_stack!.Workers).Append(_stack!.Sandbox).Select(Pid).ToList();
+                var alive = _stack!.Apis.Concat(_stack!.Workers).Append(_stack!.Sandbox).All(p => p.IsRunning);
                 report.Verdicts.Add(new Verdict("PostgreSQL restarted", "services recovered without a restart of their own",
                     alive && now.SequenceEqual(pids), alive ? "same processes throughout" : "a service process exited"));
             };
         });
 
-        await ScenarioAsync(stack, "provider 30% 5xx + 500 ms", "PF", (_, _) => Task.CompletedTask, before: () => stack.SandboxSettingsAsync(new { errorRate = 0.3, latencyMs = 500 }),
-            after: () => stack.SandboxSettingsAsync(new { errorRate = 0.0, latencyMs = 0 }));
+        await ScenarioAsync(null, "provider 30% 5xx + 500 ms", "PF", (_, _) => Task.CompletedTask, before: () => _stack!.SandboxSettingsAsync(new { errorRate = 0.3, latencyMs = 500 }),
+            after: () => _stack!.SandboxSettingsAsync(new { errorRate = 0.0, latencyMs = 0 }));
 
-        await ScenarioAsync(stack, "two Workers + two Apis", "TI", (_, _) => Task.CompletedTask,
+        await ScenarioAsync(null, "two Workers + two Apis", "TI", (_, _) => Task.CompletedTask,
             before: async () =>
             {
                 progress("starting a second Api and a second Workers");
-                await Task.WhenAll(stack.AddApiAsync(), stack.AddWorkersAsync());
+                await Task.WhenAll(_stack!.AddApiAsync(), _stack!.AddWorkersAsync());
             },
             after: async () =>
             {
-                await Task.WhenAll(stack.Apis.Skip(1).Concat(stack.Workers.Skip(1)).Select(p => p.StopAsync()));
-                stack.Apis.RemoveRange(1, stack.Apis.Count - 1);
-                stack.Workers.RemoveRange(1, stack.Workers.Count - 1);
+                await Task.WhenAll(_stack!.Apis.Skip(1).Concat(_stack!.Workers.Skip(1)).Select(p => p.StopAsync()));
+                _stack!.Apis.RemoveRange(1, _stack!.Apis.Count - 1);
+                _stack!.Workers.RemoveRange(1, _stack!.Workers.Count - 1);
             });
 
         if (!profile.Performance)
-            await ScenarioAsync(stack, "burst", "BU", (_, _) => Task.CompletedTask, burst: true);
+            await ScenarioAsync(null, "burst", "BU", (_, _) => Task.CompletedTask, burst: true);
 
-        report.Values["reliability.paid"] = payer.Paid;
-        report.Values["reliability.underpaid"] = payer.Underpaid;
-        report.Values["reliability.unpaid"] = payer.Skipped;
+        await DisposeStackAsync();
+        report.Values["reliability.paid"] = _paid;
+        report.Values["reliability.underpaid"] = _underpaid;
+        report.Values["reliability.unpaid"] = _unpaid;
+    }
+
+    Stack? _stack;
+    Payer? _payer;
+    long _paid, _underpaid, _unpaid;
+
+    /// <summary>The scenarios share one stack while they pass; after a failure the next one starts on a fresh stack,
+    /// so that one broken scenario cannot fail the ones after it.</summary>
+    async Task<Stack> FreshStackAsync()
+    {
+        progress($"reliability: starting a stack with a {profile.ReliabilityPaymentWindow.TotalSeconds:0} s payment window (seed {seed})");
+        _stack = await Stack.StartAsync(infrastructure, "reliability", profile.ReliabilityPaymentWindow, extra: new Dictionary<string, string>
+        {
+            ["Saga__PollInterval"] = "00:00:02",
+        });
+        _payer = new Payer(_stack, Payer.Mixed);
+        return _stack;
+    }
+
+    async Task DisposeStackAsync()
+    {
+        if (_payer is not null)
+        {
+            await _payer.DisposeAsync();
+            _paid += _payer.Paid;
+            _underpaid += _payer.Underpaid;
+            _unpaid += _payer.Skipped;
+        }
+
+        if (_stack is not null)
+            await _stack.DisposeAsync();
+        _payer = null;
+        _stack = null;
     }
 
     double _t0;
@@ -123,11 +150,12 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
     /// Submits the scenario's orders at a fixed rate — each retried with its own Idempotency-Key until
     /// accepted, as a storefront would — while <paramref name="fault"/> does its damage, then judges.
     /// </summary>
-    async Task ScenarioAsync(Stack stack, string name, string prefix, Func<double, ConcurrentBag<Sent>, Task> fault,
+    async Task ScenarioAsync(Stack? _, string name, string prefix, Func<double, ConcurrentBag<Sent>, Task> fault,
         Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false)
     {
+        var stack = _stack ?? await FreshStackAsync();
         report.Load(name);
-        var orders = burst ? profile.BurstOrders : profile.ReliabilityOrders;
+        var orders = burst ? profile.BurstOrders : name.StartsWith("kill", StringComparison.Ordinal) ? profile.ReliabilityOrders : profile.OtherReliabilityOrders;
         // Half the orders want the one hot item, of which there is enough for about 35% of all orders.
         var hot = $"{prefix}-HOT";
         var stock = new Dictionary<string, int> { [hot] = (int)(orders * 0.35) };
@@ -196,6 +224,10 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
         var failed = report.Verdicts.Where(v => v.Scenario == name && !v.Pass).ToList();
         progress($"{name}: {(failed.Count == 0 ? "PASS" : "FAIL: " + string.Join("; ", failed.Select(f => $"{f.Check} ({f.Detail})")))}");
         if (failed.Count > 0)
+        {
             progress(stack.Logs(15));
+            progress($"{name}: the next scenario starts on a fresh stack");
+            await DisposeStackAsync();
+        }
     }
 }

@@ -193,6 +193,17 @@ public static class ReportWriter
             if (report.IngestCosts is { } ingest)
                 md.AppendLine($"| of which the Api's accept path (ingest at 500/s, Workers stopped) | {N(ingest.TransactionsPerOrder)} transactions, {N(ingest.PublishesPerOrder)} publishes |");
             md.AppendLine();
+            if (report.TableWrites.Count > 0)
+            {
+                md.AppendLine("Rows written per order, by table (`pg_stat_user_tables` deltas over the same window):");
+                md.AppendLine();
+                md.AppendLine("| table | inserts | updates | deletes |");
+                md.AppendLine("|---|---|---|---|");
+                foreach (var t in report.TableWrites)
+                    md.AppendLine($"| {t.Table} | {N(t.InsertsPerOrder, "0.00")} | {N(t.UpdatesPerOrder, "0.00")} | {N(t.DeletesPerOrder, "0.00")} |");
+                md.AppendLine();
+            }
+
             md.AppendLine($"B = min(pgbench simple-update TPS ÷ transactions per order, raw msg/s ÷ messages per order) = min({N(report.Values.GetValueOrDefault("bound.database"))}, " +
                           $"{N(report.Values.GetValueOrDefault("bound.broker"))}) = **{N(report.Values.GetValueOrDefault("bound.B"))} orders/s**; measured end to end " +
                           $"{N(report.Values.GetValueOrDefault("e2e.placedPerSecond"))} orders/s.");

@@ -29,6 +29,8 @@ public sealed class Stack : IAsyncDisposable
         _sandboxEnvironment = sandboxEnvironment;
         Sandbox = new ServiceProcess("PaymentSandbox", sandboxPort, sandboxEnvironment);
         Apis.Add(new ServiceProcess("Api", apiPort, environment));
+        Started.Add(Sandbox);
+        Started.Add(Apis[0]);
         Data = NpgsqlDataSource.Create(database.ConnectionString);
         SandboxData = NpgsqlDataSource.Create(sandboxDatabase.ConnectionString);
         Storefront = new Storefront(() => Apis.Where(a => a.IsRunning).Select(a => a.BaseAddress).DefaultIfEmpty(Apis[0].BaseAddress).ToList());
@@ -80,7 +82,11 @@ public sealed class Stack : IAsyncDisposable
         await stack.Apis[0].WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90));
         stack.Sandbox.Start();
         for (var i = 0; i < workers; i++)
+        {
             stack.Workers.Add(new ServiceProcess("Workers", ServiceProcess.FreePort(), environment));
+            Started.Add(stack.Workers[^1]);
+        }
+
         stack.Workers.ForEach(w => w.Start());
         await Task.WhenAll(stack.Workers.Select(w => w.WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90)))
             .Append(stack.Sandbox.WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90))));
@@ -92,10 +98,29 @@ public sealed class Stack : IAsyncDisposable
         return stack;
     }
 
+    /// <summary>Every service process any stack started: killed if the benchmark itself is interrupted.</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentBag<ServiceProcess> Started = [];
+
+    public static void KillAll()
+    {
+        foreach (var process in Started)
+        {
+            try
+            {
+                process.KillAsync().GetAwaiter().GetResult();
+            }
+            catch (Exception)
+            {
+                // best effort while exiting
+            }
+        }
+    }
+
     public async Task<ServiceProcess> AddApiAsync()
     {
         var api = new ServiceProcess("Api", ServiceProcess.FreePort(), _environment);
         Apis.Add(api);
+        Started.Add(api);
         api.Start();
         await api.WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90));
         return api;
@@ -105,6 +130,7 @@ public sealed class Stack : IAsyncDisposable
     {
         var workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), _environment);
         Workers.Add(workers);
+        Started.Add(workers);
         workers.Start();
         await workers.WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90));
         return workers;
