@@ -109,7 +109,11 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
             }
 
             if (Clock.Now > deadline)
+            {
+                drainCurve?.Add(new ChartSeries("drain", "final orders", points));
                 throw new TimeoutException($"{scenario}: {accepted - final} of {accepted} orders not final after {timeout}\n{stack.Logs()}");
+            }
+
             if (Clock.Now - lastReport > 5)
             {
                 progress($"{scenario}: {final}/{accepted} final");
