@@ -5,6 +5,11 @@
 #   scripts/infra.sh down     stop the PostgreSQL cluster and RabbitMQ node started from this folder
 #   scripts/infra.sh status   say what is running where
 #   scripts/infra.sh env      print export lines for the SAGAS_* and .NET configuration variables
+#   scripts/infra.sh restart-pg           restart our PostgreSQL cluster (pg_ctl restart -m fast)
+#   scripts/infra.sh rabbit-app stop|start  stop/start the RabbitMQ application on our node (the Erlang
+#                                         node stays up, as `rabbitmqctl stop_app` does)
+# The last two are fault injection for `make bench`; they refuse to touch a server not started from
+# this folder (SAGAS_STATE_DIR, see lib.sh).
 #
 # Settings (environment): SAGAS_PG_HOST/PORT/USER/PASSWORD/DATABASE, SAGAS_RABBIT_HOST/PORT/MGMT_PORT/
 # USER/PASSWORD/NODE/DIST_PORT, SAGAS_INFRA_TIMEOUT (seconds per readiness wait, default 60).
@@ -59,8 +64,10 @@ service_dir() {
     if runuser -u "$owner" -- test -x "$SAGAS_LOCAL" 2>/dev/null; then
         printf '%s' "$dir"
     else
-        local hash fallback
-        hash="$(printf '%s' "$SAGAS_ROOT" | cksum | cut -d' ' -f1)"
+        local hash fallback key="$SAGAS_ROOT"
+        # A moved state folder gets a fallback of its own (the default keeps its historical name).
+        [[ -z ${SAGAS_STATE_DIR:-} ]] || key="$SAGAS_LOCAL"
+        hash="$(printf '%s' "$key" | cksum | cut -d' ' -f1)"
         fallback="/var/tmp/sagas-$hash/$name"
         mkdir -p "$fallback"
         chmod 755 "$(dirname "$fallback")"
@@ -566,6 +573,45 @@ rmq_status() {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# Fault injection (make bench): only ever on the servers started from this folder
+# ---------------------------------------------------------------------------------------------------
+
+pg_restart() {
+    pg_paths
+    pg_ours_running || die "PostgreSQL: no cluster of ours is running in $PG_DATA; refusing to restart another server"
+    say "PostgreSQL: restarting our cluster (pid $(pg_ours_pid))"
+    PG_LOG_START="$(line_count "$PG_LOG")"
+    if ! as_postgres "$PGBIN/pg_ctl" restart -D "$PG_DATA" -l "$PG_LOG" -m fast -w -t "$TIMEOUT" >/dev/null 2>&1; then
+        die_with_log "$PG_LOG" "$PG_LOG_START" "PostgreSQL: pg_ctl restart failed (log $PG_LOG)"
+    fi
+    pg_wait_ready
+    say "PostgreSQL: restarted (pid $(pg_ours_pid))"
+}
+
+rmq_app() {
+    local action="$1" pid
+    rmq_paths
+    pid="$(rmq_ours_pid)" || die "RabbitMQ: no node of ours is running; refusing to touch another broker"
+    RMQ_NODE="$(rmq_ours_env "$pid" RABBITMQ_NODENAME)"
+    rmq_settings
+    local out
+    case "$action" in
+    stop)
+        out="$(rmq /usr/sbin/rabbitmqctl -q -n "$RMQ_NODE" stop_app 2>&1)" ||
+            die "RabbitMQ: stop_app on $RMQ_NODE failed: $(tail -n 1 <<<"$out")"
+        say "RabbitMQ: application stopped on $RMQ_NODE (node still up)"
+        ;;
+    start)
+        out="$(rmq /usr/sbin/rabbitmqctl -q -n "$RMQ_NODE" start_app 2>&1)" ||
+            die "RabbitMQ: start_app on $RMQ_NODE failed: $(tail -n 1 <<<"$out")"
+        rmq_wait_management
+        say "RabbitMQ: application started on $RMQ_NODE"
+        ;;
+    *) die "usage: scripts/infra.sh rabbit-app stop|start" ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------------
 
@@ -611,6 +657,8 @@ usage: scripts/infra.sh up|down|status|env
   down    stop the PostgreSQL cluster and RabbitMQ node started from this folder
   status  say what is running where (exit 1 if something is not usable)
   env     print export lines: eval "$(scripts/infra.sh env)"
+  restart-pg              restart our PostgreSQL cluster (fault injection for make bench)
+  rabbit-app stop|start   stop/start the RabbitMQ application on our node (fault injection)
 EOF
 }
 
@@ -636,6 +684,14 @@ main() {
         ;;
     env)
         print_env
+        ;;
+    restart-pg)
+        require_root restart-pg
+        pg_restart
+        ;;
+    rabbit-app)
+        require_root rabbit-app
+        rmq_app "${2:-}"
         ;;
     -h | --help | help)
         usage

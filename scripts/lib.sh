@@ -3,9 +3,11 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Repository root (the folder holding Sagas.sln) and the git-ignored state folder.
+# Repository root (the folder holding Sagas.sln) and the git-ignored state folder. SAGAS_STATE_DIR moves
+# the state elsewhere: `make bench` uses it to run a PostgreSQL cluster and a RabbitMQ node of its own
+# (in .local/bench) beside the ones `make run` and `make test` use.
 SAGAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-SAGAS_LOCAL="$SAGAS_ROOT/.local"
+SAGAS_LOCAL="${SAGAS_STATE_DIR:-$SAGAS_ROOT/.local}"
 export SAGAS_ROOT SAGAS_LOCAL
 
 # One-line progress message.

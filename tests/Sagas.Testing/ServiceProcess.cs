@@ -36,6 +36,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string Output => string.Join(Environment.NewLine, _output.TakeLast(80));
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The pid of the running process (null when it is not running).</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -59,12 +62,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         foreach (var (key, value) in _environment)
             info.Environment[key] = value;
 
-        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        // Published only once started: IsRunning on a Process that was never started throws, and a restart
+        // (after KillAsync) must not expose one to other threads asking meanwhile.
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
     }
 
     /// <summary>Waits until <paramref name="path"/> answers 200; fails early with the output if the process dies.</summary>

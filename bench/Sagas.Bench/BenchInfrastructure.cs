@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Sockets;
+using Sagas.Testing;
+
+namespace Sagas.Bench;
+
+/// <summary>
+/// A PostgreSQL cluster and a RabbitMQ node that belong to the benchmark alone, started through
+/// <c>scripts/infra.sh</c> with its state in a folder of its own (<c>SAGAS_STATE_DIR</c>) and ports of its
+/// own, so that stopping the broker or restarting the database never touches the servers other people's
+/// tests use, and nobody else's traffic lands in the per-order counts.
+/// </summary>
+public sealed class BenchInfrastructure
+{
+    readonly Dictionary<string, string> _scriptEnvironment;
+    readonly string _script;
+
+    BenchInfrastructure(string stateDirectory, int pgPort, int rabbitPort, int managementPort, string node)
+    {
+        StateDirectory = stateDirectory;
+        RabbitNode = node;
+        _script = Path.Combine(RepositoryLayout.Root, "scripts", "infra.sh");
+        Settings = new InfrastructureSettings("127.0.0.1", pgPort, "sagas", "sagas-dev-password",
+            "127.0.0.1", rabbitPort, managementPort, "sagas", "sagas-dev-password");
+        _scriptEnvironment = new Dictionary<string, string>
+        {
+            ["SAGAS_STATE_DIR"] = stateDirectory,
+            ["SAGAS_PG_HOST"] = Settings.PgHost,
+            ["SAGAS_PG_PORT"] = pgPort.ToString(),
+            ["SAGAS_PG_USER"] = Settings.PgUser,
+            ["SAGAS_PG_PASSWORD"] = Settings.PgPassword,
+            ["SAGAS_PG_DATABASE"] = "sagas",
+            ["SAGAS_RABBIT_HOST"] = Settings.RabbitHost,
+            ["SAGAS_RABBIT_PORT"] = rabbitPort.ToString(),
+            ["SAGAS_RABBIT_MGMT_PORT"] = managementPort.ToString(),
+            ["SAGAS_RABBIT_USER"] = Settings.RabbitUser,
+            ["SAGAS_RABBIT_PASSWORD"] = Settings.RabbitPassword,
+            ["SAGAS_RABBIT_NODE"] = node,
+            ["SAGAS_RABBIT_DIST_PORT"] = (rabbitPort + 20000).ToString(),
+        };
+    }
+
+    public InfrastructureSettings Settings { get; }
+    public string StateDirectory { get; }
+    public string RabbitNode { get; }
+
+    /// <summary>
+    /// <c>make bench</c>: fixed ports below the ephemeral range (a loopback port in TIME-WAIT cannot be
+    /// bound), overridable with SAGAS_BENCH_*. The smoke run picks free ports at random, so it can run beside
+    /// a <c>make bench</c> or another checkout's test suite on the same machine.
+    /// </summary>
+    public static BenchInfrastructure Choose(bool smoke)
+    {
+        var local = Path.Combine(RepositoryLayout.Root, ".local");
+        if (!smoke)
+            return new BenchInfrastructure(Path.Combine(local, "bench"),
+                Env("SAGAS_BENCH_PG_PORT", 25436), Env("SAGAS_BENCH_RABBIT_PORT", 5676),
+                Env("SAGAS_BENCH_RABBIT_MGMT_PORT", 15676),
+                Environment.GetEnvironmentVariable("SAGAS_BENCH_RABBIT_NODE") is { Length: > 0 } node ? node : "rabbit-bench@localhost");
+
+        var random = new Random();
+        int Pick(int from, int to, int alsoFreeOffset = 0)
+        {
+            for (var attempt = 0; attempt < 200; attempt++)
+            {
+                var port = random.Next(from, to);
+                if (IsFree(port) && (alsoFreeOffset == 0 || IsFree(port + alsoFreeOffset)))
+                    return port;
+            }
+
+            throw new InvalidOperationException($"no free port between {from} and {to}");
+        }
+
+        var rabbit = Pick(6000, 9999, alsoFreeOffset: 20000);
+        return new BenchInfrastructure(Path.Combine(local, "bench-smoke"), Pick(21000, 24999), rabbit,
+            Pick(16000, 19999), $"bench-smoke-{rabbit}@localhost");
+    }
+
+    public string ConnectionString(string database) => Settings.ConnectionString(database);
+
+    public async Task UpAsync()
+    {
+        if ((await Script(["up"], echo: true)).ExitCode != 0)
+        {
+            // A previous run that died may have left our servers up on other ports: stop them and try again.
+            await Script(["down"], echo: true);
+            (await Script(["up"], echo: true)).ThrowIfFailed("scripts/infra.sh up");
+        }
+
+        var status = await Script(["status"], echo: false);
+        var ours = status.Output.Split('\n').Count(l => l.Contains("running, ours"));
+        if (ours != 2)
+            throw new InvalidOperationException(
+                "the benchmark must own its PostgreSQL and RabbitMQ, but scripts/infra.sh status says:\n" + status.Output);
+    }
+
+    public async Task DownAsync() => await Script(["down"], echo: true);
+
+    public async Task RestartPostgresAsync() => (await Script(["restart-pg"], echo: true)).ThrowIfFailed("restart-pg");
+
+    public async Task StopRabbitAppAsync() => (await Script(["rabbit-app", "stop"], echo: true)).ThrowIfFailed("rabbit-app stop");
+
+    public async Task StartRabbitAppAsync() => (await Script(["rabbit-app", "start"], echo: true)).ThrowIfFailed("rabbit-app start");
+
+    /// <summary>The PostgreSQL binaries' pgbench, with the application role (CREATEDB, not a superuser).</summary>
+    public Dictionary<string, string> PgEnvironment() => new()
+    {
+        ["PGHOST"] = Settings.PgHost,
+        ["PGPORT"] = Settings.PgPort.ToString(),
+        ["PGUSER"] = Settings.PgUser,
+        ["PGPASSWORD"] = Settings.PgPassword,
+    };
+
+    Task<Shell.Result> Script(string[] arguments, bool echo) =>
+        Shell.RunAsync("bash", [_script, .. arguments], _scriptEnvironment, TimeSpan.FromMinutes(5),
+            echo ? "    " : null);
+
+    static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    static int Env(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var value) ? value : fallback;
+}

@@ -1,0 +1,400 @@
+using System.Collections.Concurrent;
+
+namespace Sagas.Bench;
+
+/// <summary>
+/// The performance scenarios of the quality bar, on fresh stacks: QR-ready latency at 100 orders/s,
+/// end-to-end orders/s to Placed sustained (with the per-order costs and the bound B), ingest at 500/s
+/// and at the maximum, reads at 2,500/s beside ingest at 500/s, and a burst drained.
+/// </summary>
+public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress)
+{
+    const int Skus = 100;
+    readonly Counters _counters = new(infrastructure);
+    readonly ConcurrentBag<Guid> _readable = [];
+
+    static SubmittedOrder NewOrder(string scenario, string prefix, Random random)
+    {
+        var first = random.Next(Skus);
+        var second = (first + 1 + random.Next(Skus - 1)) % Skus;
+        return new SubmittedOrder(scenario, Guid.NewGuid().ToString("N"),
+            [new OrderLine($"{prefix}-{first:000}", 1 + random.Next(2)), new OrderLine($"{prefix}-{second:000}", 1 + random.Next(2))]);
+    }
+
+    async Task<Stack> StartStackAsync(string name)
+    {
+        progress($"starting Api, Workers and payment sandbox on a fresh database and virtual host ({name})");
+        var stack = await Stack.StartAsync(infrastructure, name, TimeSpan.FromMinutes(2));
+        await stack.StockAsync(Enumerable.Range(0, Skus).Select(i => ($"P-{i:000}", 10_000_000)));
+        return stack;
+    }
+
+    public async Task RunAsync()
+    {
+        await using (var stack = await StartStackAsync("perf"))
+        {
+            var background = await IdleBackgroundAsync(stack);
+            await using (new Payer(stack))
+            {
+                await EndToEndAsync(stack, background);
+                await QrReadyAsync(stack, background);
+            }
+
+            progress("stopping the Workers: the ingest scenarios measure the Api's accept path alone (the backlog waits in RabbitMQ)");
+            await Task.WhenAll(stack.Workers.Select(w => w.StopAsync()));
+            await IngestAsync(stack);
+        }
+
+        await using (var stack = await StartStackAsync("burst"))
+        await using (new Payer(stack))
+            await BurstAsync(stack);
+    }
+
+    sealed record Background(double TransactionsPerSecond, double PublishesPerSecond, CounterSnapshot Last);
+
+    /// <summary>What the idle system costs per second (Quartz check-ins, delivery polls), read on the fresh stack.</summary>
+    async Task<Background> IdleBackgroundAsync(Stack stack)
+    {
+        progress($"idle background: letting the counters settle, then {Counters.Settle.TotalSeconds:0} s of an idle system");
+        await Task.Delay(Counters.Settle);
+        var idle0 = await _counters.TakeAsync(stack);
+        await Task.Delay(Counters.Settle);
+        var idle1 = await _counters.TakeAsync(stack);
+        var idle = idle1 - idle0;
+        var background = new Background((idle.XactCommit - idle.OwnQueries) / idle.At, idle.Publish / idle.At, idle1);
+        progress($"idle background: {background.TransactionsPerSecond:0.0} transactions/s, {background.PublishesPerSecond:0.00} publishes/s");
+        return background;
+    }
+
+    /// <summary>
+    /// Orders reaching a final state is not the end of their work (timers are unscheduled, events delivered):
+    /// waits until the database and broker are back to the idle background, then lets the counters settle.
+    /// </summary>
+    async Task<CounterSnapshot> WaitQuietAsync(Stack stack, Background background, string scenario)
+    {
+        var deadline = Clock.Now + 180;
+        var last = await _counters.TakeAsync(stack);
+        while (Clock.Now < deadline)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(6));
+            var now = await _counters.TakeAsync(stack);
+            var delta = now - last;
+            last = now;
+            var tx = (delta.XactCommit - delta.OwnQueries) / delta.At;
+            var publishes = delta.Publish / delta.At;
+            if (tx <= background.TransactionsPerSecond * 1.5 + 5 && publishes <= background.PublishesPerSecond + 0.5)
+                break;
+            progress($"{scenario}: still busy after the last order became final ({tx:0} tx/s, {publishes:0.0} publishes/s)");
+        }
+
+        await Task.Delay(Counters.Settle);
+        return await _counters.TakeAsync(stack);
+    }
+
+    /// <summary>Waits until every order this stack accepted is final; returns when that happened.</summary>
+    async Task<double> WaitFinalAsync(Stack stack, string scenario, TimeSpan timeout, List<ChartSeries>? drainCurve = null, double origin = 0)
+    {
+        var deadline = Clock.Now + timeout.TotalSeconds;
+        var lastReport = Clock.Now;
+        var points = new List<double[]>();
+        while (true)
+        {
+            var accepted = stack.Storefront.Orders.Count;
+            var final = Stack.Final(await stack.StateCountsAsync());
+            points.Add([Clock.Now - origin, final]);
+            if (final >= accepted)
+            {
+                drainCurve?.Add(new ChartSeries("drain", "final orders", points));
+                return Clock.Now;
+            }
+
+            if (Clock.Now > deadline)
+            {
+                drainCurve?.Add(new ChartSeries("drain", "final orders", points));
+                throw new TimeoutException($"{scenario}: {accepted - final} of {accepted} orders not final after {timeout}\n{stack.Logs()}");
+            }
+
+            if (Clock.Now - lastReport > 5)
+            {
+                progress($"{scenario}: {final}/{accepted} final");
+                lastReport = Clock.Now;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    async Task QrReadyAsync(Stack stack, Background background)
+    {
+        await WaitQuietAsync(stack, background, "QR ready");
+        progress($"QR ready: {profile.QrRate} orders/s for {profile.QrDuration.TotalSeconds:0} s, each polled every 10 ms until AwaitingPayment with qrPayload");
+        report.Load("QR ready");
+        var random = new Random(2);
+        var ready = new ConcurrentBag<double>();
+        var polls = new ConcurrentBag<Task>();
+        long notReady = 0;
+        var (log, start) = await LoadGenerator.OpenLoopAsync(profile.QrRate, profile.QrDuration, async (_, intended) =>
+        {
+            SubmittedOrder order;
+            lock (random)
+                order = NewOrder("qr", "P", random);
+            var status = await stack.Storefront.SubmitOnceAsync(order);
+            if (status == 202)
+                polls.Add(Task.Run(async () =>
+                {
+                    var deadline = Clock.Now + 30;
+                    while (Clock.Now < deadline)
+                    {
+                        await Task.Delay(10);
+                        var (code, _, qr) = await stack.Storefront.GetOrderAsync(order.OrderId);
+                        if (code == 200 && qr)
+                        {
+                            ready.Add((Clock.Now - intended) * 1000);
+                            _readable.Add(order.OrderId);
+                            return;
+                        }
+                    }
+
+                    Interlocked.Increment(ref notReady);
+                }));
+            return status;
+        });
+        await Task.WhenAll(polls);
+        var post = LoadSummary.Of("QR scenario: POST /orders at 100/s", log, start, profile.QrDuration.TotalSeconds, s => s == 202);
+        report.Loads.Add(post);
+        var sorted = ready.Order().ToArray();
+        var qr = new LoadSummary("QR ready (202 → AwaitingPayment with qrPayload)", log.Count, sorted.Length, (int)notReady, 0,
+            profile.QrDuration.TotalSeconds, sorted.Length / profile.QrDuration.TotalSeconds,
+            Stats.Percentile(sorted, 0.5), Stats.Percentile(sorted, 0.9), Stats.Percentile(sorted, 0.95), Stats.Percentile(sorted, 0.99),
+            Stats.Percentile(sorted, 0.999), sorted.Length == 0 ? double.NaN : sorted[^1], []);
+        report.Loads.Add(qr);
+        progress(qr.Line());
+        report.Values["qr.p50"] = qr.P50;
+        report.Values["qr.p99"] = qr.P99;
+        report.Values["qr.notReady"] = notReady;
+        await WaitFinalAsync(stack, "QR ready", TimeSpan.FromMinutes(5));
+    }
+
+    async Task EndToEndAsync(Stack stack, Background background)
+    {
+        report.Load("end to end");
+        var backgroundTx = background.TransactionsPerSecond;
+        var backgroundPublish = background.PublishesPerSecond;
+        var idle1 = background.Last;
+        var tablesBefore = await Counters.TablesAsync(stack);
+        var acceptedBefore = stack.Storefront.Orders.Count;
+        var before = await stack.StateCountsAsync();
+        var placedBefore = before.GetValueOrDefault("Placed");
+        var total = profile.E2eWarmUp + profile.E2eDuration;
+        progress($"end to end: orders submitted whenever fewer than {profile.E2eWindow} are in flight, {profile.E2eWarmUp.TotalSeconds:0} s warm-up + {profile.E2eDuration.TotalSeconds:0} s measured; the payer pays every QR at once");
+        var start = Clock.Now;
+        var end = start + total.TotalSeconds;
+        long final = Stack.Final(before);
+        var samples = new List<double[]>(); // [t, placed since start]
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            var lastPrint = Clock.Now;
+            while (!sampling.IsCancellationRequested)
+            {
+                var counts = await stack.StateCountsAsync();
+                Interlocked.Exchange(ref final, Stack.Final(counts));
+                var placed = counts.GetValueOrDefault("Placed") - placedBefore;
+                lock (samples)
+                    samples.Add([Clock.Now - start, placed]);
+                if (Clock.Now - lastPrint >= 5)
+                {
+                    lastPrint = Clock.Now;
+                    progress($"end to end: t={Clock.Now - start:0}s placed {placed}, in flight {stack.Storefront.Orders.Count - Interlocked.Read(ref final)}");
+                }
+
+                try
+                {
+                    await Task.Delay(250, sampling.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+
+        var random = new Random(3);
+        var (log, _) = await LoadGenerator.ClosedLoopAsync(16, total, async (_, _) =>
+        {
+            while (stack.Storefront.Orders.Count - Interlocked.Read(ref final) >= profile.E2eWindow && Clock.Now < end)
+                await Task.Delay(5);
+            if (Clock.Now >= end)
+                return -1;
+            SubmittedOrder order;
+            lock (random)
+                order = NewOrder("e2e", "P", random);
+            var status = await stack.Storefront.SubmitOnceAsync(order);
+            if (status == 202)
+                _readable.Add(order.OrderId);
+            return status;
+        });
+        var orders = stack.Storefront.Orders.Count - acceptedBefore;
+        var drained = await WaitFinalAsync(stack, "end to end", TimeSpan.FromMinutes(5));
+        await sampling.CancelAsync();
+        await sampler;
+        report.Loads.Add(LoadSummary.Of("end to end: POST /orders (closed loop, window-limited)", log, start, total.TotalSeconds, s => s == 202));
+
+        double PlacedAt(double t)
+        {
+            lock (samples)
+            {
+                var after = samples.FirstOrDefault(s => s[0] >= t) ?? samples[^1];
+                var prior = samples.LastOrDefault(s => s[0] <= t) ?? samples[0];
+                return after[0] == prior[0] ? after[1] : prior[1] + (after[1] - prior[1]) * (t - prior[0]) / (after[0] - prior[0]);
+            }
+        }
+
+        var warm = profile.E2eWarmUp.TotalSeconds;
+        var rate = (PlacedAt(total.TotalSeconds) - PlacedAt(warm)) / profile.E2eDuration.TotalSeconds;
+        report.Values["e2e.placedPerSecond"] = rate;
+        report.Values["e2e.orders"] = orders;
+        report.Values["e2e.drainAfterEnd"] = drained - end;
+        progress($"end to end: {rate:0.0} orders/s reached Placed over the {profile.E2eDuration.TotalSeconds:0} s window ({orders} orders in the phase)");
+        List<double[]> perSecond;
+        lock (samples)
+            perSecond = Enumerable.Range(1, (int)total.TotalSeconds).Select(t => new[] { (double)t, PlacedAt(t) - PlacedAt(t - 1) }).ToList();
+        report.Series.Add(new ChartSeries("throughput", "end to end: Placed/s", perSecond));
+
+        progress("end to end: waiting for the system to fall quiet, for the per-order costs");
+        var after = await WaitQuietAsync(stack, background, "end to end");
+        var tablesAfter = await Counters.TablesAsync(stack);
+        var delta = after - idle1;
+        var gross = (delta.XactCommit - delta.OwnQueries) / (double)orders;
+        var net = (delta.XactCommit - delta.OwnQueries - backgroundTx * delta.At) / orders;
+        var publishes = (delta.Publish - backgroundPublish * delta.At) / orders;
+        var deliveries = (double)delta.Deliver / orders;
+        report.Costs = new PerOrderCosts(orders, delta.At, delta.XactCommit, delta.XactRollback, delta.OwnQueries, backgroundTx,
+            delta.Publish, delta.Deliver, backgroundPublish, net, gross, publishes, deliveries, Math.Max(publishes, deliveries));
+        foreach (var (table, now) in tablesAfter)
+        {
+            var was = tablesBefore.GetValueOrDefault(table) ?? [0, 0, 0];
+            var writes = new TableWrites(table, (now[0] - was[0]) / (double)orders, (now[1] - was[1]) / (double)orders, (now[2] - was[2]) / (double)orders);
+            if (writes.InsertsPerOrder + writes.UpdatesPerOrder + writes.DeletesPerOrder >= 0.01)
+                report.TableWrites.Add(writes);
+        }
+
+        report.TableWrites.Sort((a, b) => (b.InsertsPerOrder + b.UpdatesPerOrder + b.DeletesPerOrder).CompareTo(a.InsertsPerOrder + a.UpdatesPerOrder + a.DeletesPerOrder));
+        progress($"per order: {net:0.0} database transactions ({gross:0.0} with the idle background), {publishes:0.0} publishes, {deliveries:0.0} deliveries");
+    }
+
+    async Task IngestAsync(Stack stack)
+    {
+        var random = new Random(4);
+        SubmittedOrder Next()
+        {
+            lock (random)
+                return NewOrder("ingest", "P", random);
+        }
+
+        var seconds = profile.IngestDuration.TotalSeconds;
+        report.Load("ingest");
+        var settle = profile.Name == "full";
+        CounterSnapshot? before = null;
+        if (settle)
+        {
+            await Task.Delay(Counters.Settle);
+            before = await _counters.TakeAsync(stack);
+        }
+
+        var acceptedBefore = stack.Storefront.Orders.Count;
+        progress($"ingest: POST /orders at {profile.IngestRate}/s (open loop) for {seconds:0} s");
+        var (fixedLog, fixedStart) = await LoadGenerator.OpenLoopAsync(profile.IngestRate, profile.IngestDuration,
+            async (_, _) => await stack.Storefront.SubmitOnceAsync(Next()));
+        var atRate = LoadSummary.Of($"ingest at {profile.IngestRate}/s", fixedLog, fixedStart, seconds, s => s == 202);
+        report.Loads.Add(atRate);
+        report.Series.Add(new ChartSeries("throughput", $"ingest at {profile.IngestRate}/s: accepted/s", atRate.OkPerSecondSeries));
+        progress(atRate.Line());
+        if (settle)
+        {
+            var ingested = stack.Storefront.Orders.Count - acceptedBefore;
+            await Task.Delay(Counters.Settle);
+            var delta = await _counters.TakeAsync(stack) - before!;
+            report.IngestCosts = new PerOrderCosts(ingested, delta.At, delta.XactCommit, delta.XactRollback, delta.OwnQueries, 0,
+                delta.Publish, delta.Deliver, 0, (delta.XactCommit - delta.OwnQueries) / (double)ingested,
+                (delta.XactCommit - delta.OwnQueries) / (double)ingested, delta.Publish / (double)ingested,
+                delta.Deliver / (double)ingested, delta.Publish / (double)ingested);
+            progress($"ingest: {report.IngestCosts.TransactionsPerOrder:0.0} database transactions and {report.IngestCosts.PublishesPerOrder:0.0} publishes per accepted order (Api alone)");
+        }
+
+        progress($"ingest: maximum, {profile.IngestMaxConcurrency} concurrent storefront connections (closed loop) for {seconds:0} s");
+        var (maxLog, maxStart) = await LoadGenerator.ClosedLoopAsync(profile.IngestMaxConcurrency, profile.IngestDuration,
+            async (_, _) => await stack.Storefront.SubmitOnceAsync(Next()));
+        var max = LoadSummary.Of($"ingest at the maximum ({profile.IngestMaxConcurrency} connections)", maxLog, maxStart, seconds, s => s == 202);
+        report.Loads.Add(max);
+        report.Series.Add(new ChartSeries("throughput", "ingest at the maximum: accepted/s", max.OkPerSecondSeries));
+        progress(max.Line());
+
+        var targets = _readable.ToArray();
+        progress($"reads: GET /orders/{{id}} at {profile.ReadRate}/s over {targets.Length} placed orders, beside ingest at {profile.IngestRate}/s, for {seconds:0} s");
+        var readsTask = LoadGenerator.OpenLoopAsync(profile.ReadRate, profile.IngestDuration, async (i, _) =>
+            (await stack.Storefront.GetOrderAsync(targets[(int)((uint)(i * 7919) % targets.Length)])).Status);
+        var writesTask = LoadGenerator.OpenLoopAsync(profile.IngestRate, profile.IngestDuration,
+            async (_, _) => await stack.Storefront.SubmitOnceAsync(Next()));
+        var (readLog, readStart) = await readsTask;
+        var (writeLog, writeStart) = await writesTask;
+        var reads = LoadSummary.Of($"reads at {profile.ReadRate}/s (beside ingest at {profile.IngestRate}/s)", readLog, readStart, seconds, s => s == 200);
+        var writes = LoadSummary.Of($"ingest at {profile.IngestRate}/s (beside reads at {profile.ReadRate}/s)", writeLog, writeStart, seconds, s => s == 202);
+        report.Loads.Add(reads);
+        report.Loads.Add(writes);
+        report.Series.Add(new ChartSeries("throughput", $"reads at {profile.ReadRate}/s: ok/s", reads.OkPerSecondSeries));
+        progress(reads.Line());
+        progress(writes.Line());
+    }
+
+    async Task BurstAsync(Stack stack)
+    {
+        report.Load("burst");
+        var random = new Random(5);
+        var burst = profile.BurstOrders;
+        progress($"burst: {burst} orders as fast as the Api takes them ({profile.IngestMaxConcurrency} connections), then drained to final");
+        var start = Clock.Now;
+        var (log, _) = await LoadGenerator.ClosedLoopAsync(profile.IngestMaxConcurrency, TimeSpan.FromMinutes(10), async (_, _) =>
+        {
+            SubmittedOrder order;
+            lock (random)
+                order = NewOrder("burst", "P", random);
+            var (_, status) = await stack.Storefront.SubmitUntilAcceptedAsync(order, TimeSpan.FromMinutes(2));
+            return status;
+        }, limit: burst);
+        var submitted = Clock.Now - start;
+        progress($"burst: {stack.Storefront.Orders.Count} accepted in {submitted:0.0} s ({stack.Storefront.Orders.Count / submitted:0}/s); draining");
+        var curve = new List<ChartSeries>();
+        double done;
+        try
+        {
+            // Within the run's budget, leaving the reliability scenarios their reserve (at least 90 s).
+            var left = profile.Budget.TotalSeconds - (Clock.Now - Clock.RunStart) - profile.ReliabilityReserve.TotalSeconds;
+            var limit = TimeSpan.FromSeconds(Math.Clamp(left, 90, 600));
+            progress($"burst: waiting up to {limit.TotalSeconds:0} s for the drain (the run's time budget)");
+            done = await WaitFinalAsync(stack, "burst", limit, curve, start);
+        }
+        catch (TimeoutException e)
+        {
+            progress(e.Message.Split('\n')[0]);
+            done = double.NaN;
+        }
+
+        var acceptedCurve = log.Snapshot().Where(e => e.Status == 202).Select(e => e.Completed - start).Order()
+            .Select((t, i) => new[] { t, i + 1.0 }).Where((_, i) => i % Math.Max(1, burst / 400) == 0).ToList();
+        report.Series.Add(new ChartSeries("drain", "accepted orders", acceptedCurve));
+        report.Series.AddRange(curve);
+        if (double.IsNaN(done))
+            report.Notes.Add(new ScenarioNote("burst", "not drained within the time limit; the verdicts below say how far it got"));
+        report.Values["burst.orders"] = burst;
+        report.Values["burst.submitSeconds"] = submitted;
+        report.Values["burst.drainSeconds"] = done - start;
+        report.Loads.Add(LoadSummary.Of($"burst: POST /orders ({burst} orders)", log, start, submitted, s => s == 202));
+        if (!double.IsNaN(done))
+            progress($"burst: every order final {done - start:0.0} s after the first was sent");
+
+        var stock = Enumerable.Range(0, Skus).ToDictionary(i => $"P-{i:000}", _ => 10_000_000);
+        var outcome = await Verdicts.JudgeAsync(stack, "burst", stack.Storefront.Orders.Values.ToList(), stock,
+            TimeSpan.FromSeconds(double.IsNaN(done) ? 5 : 60), progress);
+        report.Verdicts.AddRange(outcome.Verdicts);
+    }
+}

@@ -1,0 +1,94 @@
+namespace Sagas.Bench;
+
+/// <summary>
+/// How big and how long each part of a run is. <c>Full</c> is <c>make bench</c>, <c>Quick</c> is
+/// <c>make bench QUICK=1</c> (same scenarios and verdicts, smaller numbers), <c>Smoke</c> is what the test
+/// suite runs: the reliability verdicts only, on tiny numbers, and no timing is ever judged.
+/// </summary>
+public sealed record Profile
+{
+    public required string Name { get; init; }
+    public bool Performance { get; init; } = true;
+
+    public TimeSpan PgbenchDuration { get; init; }
+    public int PgbenchClients { get; init; } = 8;
+    public TimeSpan RawLoopDuration { get; init; }
+    public int OutboxLagMessages { get; init; }
+
+    public int QrRate { get; init; } = 100;
+    public TimeSpan QrDuration { get; init; }
+    public TimeSpan E2eWarmUp { get; init; }
+    public TimeSpan E2eDuration { get; init; }
+    public int E2eWindow { get; init; } = 150;
+    public TimeSpan IngestDuration { get; init; }
+    public int IngestRate { get; init; } = 500;
+    public int IngestMaxConcurrency { get; init; } = 48;
+    public int ReadRate { get; init; } = 2500;
+    public int BurstOrders { get; init; }
+
+    public int ReliabilityOrders { get; init; }
+    /// <summary>Orders of the scenarios other than the two kill -9 ones (which always use <see cref="ReliabilityOrders"/>).</summary>
+    public int OtherReliabilityOrders { get; init; }
+    public int ReliabilityRate { get; init; }
+    public TimeSpan BrokerOutage { get; init; }
+    public TimeSpan ReliabilityPaymentWindow { get; init; }
+    public TimeSpan SettleTimeout { get; init; }
+    /// <summary>The whole run's time budget: the burst's drain is cut short to leave the reliability scenarios theirs.</summary>
+    public TimeSpan Budget { get; init; } = TimeSpan.FromHours(1);
+    public TimeSpan ReliabilityReserve { get; init; } = TimeSpan.FromMinutes(10);
+
+    public static Profile Full { get; } = new()
+    {
+        Name = "full",
+        PgbenchDuration = TimeSpan.FromSeconds(20),
+        RawLoopDuration = TimeSpan.FromSeconds(20),
+        OutboxLagMessages = 1000,
+        QrDuration = TimeSpan.FromSeconds(10),
+        E2eWarmUp = TimeSpan.FromSeconds(15),
+        E2eDuration = TimeSpan.FromSeconds(60),
+        IngestDuration = TimeSpan.FromSeconds(20),
+        BurstOrders = 10_000,
+        ReliabilityOrders = 1000,
+        OtherReliabilityOrders = 500,
+        ReliabilityRate = 50,
+        BrokerOutage = TimeSpan.FromSeconds(30),
+        ReliabilityPaymentWindow = TimeSpan.FromSeconds(15),
+        SettleTimeout = TimeSpan.FromMinutes(4),
+        Budget = TimeSpan.FromMinutes(24),
+        ReliabilityReserve = TimeSpan.FromMinutes(10),
+    };
+
+    public static Profile Quick { get; } = new()
+    {
+        Name = "quick",
+        PgbenchDuration = TimeSpan.FromSeconds(5),
+        RawLoopDuration = TimeSpan.FromSeconds(5),
+        OutboxLagMessages = 200,
+        QrDuration = TimeSpan.FromSeconds(3),
+        E2eWarmUp = TimeSpan.FromSeconds(6),
+        E2eDuration = TimeSpan.FromSeconds(10),
+        IngestDuration = TimeSpan.FromSeconds(5),
+        BurstOrders = 500,
+        ReliabilityOrders = 200,
+        OtherReliabilityOrders = 100,
+        ReliabilityRate = 40,
+        BrokerOutage = TimeSpan.FromSeconds(10),
+        ReliabilityPaymentWindow = TimeSpan.FromSeconds(8),
+        SettleTimeout = TimeSpan.FromMinutes(3),
+        Budget = TimeSpan.FromMinutes(6),
+        ReliabilityReserve = TimeSpan.FromMinutes(3),
+    };
+
+    public static Profile Smoke { get; } = Quick with
+    {
+        Name = "smoke",
+        Performance = false,
+        BurstOrders = 150,
+        ReliabilityOrders = 60,
+        OtherReliabilityOrders = 60,
+        ReliabilityRate = 30,
+        BrokerOutage = TimeSpan.FromSeconds(5),
+        ReliabilityPaymentWindow = TimeSpan.FromSeconds(6),
+        SettleTimeout = TimeSpan.FromMinutes(2),
+    };
+}

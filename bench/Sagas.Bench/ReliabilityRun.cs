@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using Sagas.Testing;
+
+namespace Sagas.Bench;
+
+/// <summary>
+/// The reliability scenarios, one after another on one stack of their own (a short payment window, and
+/// customers who mostly pay at once, sometimes underpay, sometimes never pay), each with its own items so
+/// that its verdicts concern its orders only: kill -9 of the Workers, kill -9 of the Api, RabbitMQ stopped,
+/// PostgreSQL restarted, a faulty provider, two Workers and two Apis. Verdicts: <see cref="Verdicts"/>.
+/// </summary>
+public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, int seed)
+{
+    readonly Random _random = new(seed);
+
+    public async Task RunAsync()
+    {
+        await ScenarioAsync(null, "kill -9 Workers", "KW", async (submission, _) =>
+        {
+            foreach (var at in Moments(submission, 2))
+            {
+                await WaitUntil(at);
+                var workers = _stack!.Workers[0];
+                progress($"kill -9 Workers (pid {Pid(workers)}) at t={at - _t0:0.0}s; restarting");
+                await workers.KillAsync();
+                await Task.Delay(TimeSpan.FromMilliseconds(500 + _random.Next(1500)));
+                workers.Start();
+                await workers.WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90));
+            }
+        });
+
+        await ScenarioAsync(null, "kill -9 Api", "KA", async (submission, _) =>
+        {
+            foreach (var at in Moments(submission, 2))
+            {
+                await WaitUntil(at);
+                var api = _stack!.Apis[0];
+                progress($"kill -9 Api (pid {Pid(api)}) at t={at - _t0:0.0}s; restarting");
+                await api.KillAsync();
+                await Task.Delay(TimeSpan.FromMilliseconds(500 + _random.Next(1500)));
+                api.Start();
+                await api.WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90));
+            }
+        });
+
+        await ScenarioAsync(null, "RabbitMQ stopped", "RB", async (submission, _) =>
+        {
+            await WaitUntil(_t0 + 0.15 * submission);
+            var down = Clock.Now;
+            progress($"stopping the RabbitMQ application at t={down - _t0:0.0}s for {profile.BrokerOutage.TotalSeconds:0} s");
+            await infrastructure.StopRabbitAppAsync();
+            await Task.Delay(profile.BrokerOutage);
+            await infrastructure.StartRabbitAppAsync();
+            _outage = (down, Clock.Now);
+            progress($"RabbitMQ back at t={Clock.Now - _t0:0.0}s");
+        }, outageSpan: true);
+
+        await ScenarioAsync(null, "PostgreSQL restarted", "PG", async (submission, _) =>
+        {
+            var pids = _stack!.Apis.Concat(_stack!.Workers).Append(_stack!.Sandbox).Select(Pid).ToList();
+            await WaitUntil(_t0 + submission * 0.4);
+            progress($"restarting PostgreSQL at t={Clock.Now - _t0:0.0}s");
+            await infrastructure.RestartPostgresAsync();
+            _afterSettle = () =>
+            {
+                var now = _stack!.Apis.Concat(_stack!.Workers).Append(_stack!.Sandbox).Select(Pid).ToList();
+                var alive = _stack!.Apis.Concat(_stack!.Workers).Append(_stack!.Sandbox).All(p => p.IsRunning);
+                report.Verdicts.Add(new Verdict("PostgreSQL restarted", "services recovered without a restart of their own",
+                    alive && now.SequenceEqual(pids), alive ? "same processes throughout" : "a service process exited"));
+            };
+        });
+
+        await ScenarioAsync(null, "provider 30% 5xx + 500 ms", "PF", (_, _) => Task.CompletedTask, before: () => _stack!.SandboxSettingsAsync(new { errorRate = 0.3, latencyMs = 500 }),
+            after: () => _stack!.SandboxSettingsAsync(new { errorRate = 0.0, latencyMs = 0 }));
+
+        await ScenarioAsync(null, "two Workers + two Apis", "TI", (_, _) => Task.CompletedTask,
+            before: async () =>
+            {
+                progress("starting a second Api and a second Workers");
+                await Task.WhenAll(_stack!.AddApiAsync(), _stack!.AddWorkersAsync());
+            },
+            after: async () =>
+            {
+                await Task.WhenAll(_stack!.Apis.Skip(1).Concat(_stack!.Workers.Skip(1)).Select(p => p.StopAsync()));
+                _stack!.Apis.RemoveRange(1, _stack!.Apis.Count - 1);
+                _stack!.Workers.RemoveRange(1, _stack!.Workers.Count - 1);
+            });
+
+        if (!profile.Performance)
+            await ScenarioAsync(null, "burst", "BU", (_, _) => Task.CompletedTask, burst: true);
+
+        await DisposeStackAsync();
+        report.Values["reliability.paid"] = _paid;
+        report.Values["reliability.underpaid"] = _underpaid;
+        report.Values["reliability.unpaid"] = _unpaid;
+    }
+
+    Stack? _stack;
+    Payer? _payer;
+    long _paid, _underpaid, _unpaid;
+
+    /// <summary>The scenarios share one stack while they pass; after a failure the next one starts on a fresh stack,
+    /// so that one broken scenario cannot fail the ones after it.</summary>
+    async Task<Stack> FreshStackAsync()
+    {
+        progress($"reliability: starting a stack with a {profile.ReliabilityPaymentWindow.TotalSeconds:0} s payment window (seed {seed})");
+        _stack = await Stack.StartAsync(infrastructure, "reliability", profile.ReliabilityPaymentWindow, extra: new Dictionary<string, string>
+        {
+            ["Saga__PollInterval"] = "00:00:02",
+        });
+        _payer = new Payer(_stack, Payer.Mixed);
+        return _stack;
+    }
+
+    async Task DisposeStackAsync()
+    {
+        if (_payer is not null)
+        {
+            await _payer.DisposeAsync();
+            _paid += _payer.Paid;
+            _underpaid += _payer.Underpaid;
+            _unpaid += _payer.Skipped;
+        }
+
+        if (_stack is not null)
+            await _stack.DisposeAsync();
+        _payer = null;
+        _stack = null;
+    }
+
+    double _t0;
+    Action? _afterSettle;
+    (double Down, double Up)? _outage;
+
+    static int Pid(ServiceProcess process) => process.ProcessId ?? 0;
+
+    IEnumerable<double> Moments(double submission, int count) =>
+        Enumerable.Range(0, count).Select(_ => _t0 + submission * (0.1 + 0.7 * _random.NextDouble())).Order().ToList();
+
+    static async Task WaitUntil(double at)
+    {
+        var wait = at - Clock.Now;
+        if (wait > 0)
+            await Task.Delay(TimeSpan.FromSeconds(wait));
+    }
+
+    sealed record Sent(double At, int Status);
+
+    /// <summary>
+    /// Submits the scenario's orders at a fixed rate — each retried with its own Idempotency-Key until
+    /// accepted, as a storefront would — while <paramref name="fault"/> does its damage, then judges.
+    /// </summary>
+    async Task ScenarioAsync(Stack? _, string name, string prefix, Func<double, ConcurrentBag<Sent>, Task> fault,
+        Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false)
+    {
+        var stack = _stack ?? await FreshStackAsync();
+        report.Load(name);
+        var orders = burst ? profile.BurstOrders : name.StartsWith("kill", StringComparison.Ordinal) ? profile.ReliabilityOrders : profile.OtherReliabilityOrders;
+        // Half the orders want the one hot item, of which there is enough for about 35% of all orders.
+        var hot = $"{prefix}-HOT";
+        var stock = new Dictionary<string, int> { [hot] = (int)(orders * 0.35) };
+        for (var i = 0; i < 10; i++)
+            stock[$"{prefix}-{i}"] = 1_000_000;
+        await stack.StockAsync(stock.Select(kv => (kv.Key, kv.Value)), price: 7.5m);
+        if (before is not null)
+            await before();
+
+        // Broker outage: spread the orders over the outage (stopping the application itself takes seconds)
+        // and some time after it, so that some arrive while the broker is down and some after.
+        var rate = burst ? 10_000 : outageSpan
+            ? Math.Min(profile.ReliabilityRate, orders / (profile.BrokerOutage.TotalSeconds * 1.5 + 10))
+            : profile.ReliabilityRate;
+        var submission = orders / rate;
+        progress($"{name}: {orders} orders at {(burst ? "full speed" : $"{rate:0}/s")}" + (burst ? "" : $" over {submission:0.0} s"));
+        var statuses = new ConcurrentBag<Sent>();
+        var mine = new ConcurrentBag<SubmittedOrder>();
+        _t0 = Clock.Now;
+        _afterSettle = null;
+        _outage = null;
+        var faultTask = Task.Run(() => fault(submission, statuses));
+        var failures = 0;
+        var (log, _) = await LoadGenerator.OpenLoopAsync(rate, TimeSpan.FromSeconds(submission), async (i, _) =>
+        {
+            var lines = new List<OrderLine>();
+            if (i % 2 == 0)
+                lines.Add(new OrderLine(hot, 1));
+            lines.Add(new OrderLine($"{prefix}-{i % 10}", 1 + i % 3));
+            var order = new SubmittedOrder(name, Guid.NewGuid().ToString("N"), lines);
+            try
+            {
+                var first = Clock.Now;
+                var (attempts, status) = await stack.Storefront.SubmitUntilAcceptedAsync(order, profile.SettleTimeout);
+                statuses.Add(new Sent(first, attempts == 1 ? status : 0));
+                mine.Add(order);
+                return status;
+            }
+            catch (Exception e)
+            {
+                Interlocked.Increment(ref failures);
+                progress($"{name}: order not accepted: {e.Message}");
+                return 0;
+            }
+        }, maxInFlight: burst ? 48 : 4096);
+        await faultTask;
+        if (_outage is var (down, up))
+        {
+            // Every order whose first attempt fell in the outage, answered at once with 202?
+            var during = statuses.Where(s => s.At >= down && s.At <= up).ToList();
+            var accepted = during.Count(s => s.Status == 202);
+            report.Verdicts.Add(new Verdict(name, "the Api kept accepting orders", accepted > 0 && accepted == during.Count,
+                $"{accepted} of {during.Count} orders sent while the broker was stopping or down were accepted at the first attempt"));
+        }
+
+        progress($"{name}: {mine.Count} orders accepted ({log.Count - mine.Count} never were); waiting for them to become final");
+
+        var outcome = await Verdicts.JudgeAsync(stack, name, mine.ToList(), stock, profile.SettleTimeout, progress);
+        if (after is not null)
+            await after();
+        _afterSettle?.Invoke();
+        report.Verdicts.Add(new Verdict(name, "every submitted order accepted", failures == 0,
+            failures == 0 ? $"{mine.Count} of {orders} accepted (retrying with the same Idempotency-Key)" : $"{failures} never accepted"));
+        report.Verdicts.AddRange(outcome.Verdicts);
+        report.Notes.Add(new ScenarioNote(name, string.Join(", ", outcome.States.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"))));
+        var failed = report.Verdicts.Where(v => v.Scenario == name && !v.Pass).ToList();
+        progress($"{name}: {(failed.Count == 0 ? "PASS" : "FAIL: " + string.Join("; ", failed.Select(f => $"{f.Check} ({f.Detail})")))}");
+        if (failed.Count > 0)
+        {
+            progress(stack.Logs(15));
+            progress($"{name}: the next scenario starts on a fresh stack");
+            await DisposeStackAsync();
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using Npgsql;
+
+namespace Sagas.Bench;
+
+public sealed record Verdict(string Scenario, string Check, bool Pass, string Detail);
+
+/// <summary>
+/// The reliability verdicts, from the sandbox's ledger (the money truth) and the item stock — never from
+/// our own bookkeeping of payments:
+/// every order final and none lost; no oversell (on hand = start − committed, held = 0); at most one capture
+/// per order and exactly one for a placed order; every capture of an order that is not placed refunded exactly
+/// once, in full; no refund of a placed order.
+/// </summary>
+public static class Verdicts
+{
+    public sealed record Outcome(List<Verdict> Verdicts, Dictionary<string, int> States);
+
+    /// <summary>Waits until every accepted order of the scenario is final (or the timeout), then judges.</summary>
+    public static async Task<Outcome> JudgeAsync(Stack stack, string scenario, IReadOnlyCollection<SubmittedOrder> orders,
+        IReadOnlyDictionary<string, int> stockAtStart, TimeSpan timeout, Action<string> progress)
+    {
+        var ids = orders.Select(o => o.OrderId).ToArray();
+        var states = new Dictionary<Guid, string?>();
+        var deadline = Clock.Now + timeout.TotalSeconds;
+        var lastReport = 0.0;
+        while (true)
+        {
+            states = await StatesAsync(stack, ids);
+            var open = states.Count(s => s.Value is null || !Stack.FinalStates.Contains(s.Value));
+            if (open == 0 || Clock.Now > deadline)
+                break;
+            if (Clock.Now - lastReport > 5)
+            {
+                progress($"{scenario}: waiting for {open} of {ids.Length} orders to become final");
+                lastReport = Clock.Now;
+            }
+
+            await Task.Delay(500);
+        }
+
+        var verdicts = new List<Verdict>();
+        void Check(string check, bool pass, string detail) => verdicts.Add(new Verdict(scenario, check, pass, detail));
+
+        var missing = ids.Where(id => !states.ContainsKey(id)).ToList();
+        var notFinal = states.Where(s => s.Value is null || !Stack.FinalStates.Contains(s.Value)).ToList();
+        var byState = states.Values.GroupBy(s => s ?? "(no saga yet)").ToDictionary(g => g.Key, g => g.Count());
+        var stateText = string.Join(", ", byState.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"));
+        Check("none lost", missing.Count == 0,
+            missing.Count == 0 ? $"all {ids.Length} accepted orders are recorded" : $"{missing.Count} accepted orders unknown to the database, e.g. {missing[0]}");
+        Check("every order final", notFinal.Count == 0 && missing.Count == 0,
+            notFinal.Count == 0 ? $"{ids.Length} final: {stateText}" : $"{notFinal.Count} not final after {timeout.TotalSeconds:0} s: {stateText}");
+
+        // Stock: what left the shelf is exactly what placed orders committed, and nothing is still held.
+        var committed = new Dictionary<string, int>();
+        foreach (var order in orders.Where(o => states.GetValueOrDefault(o.OrderId) == "Placed"))
+        foreach (var line in order.Lines)
+            committed[line.Sku] = committed.GetValueOrDefault(line.Sku) + line.Quantity;
+        var stock = await StockAsync(stack, stockAtStart.Keys.ToArray());
+        var wrong = stockAtStart
+            .Where(s => !stock.TryGetValue(s.Key, out var now) || now.OnHand != s.Value - committed.GetValueOrDefault(s.Key) || now.Held != 0)
+            .Select(s => stock.TryGetValue(s.Key, out var now)
+                ? $"{s.Key}: on hand {now.OnHand}, expected {s.Value} − {committed.GetValueOrDefault(s.Key)}, held {now.Held}"
+                : $"{s.Key}: missing")
+            .ToList();
+        var negative = stock.Where(s => s.Value.OnHand < 0).Select(s => s.Key).ToList();
+        Check("no oversell", wrong.Count == 0 && negative.Count == 0,
+            wrong.Count == 0
+                ? $"{stockAtStart.Count} skus: on hand = start − committed ({committed.Values.Sum()} units), held 0"
+                : string.Join("; ", wrong.Take(5)));
+
+        // Money, from the sandbox ledger.
+        var ledger = (await stack.LedgerAsync()).GroupBy(p => p.MerchantReference).ToDictionary(g => g.Key, g => g.ToList());
+        int doubleCaptures = 0, placedWithoutCapture = 0, unrefunded = 0, refundedTwice = 0, partial = 0, placedRefunded = 0;
+        var examples = new List<string>();
+        foreach (var id in ids)
+        {
+            var payments = ledger.GetValueOrDefault(id.ToString()) ?? [];
+            var captures = payments.Where(p => p.CapturedAmount is not null).ToList();
+            var refunds = payments.SelectMany(p => p.Refunds).ToList();
+            var state = states.GetValueOrDefault(id);
+            if (captures.Count > 1)
+            {
+                doubleCaptures++;
+                examples.Add($"{id}: {captures.Count} captures");
+            }
+
+            if (state == "Placed")
+            {
+                if (captures.Count == 0)
+                {
+                    placedWithoutCapture++;
+                    examples.Add($"{id}: placed without a capture");
+                }
+
+                if (refunds.Count > 0)
+                {
+                    placedRefunded++;
+                    examples.Add($"{id}: placed but refunded");
+                }
+            }
+            else
+            {
+                foreach (var capture in captures)
+                {
+                    if (capture.Refunds.Count == 0)
+                    {
+                        unrefunded++;
+                        examples.Add($"{id} ({state}): capture {capture.ProviderReference} not refunded");
+                    }
+                    else if (capture.Refunds.Count > 1)
+                    {
+                        refundedTwice++;
+                        examples.Add($"{id} ({state}): {capture.Refunds.Count} refunds");
+                    }
+                    else if (capture.Refunds[0].Amount != capture.CapturedAmount)
+                    {
+                        partial++;
+                        examples.Add($"{id} ({state}): refunded {capture.Refunds[0].Amount} of {capture.CapturedAmount}");
+                    }
+                }
+            }
+        }
+
+        var captured = ids.Count(id => (ledger.GetValueOrDefault(id.ToString()) ?? []).Any(p => p.CapturedAmount is not null));
+        var refundedOrders = ids.Count(id => (ledger.GetValueOrDefault(id.ToString()) ?? []).Any(p => p.Refunds.Count > 0));
+        var strangers = ledger.Keys.Count(k => !Guid.TryParse(k, out var g) || !stack.Storefront.Orders.ContainsKey(g));
+        Check("at most one capture per order", doubleCaptures == 0,
+            $"{captured} orders captured, {doubleCaptures} more than once");
+        Check("every placed order captured", placedWithoutCapture == 0, $"{placedWithoutCapture} placed without a capture");
+        Check("captures of non-placed orders refunded exactly once", unrefunded + refundedTwice + partial == 0,
+            $"{refundedOrders} orders refunded; {unrefunded} unrefunded, {refundedTwice} refunded more than once, {partial} partially");
+        Check("no refund of a placed order", placedRefunded == 0, $"{placedRefunded} placed orders refunded");
+        if (strangers > 0)
+            Check("ledger holds only our orders", false, $"{strangers} ledger references belong to no order this run submitted");
+        if (examples.Count > 0)
+            progress($"{scenario}: e.g. {string.Join("; ", examples.Take(5))}");
+
+        return new Outcome(verdicts, byState);
+    }
+
+    static async Task<Dictionary<Guid, string?>> StatesAsync(Stack stack, Guid[] ids)
+    {
+        Interlocked.Increment(ref stack.OwnQueries);
+        await using var command = stack.Data.CreateCommand("""
+            SELECT k.order_id, s.current_state
+            FROM api.idempotency_keys k LEFT JOIN ordering.order_state s ON s.order_id = k.order_id
+            WHERE k.order_id = ANY($1)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        var states = new Dictionary<Guid, string?>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                states[reader.GetGuid(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+        }
+        catch (NpgsqlException)
+        {
+            // Mid-restart: report everything as not final yet and look again.
+            return ids.ToDictionary(id => id, _ => (string?)null);
+        }
+
+        return states;
+    }
+
+    static async Task<Dictionary<string, (int OnHand, int Held)>> StockAsync(Stack stack, string[] skus)
+    {
+        Interlocked.Increment(ref stack.OwnQueries);
+        await using var command = stack.Data.CreateCommand("SELECT sku, on_hand, held FROM inventory.items WHERE sku = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = skus });
+        await using var reader = await command.ExecuteReaderAsync();
+        var stock = new Dictionary<string, (int, int)>();
+        while (await reader.ReadAsync())
+            stock[reader.GetString(0)] = (reader.GetInt32(0 + 1), reader.GetInt32(2));
+        return stock;
+    }
+}

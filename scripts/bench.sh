@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `make bench [QUICK=1]`: the whole system under Black Friday load and faults, next to the machine's own
+# limits measured in the same run. Installs what is missing (PostgreSQL, RabbitMQ, rsvg-convert for the
+# charts), builds Release, brings up the benchmark's own PostgreSQL cluster and RabbitMQ node (state in
+# .local/bench, ports of their own, so the broker stop and the database restart never touch the servers
+# `make run` and `make test` use), then runs bench/Sagas.Bench, which starts Api, Workers and the payment
+# sandbox itself on fresh databases and virtual hosts.
+#
+#   make bench            full run (under 25 minutes on 2 cores); writes docs/benchmarks.md, .json, charts
+#   make bench QUICK=1    about 3 minutes, same scenarios and verdicts; report in .local/bench/report/
+#
+# Settings (environment): SAGAS_BENCH_PG_PORT (25436), SAGAS_BENCH_RABBIT_PORT (5676),
+# SAGAS_BENCH_RABBIT_MGMT_PORT (15676), SAGAS_BENCH_RABBIT_NODE (rabbit-bench@localhost),
+# SAGAS_BENCH_ARGS (extra arguments, e.g. "--seed 42 --keep-infra").
+# Exit code: 0 when every reliability verdict passed, 1 when one failed, 2 when the run broke.
+set -euo pipefail
+
+SAGAS_SCRIPT=bench
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$SAGAS_ROOT"
+
+BENCH_DLL="$SAGAS_ROOT/bench/Sagas.Bench/bin/Release/net10.0/Sagas.Bench.dll"
+
+main() {
+    have dotnet || die "dotnet is not installed (the .NET 10 SDK is needed)"
+    [[ $EUID -eq 0 ]] || die "make bench must run as root (it starts PostgreSQL and RabbitMQ as their own users)"
+    have rsvg-convert || apt_install librsvg2-bin
+
+    local args=()
+    if [[ -n ${QUICK:-} && ${QUICK} != 0 ]]; then
+        args+=(--quick)
+    fi
+    # shellcheck disable=SC2206
+    args+=(${SAGAS_BENCH_ARGS:-})
+
+    say "building Sagas.sln (Release)"
+    if ! dotnet build Sagas.sln -c Release -nologo -v minimal </dev/null; then
+        die "build failed (errors above)"
+    fi
+
+    # The same infrastructure the program uses (it calls infra.sh again and finds it running).
+    say "bringing up the benchmark's own PostgreSQL and RabbitMQ (.local/bench)"
+    SAGAS_STATE_DIR="$SAGAS_LOCAL/bench" \
+        SAGAS_PG_PORT="${SAGAS_BENCH_PG_PORT:-25436}" \
+        SAGAS_RABBIT_PORT="${SAGAS_BENCH_RABBIT_PORT:-5676}" \
+        SAGAS_RABBIT_MGMT_PORT="${SAGAS_BENCH_RABBIT_MGMT_PORT:-15676}" \
+        SAGAS_RABBIT_NODE="${SAGAS_BENCH_RABBIT_NODE:-rabbit-bench@localhost}" \
+        SAGAS_RABBIT_DIST_PORT=$((${SAGAS_BENCH_RABBIT_PORT:-5676} + 20000)) \
+        "$SAGAS_ROOT/scripts/infra.sh" up
+
+    say "running bench/Sagas.Bench ${args[*]+${args[*]}}"
+    local rc=0
+    (cd "$(dirname "$BENCH_DLL")" && dotnet "$BENCH_DLL" "${args[@]+"${args[@]}"}") </dev/null || rc=$?
+    return "$rc"
+}
+
+main "$@"

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Text;
+using Sagas.Testing;
+using Xunit.Abstractions;
+
+namespace Sagas.EndToEndTests.Benchmark;
+
+/// <summary>
+/// Keeps the benchmark instrument from rotting: <c>Sagas.Bench --smoke</c> runs every reliability scenario of
+/// <c>make bench</c> (kill -9 of Workers and Api, RabbitMQ stopped, PostgreSQL restarted, a faulty provider,
+/// two instances of each, a burst) on tiny numbers, on a PostgreSQL cluster and RabbitMQ node of its own,
+/// and must end with every verdict PASS. Only the verdicts are checked — never a timing.
+/// </summary>
+public sealed class BenchSmokeTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Every_reliability_verdict_of_the_smoke_run_passes()
+    {
+        var dll = Path.Combine(RepositoryLayout.Root, "bench", "Sagas.Bench", "bin", RepositoryLayout.Configuration, "net10.0", "Sagas.Bench.dll");
+        Assert.True(File.Exists(dll), $"{dll} is not built; build the solution first");
+
+        var info = new ProcessStartInfo("dotnet", [dll, "--smoke"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        var log = new StringBuilder();
+        using var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.WaitForExit();
+        string text;
+        lock (log)
+            text = log.ToString();
+        output.WriteLine(text);
+        Assert.True(process.ExitCode == 0, $"Sagas.Bench --smoke exited with {process.ExitCode}:\n{text}");
+        Assert.Contains("bench: every verdict PASS", text);
+        Assert.DoesNotContain("  FAIL  ", text);
+
+        void Keep(string? line)
+        {
+            if (line is not null)
+                lock (log)
+                    log.AppendLine(line);
+        }
+    }
+}
