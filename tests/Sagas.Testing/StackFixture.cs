@@ -20,7 +20,9 @@ public class StackFixture : IAsyncLifetime
     public ServiceProcess Sandbox { get; private set; } = null!;
     public TemporaryDatabase Database => _database;
 
-    protected virtual TimeSpan PaymentWindow => TimeSpan.FromSeconds(8);
+    // Short enough for an expiry test, long enough that a busy 2-core machine still gets the QR payment
+    // ready inside the window (8 s was not, under a load average of 50).
+    protected virtual TimeSpan PaymentWindow => TimeSpan.FromSeconds(20);
     protected virtual TimeSpan PollInterval => TimeSpan.FromMilliseconds(500);
     protected virtual IDictionary<string, string> Configuration => new Dictionary<string, string>();
 

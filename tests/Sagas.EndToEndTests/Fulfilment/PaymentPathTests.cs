@@ -55,7 +55,7 @@ public sealed class Paid_after_the_window(Paid_after_the_window.Stack stack) : I
 {
     public sealed class Stack : StackFixture
     {
-        protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(6);
+        protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(15);
         protected override TimeSpan PollInterval => TimeSpan.FromMinutes(5);
     }
 
