@@ -26,12 +26,16 @@ public static class InboxRetry
 
     public static bool IsUniqueViolation(Exception exception) => SqlState(exception) == PostgresErrorCodes.UniqueViolation;
 
-    /// <summary>Retries with jittered backoff (5 ms → 1 s), up to <paramref name="retryLimit"/> times.</summary>
-    public static void UseInboxRetry(this IConsumePipeConfigurator configurator, int retryLimit = 10) =>
+    /// <summary>
+    /// Retries with jittered backoff (5 ms → 15 s), up to <paramref name="retryLimit"/> times: races resolve in
+    /// the first few milliseconds, while a delivery pass that failed because the database or the broker was
+    /// restarting gets about a minute before the message is faulted (and its order would stop moving).
+    /// </summary>
+    public static void UseInboxRetry(this IConsumePipeConfigurator configurator, int retryLimit = 12) =>
         configurator.UseMessageRetry(retry =>
         {
             retry.Handle<Exception>(exception => exception is OutboxDeliveryException || IsDatabaseConflict(exception));
-            retry.Exponential(retryLimit, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(25));
+            retry.Exponential(retryLimit, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(25));
         });
 
     static string? SqlState(Exception? exception)

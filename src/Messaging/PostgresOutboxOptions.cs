@@ -19,7 +19,7 @@ public sealed class PostgresOutboxOptions
     public TimeSpan MessageDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Attempts after a database conflict or a failed outbox delivery (see <see cref="InboxRetry"/>).</summary>
-    public int RetryLimit { get; set; } = 10;
+    public int RetryLimit { get; set; } = 12;
 
     internal BusOutboxOptions? BusOutbox { get; private set; }
 

@@ -14,9 +14,5 @@ public sealed class StockConsumerDefinition<TConsumer> : ConsumerDefinition<TCon
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Handle<Exception>(OrderStateMachineDefinition.IsTransient);
-            retry.Intervals(50, 200, 500, 1_000, 2_000, 5_000);
-        });
+        endpointConfigurator.UseMessageRetry(OrderStateMachineDefinition.ConfigureTransientRetry);
 }

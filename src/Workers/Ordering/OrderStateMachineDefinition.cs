@@ -22,11 +22,17 @@ public sealed class OrderStateMachineDefinition : SagaDefinition<OrderState>
         // src/Messaging; this covers the rest of what is transient: lost connections and timeouts. The durable
         // consumer outbox installed on every endpoint makes what an attempt published go out only after its
         // saga row commits.
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Handle<Exception>(IsTransient);
-            retry.Intervals(50, 200, 500, 1_000, 2_000, 5_000);
-        });
+        endpointConfigurator.UseMessageRetry(ConfigureTransientRetry);
+    }
+
+    /// <summary>
+    /// Rides out a database restart or failover (about a minute) before a message is faulted to the error
+    /// queue: a message parked there is an order that stops moving, so giving up early is the worse failure.
+    /// </summary>
+    public static void ConfigureTransientRetry(IRetryConfigurator retry)
+    {
+        retry.Handle<Exception>(IsTransient);
+        retry.Intervals(50, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000);
     }
 
     /// <summary>
@@ -41,7 +47,12 @@ public sealed class OrderStateMachineDefinition : SagaDefinition<OrderState>
             switch (e)
             {
                 case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }:
+                // The server going away or refusing connections while it restarts (connection exceptions
+                // 08xxx, shutdown and "cannot connect now" 57P0x) and anything Npgsql itself calls transient.
+                case PostgresException postgres when postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+                                                     || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal):
                 case NpgsqlException { IsTransient: true }:
+                case NpgsqlException and not PostgresException:
                 case DbUpdateConcurrencyException:
                 case TimeoutException:
                     return true;
