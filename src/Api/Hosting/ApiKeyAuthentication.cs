@@ -29,7 +29,7 @@ public sealed class ApiKeyRegistry
     {
         _keys = configuration.GetSection("ApiKeys").GetChildren()
             .Where(entry => !string.IsNullOrEmpty(entry.Key) && Roles.All.Contains(entry.Value))
-            .Select(entry => (Digest(entry.Key), entry.Value!, Convert.ToHexStringLower(Digest(entry.Key))[..16]))
+            .Select(entry => (Digest(entry.Key), entry.Value!, ClientIdOf(entry.Key)))
             .ToArray();
     }
 
@@ -44,6 +44,12 @@ public sealed class ApiKeyRegistry
                 match = (key.Role, key.ClientId);
         return match;
     }
+
+    /// <summary>
+    /// Who a key belongs to, for scoping idempotency keys and rate limits: a prefix of the key's digest, so
+    /// the key itself is never stored or used as a partition name.
+    /// </summary>
+    public static string ClientIdOf(string key) => Convert.ToHexStringLower(Digest(key))[..16];
 
     static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }

@@ -25,7 +25,7 @@ public static class RateLimitingExtensions
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var partition = context.Request.Headers.TryGetValue(ApiKeyAuthenticationHandler.Header, out var key) && key.Count == 1
-                    ? "key:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key[0] ?? "")))[..16]
+                    ? "key:" + ApiKeyRegistry.ClientIdOf(key[0] ?? "")
                     : "ip:" + context.Connection.RemoteIpAddress;
                 return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
                 {

@@ -133,7 +133,7 @@ public static class OrderEndpoints
 
         var status = found.Order.Status;
         var isSupport = user.IsInRole(Roles.Support);
-        var cancelable = !OrderReader.IsFinal(status) || (status == OrderStatuses.Placed && isSupport);
+        var cancelable = !OrderStatuses.IsFinal(status) || (status == OrderStatuses.Placed && isSupport);
         if (!cancelable)
             return Results.Problem(statusCode: 409, title: "Conflict", detail: status == OrderStatuses.Placed
                 ? "The order is already placed; only support can cancel a placed order (which refunds it)."

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Npgsql;
-using Sagas.Data.Ordering;
 
 namespace Sagas.Api.Orders;
 
@@ -77,6 +76,4 @@ public sealed class OrderReader(NpgsqlDataSource db)
         reader.IsDBNull(6) ? null : reader.GetString(6),
         reader.GetFieldValue<DateTimeOffset>(7),
         reader.GetFieldValue<DateTimeOffset>(8));
-
-    public static bool IsFinal(string status) => OrderStatuses.IsFinal(status);
 }
