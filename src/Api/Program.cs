@@ -39,10 +39,7 @@ builder.Services.AddScoped<OrderReader>();
 builder.Services.Configure<SupportOptions>(builder.Configuration.GetSection("Saga"));
 builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.Section));
 
-builder.Services.AddHealthChecks()
-    .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
-    .AddMigrationsCheck()
-    .AddOutboxCheck();
+builder.Services.AddReadinessChecks();
 
 var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 builder.Services.AddMassTransit(bus =>

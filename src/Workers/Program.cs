@@ -29,10 +29,7 @@ builder.Services.AddScoped<StockLedger>();
 builder.Services.AddPaymentProvider(builder.Configuration);
 builder.Services.AddSingleton<StuckOrdersGauge>();
 
-builder.Services.AddHealthChecks()
-    .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
-    .AddMigrationsCheck()
-    .AddOutboxCheck();
+builder.Services.AddReadinessChecks();
 
 var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
 var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();

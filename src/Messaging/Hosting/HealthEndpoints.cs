@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sagas.Messaging.Migrations;
 
 namespace Sagas.Messaging.Hosting;
 
@@ -41,4 +43,17 @@ public static class HealthEndpoints
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web));
     }
+}
+
+public static class ReadinessChecks
+{
+    /// <summary>
+    /// What every process of the system needs to be ready: PostgreSQL reachable, the schema current, and
+    /// (Degraded only, never Unhealthy) no outbox message waiting too long. MassTransit adds its own bus check.
+    /// </summary>
+    public static IHealthChecksBuilder AddReadinessChecks(this IServiceCollection services) =>
+        services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
+            .AddMigrationsCheck()
+            .AddOutboxCheck();
 }
