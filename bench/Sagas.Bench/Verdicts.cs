@@ -69,7 +69,21 @@ public static class Verdicts
                 : string.Join("; ", wrong.Take(5)));
 
         // Money, from the sandbox ledger.
-        var ledger = (await stack.LedgerAsync()).GroupBy(p => p.MerchantReference).ToDictionary(g => g.Key, g => g.ToList());
+        // A refund follows its order's final state (a late payment on an Expired order is refunded after the
+        // fact), so the money is given up to a minute to settle; a refund that never comes still fails.
+        async Task<Dictionary<string, List<LedgerPayment>>> ReadLedger() =>
+            (await stack.LedgerAsync()).GroupBy(p => p.MerchantReference).ToDictionary(g => g.Key, g => g.ToList());
+        bool RefundPending(Dictionary<string, List<LedgerPayment>> byOrder) => ids.Any(id =>
+            states.GetValueOrDefault(id) is { } s && s != "Placed" && Stack.FinalStates.Contains(s)
+            && (byOrder.GetValueOrDefault(id.ToString()) ?? []).Any(p => p.CapturedAmount is not null && p.Refunds.Count == 0));
+        var ledger = await ReadLedger();
+        var settleUntil = Clock.Now + 60;
+        while (RefundPending(ledger) && Clock.Now < settleUntil)
+        {
+            await Task.Delay(1000);
+            ledger = await ReadLedger();
+        }
+
         int doubleCaptures = 0, placedWithoutCapture = 0, unrefunded = 0, refundedTwice = 0, partial = 0, placedRefunded = 0;
         var examples = new List<string>();
         foreach (var id in ids)
