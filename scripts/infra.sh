@@ -46,6 +46,9 @@ if [[ -z ${SAGAS_RABBIT_DIST_PORT:-} ]] && ((RMQ_DIST_PORT > 65535)); then
     die "SAGAS_RABBIT_PORT=$RMQ_PORT leaves no room for the distribution port (AMQP port + 20000); use a port below 45536 or set SAGAS_RABBIT_DIST_PORT"
 fi
 check_port_value SAGAS_RABBIT_DIST_PORT "$RMQ_DIST_PORT"
+for port in "$PG_PORT" "$RMQ_PORT" "$RMQ_MGMT_PORT" "$RMQ_DIST_PORT"; do
+    reserve_port "$port"
+done
 
 # ---------------------------------------------------------------------------------------------------
 # Where the services keep their files

@@ -111,6 +111,17 @@ port_open() {
 }
 
 # True when something listens on the port on any local address (uses ss when present).
+# Keep the kernel from handing a port out as the ephemeral source port of an outgoing connection (55432 lies
+# in Linux's default ephemeral range, and the suites open thousands of loopback connections): a connection
+# that happens to get it blocks PostgreSQL from binding it until it closes. Needs root; a no-op otherwise.
+reserve_port() {
+    local port="$1" file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+    [[ -w $file ]] || return 0
+    current="$(cat "$file" 2>/dev/null || true)"
+    [[ ",$current," == *",$port,"* ]] && return 0
+    printf '%s\n' "${current:+$current,}$port" >"$file" 2>/dev/null || true
+}
+
 port_in_use() {
     local port="$1"
     if have ss; then

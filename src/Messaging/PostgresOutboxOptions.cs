@@ -45,6 +45,12 @@ public sealed class BusOutboxOptions
     /// </summary>
     public bool ListenForCommits { get; set; } = true;
 
+    /// <summary>
+    /// Commits of other processes wake this one at most once per interval (their own delivery service usually sends
+    /// them first). Commits in this process wake it at once.
+    /// </summary>
+    public TimeSpan RemoteWakeInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The fallback poll, for rows left by a crashed process or written while a listener was down.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
 

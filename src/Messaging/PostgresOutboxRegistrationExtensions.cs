@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Outbox;
+using Sagas.Messaging.Scheduling;
 
 namespace Sagas.Messaging;
 
@@ -32,7 +33,14 @@ public static class PostgresOutboxRegistrationExtensions
         configurator.TryAddSingleton<IOutboxMonitor, OutboxMonitor<TDbContext>>();
         configurator.AddHostedService<InboxCleanupService<TDbContext>>();
 
-        configurator.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<TDbContext>(context, options));
+        configurator.AddConfigureEndpointsCallback((context, name, endpoint) =>
+        {
+            // The scheduler's consumers write to Quartz's store in transactions of its own, where replacing or deleting
+            // a timer by its token id is idempotent already: an inbox there would only add two transactions per timer.
+            if (context.GetService<PostgresMessageSchedulerOptions>()?.QueueName == name)
+                return;
+            endpoint.UsePostgresOutbox<TDbContext>(context, options);
+        });
 
         if (options.BusOutbox is { } busOutbox)
         {

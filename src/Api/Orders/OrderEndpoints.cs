@@ -52,6 +52,9 @@ public static class OrderEndpoints
         var clientId = user.ClientId();
         var hash = RequestHash(request.CustomerId!, request.Currency!, lines);
 
+        // The lookups share the transaction of the insert: one transaction per accepted order, not three. An early
+        // answer (replay, 4xx) rolls back what was only read.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await Replay(db, clientId, key, hash, cancellationToken) is { } replay)
             return replay;
 
@@ -75,7 +78,6 @@ public static class OrderEndpoints
         var total = orderLines.Sum(l => l.UnitPrice * l.Quantity);
         var linesJson = JsonSerializer.Serialize(orderLines.Select(l => new OrderLineView(l.Sku, l.Quantity, l.UnitPrice)), JsonSerializerOptions.Web);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var inserted = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO api.idempotency_keys (client_id, idempotency_key, request_hash, order_id, customer_id, currency, total, lines, created_at)
             VALUES ({clientId}, {key}, {hash}, {orderId}, {request.CustomerId}, {request.Currency}, {total}, {linesJson}::jsonb, {now})

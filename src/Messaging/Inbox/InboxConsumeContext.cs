@@ -8,14 +8,18 @@ namespace Sagas.Messaging.Inbox;
 
 /// <summary>
 /// The consume context a consumer sees behind the inbox: its sends and publishes (and schedules, which are sends to
-/// the scheduler) are captured as <see cref="OutboxMessage"/> rows of its inbox entry instead of going to the broker.
+/// the scheduler) are captured as <see cref="OutboxMessage"/> rows instead of going to the broker. With the bus
+/// outbox enabled (<paramref name="handOff"/>) they are written as one bus outbox, which the delivery service sends
+/// after the commit, and the inbox entry is finished in the consume transaction itself; otherwise they belong to the
+/// inbox entry and MassTransit's outbox pipe delivers them in the following passes.
 /// </summary>
 sealed class InboxConsumeContext<TMessage>(
     ConsumeContext<TMessage> context,
     OutboxConsumeOptions options,
     IServiceProvider provider,
     DbContext dbContext,
-    InboxState inbox)
+    InboxState inbox,
+    bool handOff)
     : OutboxConsumeContextProxy<TMessage>(context, options, provider)
     where TMessage : class
 {
@@ -24,6 +28,15 @@ sealed class InboxConsumeContext<TMessage>(
     readonly List<OutboxMessage> _captured = [];
 
     public override Guid? MessageId => inbox.MessageId;
+
+    /// <summary>Messages handed to the bus outbox by this pass (0 when none or when delivered inline).</summary>
+    public int HandedOff { get; private set; }
+
+    /// <summary>
+    /// Set for the last pass after a consume pass that finished the entry: it only reports the consumption, with no
+    /// transaction, since nothing of the entry is left to deliver or remove.
+    /// </summary>
+    public bool Finishing { get; init; }
 
     public override bool ContinueProcessing { get; set; } = true;
     public override bool IsMessageConsumed => inbox.Consumed.HasValue;
@@ -51,9 +64,25 @@ sealed class InboxConsumeContext<TMessage>(
         inbox.Consumed = now;
         lock (_captured)
         {
+            if (handOff && _captured.Count > 0)
+            {
+                // One bus outbox per consumed message keeps its messages in order; the delivery service claims many
+                // such outboxes per transaction, where inline delivery costs two more transactions per message.
+                var outbox = new OutboxState { OutboxId = NewId.NextGuid() };
+                dbContext.Add(outbox);
+                foreach (var message in _captured)
+                {
+                    message.OutboxId = outbox.OutboxId;
+                    message.InboxMessageId = null;
+                    message.InboxConsumerId = null;
+                }
+
+                HandedOff = _captured.Count;
+            }
+
             dbContext.AddRange(_captured);
-            // Nothing to deliver: skip the delivery pass.
-            if (_captured.Count == 0)
+            // Nothing left to deliver inline: skip the delivery pass.
+            if (_captured.Count == 0 || handOff)
                 inbox.Delivered = now;
         }
 
@@ -87,7 +116,9 @@ sealed class InboxConsumeContext<TMessage>(
     }
 
     public override Task RemoveOutboxMessages() =>
-        dbContext.Set<OutboxMessage>()
-            .Where(x => x.InboxMessageId == inbox.MessageId && x.InboxConsumerId == inbox.ConsumerId)
-            .ExecuteDeleteAsync(CancellationToken);
+        Finishing
+            ? Task.CompletedTask
+            : dbContext.Set<OutboxMessage>()
+                .Where(x => x.InboxMessageId == inbox.MessageId && x.InboxConsumerId == inbox.ConsumerId)
+                .ExecuteDeleteAsync(CancellationToken);
 }

@@ -1,24 +1,32 @@
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Sagas.Messaging.Outbox;
 
 namespace Sagas.Messaging.Inbox;
 
 /// <summary>
 /// The PostgreSQL inbox + consumer outbox, plugged into MassTransit's <c>OutboxConsumeFilter</c> for every consumer
-/// and saga. Each pass of MassTransit's outbox protocol (consume → deliver → clean up) runs in one transaction on
-/// the message scope's DbContext, holding the row lock of the message's inbox entry:
+/// and saga. Each pass of MassTransit's outbox protocol (consume → deliver → clean up) that touches the database runs
+/// in one transaction on the message scope's DbContext, holding the row lock of the message's inbox entry:
 /// <list type="number">
 /// <item>consume: the inbox mark, the consumer's (or saga repository's) writes and every message it sends or
-/// publishes commit together, or nothing does;</item>
-/// <item>deliver: the stored messages go to the broker in sequence order and the progress is recorded;</item>
-/// <item>done: the stored messages are removed; a redelivery of the same message is acknowledged without
+/// publishes commit together, or nothing does. With the bus outbox enabled the messages are committed as a bus
+/// outbox and the entry is marked delivered right here: the delivery service sends them, batched with others,
+/// and the remaining passes need no transaction;</item>
+/// <item>deliver (without the bus outbox): the stored messages go to the broker in sequence order and the
+/// progress is recorded;</item>
+/// <item>done: the entry's stored messages are removed; a redelivery of the same message is acknowledged without
 /// running the consumer until the cleanup service forgets the entry after the duplicate-detection window.</item>
 /// </list>
 /// </summary>
-public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, IServiceProvider provider) : IOutboxContextFactory<TDbContext>
+public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, IServiceProvider provider, PostgresOutboxOptions outboxOptions)
+    : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
+    readonly OutboxDeliverySignal? _signal = outboxOptions.BusOutbox is null ? null : provider.GetService<OutboxDeliverySignal>();
+
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
         where T : class
     {
@@ -35,7 +43,8 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
             var inbox = await LockInboxEntry(messageId, options.ConsumerId, receiveIncrement, cancellationToken);
             receiveIncrement = 0;
 
-            var outboxContext = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox);
+            var outboxContext = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox, _signal is not null);
+            var consuming = inbox.Consumed is null;
             var delivering = inbox.Consumed is not null && inbox.Delivered is null;
             try
             {
@@ -55,6 +64,16 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
             dbContext.Entry(inbox).State = EntityState.Detached;
 
             continueProcessing = outboxContext.ContinueProcessing;
+
+            if (continueProcessing && consuming && inbox.Delivered is not null)
+            {
+                // Consumed and finished in one transaction: wake the delivery service for what was handed to it, and
+                // let the pipe report the consumption without opening another transaction.
+                if (outboxContext.HandedOff > 0)
+                    _signal?.Notify();
+                await next.Send(new InboxConsumeContext<T>(context, options, provider, dbContext, inbox, _signal is not null) { Finishing = true });
+                continueProcessing = false;
+            }
         } while (continueProcessing);
     }
 

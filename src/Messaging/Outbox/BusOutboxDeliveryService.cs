@@ -30,6 +30,11 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
 {
     const string Channel = "messaging_outbox";
 
+    // Every commit notifies every listening process, mostly about outboxes their writer delivers itself a moment
+    // later. Passing on at most one wake per RemoteWakeInterval keeps those from costing a claim transaction each,
+    // while an outbox that nobody else delivers still goes out within the interval.
+    volatile bool _remoteCommit;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.ListenForCommits)
@@ -48,7 +53,9 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             try
             {
                 // Also runs at start-up: outboxes left by a crashed process are delivered without waiting for a poll.
-                while (await DeliverBatch(stoppingToken) > 0)
+                // Only a full batch suggests more is waiting; a commit that arrived meanwhile has signalled anyway, so
+                // an idle system pays one claim per wake, not an extra empty one.
+                while (await DeliverBatch(stoppingToken))
                 {
                 }
 
@@ -75,8 +82,8 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         }
     }
 
-    /// <summary>One claim–send–delete transaction; returns the number of messages sent.</summary>
-    internal async Task<int> DeliverBatch(CancellationToken cancellationToken)
+    /// <summary>One claim–send–delete transaction; true when it was full, so more may be waiting.</summary>
+    internal async Task<bool> DeliverBatch(CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
@@ -88,7 +95,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             .Select(x => x.OutboxId)
             .ToListAsync(cancellationToken);
         if (claimed.Count == 0)
-            return 0;
+            return false;
 
         // Once claimed, the batch is finished even when the host is stopping: abandoning it after sends would only
         // make them go out twice after the restart. Each send is bounded by MessageDeliveryTimeout.
@@ -119,7 +126,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         if (failures.Count > 0)
             throw new AggregateException($"{failures.Count} of {outcomes.Length} outboxes could not be delivered completely", failures);
 
-        return sent.Count;
+        return claimed.Count == options.OutboxBatchSize || messages.Count == options.MessageBatchSize;
     }
 
     async Task<(List<long> Sent, Exception? Failure)> SendInOrder(IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
@@ -160,12 +167,13 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     // the gap until it is back.
     async Task ListenForCommits(CancellationToken stoppingToken)
     {
+        _ = ForwardRemoteCommits(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await using var connection = await OpenListenerConnection(stoppingToken);
-                connection.Notification += (_, _) => signal.Notify();
+                connection.Notification += (_, _) => _remoteCommit = true;
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
 
@@ -198,6 +206,24 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
                     return;
                 }
             }
+        }
+    }
+
+    async Task ForwardRemoteCommits(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.RemoteWakeInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (!_remoteCommit)
+                    continue;
+                _remoteCommit = false;
+                signal.Notify();
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -85,6 +85,10 @@ public static class MessageSchedulerRegistrationExtensions
                     adoStore.StoreJobDataAsStrings = true;
                     // The schema is ours to create (migrations); Quartz only checks it is what it expects.
                     adoStore.SchemaProvisioning = SchemaProvisioning.Validate;
+                    // Storing a timer does not take the cluster-wide TRIGGER_ACCESS row lock (Quartz's default does, which
+                    // makes every schedule of every node wait in one line). PostgreSQL's row locks and unique keys keep
+                    // concurrent inserts correct; a clash on one token fails and the scheduler consumer retries it.
+                    adoStore.LockOnInsert = false;
                 });
                 // Clustering takes row locks in qrtz_locks and, with no InstanceId given, generates one per node.
                 store.UseClustering(cluster =>

@@ -1,22 +1,63 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Sagas.Messaging;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Sagas;
 using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 
-/// <summary>Consumers behind the PostgreSQL inbox and consumer outbox, on RabbitMQ.</summary>
-public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastructure) : IClassFixture<MessagingInfrastructure>, IAsyncLifetime
+/// <summary>
+/// Consumers behind the PostgreSQL inbox and consumer outbox, on RabbitMQ, delivering what they publish themselves in
+/// the passes after the consume transaction.
+/// </summary>
+public sealed class Consumer_inbox_and_outbox_delivering_inline(MessagingInfrastructure infrastructure)
+    : Consumer_inbox_and_outbox(infrastructure), IClassFixture<MessagingInfrastructure>
 {
-    static readonly Uri LedgerQueue = new("queue:record-ledger-entry");
+    protected override void ConfigureOutbox(PostgresOutboxOptions options)
+    {
+    }
+}
+
+/// <summary>The same with the bus outbox on: what a consumer publishes is handed to the delivery service at commit.</summary>
+public sealed class Consumer_inbox_and_outbox_handing_off_to_the_bus_outbox(MessagingInfrastructure infrastructure)
+    : Consumer_inbox_and_outbox(infrastructure), IClassFixture<MessagingInfrastructure>
+{
+    protected override void ConfigureOutbox(PostgresOutboxOptions options) => options.UseBusOutbox();
+
+    [Fact]
+    public async Task The_consume_transaction_finishes_the_inbox_entry_and_commits_the_messages_as_a_bus_outbox()
+    {
+        var messageId = NewId.NextGuid();
+        var reference = $"handoff-{messageId}";
+
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+
+        await Eventually.Until(() => Task.FromResult(Probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
+            because: "the delivery service sent the handed-off message");
+        // Consumed and delivered in the same transaction: one timestamp, no second pass.
+        Assert.Equal(1, await Infrastructure.Count(
+            "SELECT count(*) FROM messaging.inbox_state WHERE message_id = $1 AND consumed = delivered AND receive_count = 1", messageId));
+        await Eventually.Until(() => Infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%' || $1 || '%'", reference),
+            n => n == 0, because: "the delivered bus outbox rows are removed");
+        Assert.Equal(0, await Infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE inbox_message_id IS NOT NULL"));
+    }
+}
+
+public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastructure) : IAsyncLifetime
+{
+    protected static readonly Uri LedgerQueue = new("queue:record-ledger-entry");
 
     readonly LedgerFaults _faults = new();
     IHost _host = null!;
     MessageProbe _probe = null!;
 
-    IBus Bus => _host.Services.GetRequiredService<IBus>();
+    protected IBus Bus => _host.Services.GetRequiredService<IBus>();
+    protected MessageProbe Probe => _probe;
+    protected MessagingInfrastructure Infrastructure => infrastructure;
+
+    protected abstract void ConfigureOutbox(PostgresOutboxOptions options);
 
     public async Task InitializeAsync()
     {
@@ -31,7 +72,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
             x.AddConsumer<RecordLedgerEntryConsumer>();
             x.AddConsumer<ReserveNameConsumer>();
             x.AddSagaStateMachine<CounterStateMachine, CounterState>().PostgresRepository(r => r.ExistingDbContext<TestDbContext>());
-        }, configureServices: services => services.AddSingleton(_faults));
+        }, ConfigureOutbox, services => services.AddSingleton(_faults));
     }
 
     public async Task DisposeAsync()
@@ -191,6 +232,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         _host.Dispose();
         _host = await infrastructure.StartHost(x => x.AddConsumer<RecordLedgerEntryConsumer>(), o =>
         {
+            ConfigureOutbox(o);
             o.DuplicateDetectionWindow = TimeSpan.Zero;
             o.InboxCleanupBatchSize = 2;
             o.InboxCleanupInterval = TimeSpan.FromHours(1); // only the explicit batches below run after start-up
