@@ -25,6 +25,8 @@ sealed class PostgresSagaRepositoryContext<TSaga, TMessage, TDbContext> : Consum
         _factory = factory;
     }
 
+    const string InsertSavepoint = "saga_insert";
+
     // A query-correlated event may run its instances concurrently; the DbContext must see one call at a time.
     readonly SemaphoreSlim _dbContextInUse = new(1, 1);
 
@@ -34,13 +36,18 @@ sealed class PostgresSagaRepositoryContext<TSaga, TMessage, TDbContext> : Consum
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         var entry = _dbContext.Set<TSaga>().Add(instance);
+        // A savepoint of our own (the inbox turns EF's automatic ones off), so a duplicate leaves the transaction usable.
+        var transaction = _dbContext.Database.CurrentTransaction;
+        if (transaction is not null)
+            await transaction.CreateSavepointAsync(InsertSavepoint, CancellationToken);
         try
         {
-            // Inside a transaction EF wraps SaveChanges in a savepoint, so a duplicate leaves the transaction usable.
             await _dbContext.SaveChangesAsync(CancellationToken);
         }
         catch (DbUpdateException exception) when (InboxRetry.IsUniqueViolation(exception))
         {
+            if (transaction is not null)
+                await transaction.RollbackToSavepointAsync(InsertSavepoint, CancellationToken);
             entry.State = EntityState.Detached;
             return null!; // MassTransit then loads the instance that won the race
         }
