@@ -14,7 +14,13 @@ public sealed class PaymentProviderOptions
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
     public int MaxRetries { get; set; } = 3;
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Share of failed attempts (over 10 s, at least 20 attempts) that opens the circuit. A quarter: a provider
+    /// failing that often is degraded enough that a few seconds of rest serve it better than more retries, and
+    /// the quality bar's 30% 5xx must open it (the messages wait in their retries meanwhile).
+    /// </summary>
+    public double FailureRatio { get; set; } = 0.25;
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 public sealed record ProviderPayment(

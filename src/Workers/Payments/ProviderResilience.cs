@@ -18,7 +18,7 @@ public static class ProviderResilience
     public static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    public static ResiliencePipeline<HttpResponseMessage> Build(PaymentProviderOptions options)
+    public static ResiliencePipeline<HttpResponseMessage> Build(PaymentProviderOptions options, ILogger logger)
     {
         var transient = new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
@@ -37,10 +37,22 @@ public static class ProviderResilience
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 ShouldHandle = transient,
-                FailureRatio = 0.8,
+                FailureRatio = options.FailureRatio,
                 MinimumThroughput = 20,
                 SamplingDuration = TimeSpan.FromSeconds(10),
                 BreakDuration = options.BreakDuration,
+                // Support reads these in the Workers' log; the benchmark's provider-fault scenario counts them.
+                OnOpened = args =>
+                {
+                    logger.LogWarning("Payment provider circuit opened for {BreakDuration} (last outcome: {Outcome})",
+                        args.BreakDuration, args.Outcome.Exception?.GetType().Name ?? ((int?)args.Outcome.Result?.StatusCode)?.ToString());
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    logger.LogInformation("Payment provider circuit closed");
+                    return ValueTask.CompletedTask;
+                },
             })
             .AddTimeout(options.AttemptTimeout)
             .Build();
@@ -60,9 +72,9 @@ public sealed class ProviderResilienceHandler(ProviderPipeline pipeline) : Deleg
 /// One pipeline per process: the circuit breaker's state must survive the HttpClient factory's handler
 /// rotation, so it lives here rather than in the (short-lived) handler.
 /// </summary>
-public sealed class ProviderPipeline(IOptions<PaymentProviderOptions> options)
+public sealed class ProviderPipeline(IOptions<PaymentProviderOptions> options, ILogger<ProviderPipeline> logger)
 {
-    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = ProviderResilience.Build(options.Value);
+    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = ProviderResilience.Build(options.Value, logger);
 }
 
 public static class PaymentProviderRegistration

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
+using Sagas.Testing;
+using Sagas.Workers.Payments;
+
+namespace Sagas.UnitTests.Payments;
+
+/// <summary>The provider pipeline's circuit breaker: opens when a provider fails often enough, closes once it answers again.</summary>
+public sealed class Provider_circuit
+{
+    readonly LogLines _log = new();
+    readonly PaymentProviderOptions _options = new() { MaxRetries = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(1), BreakDuration = TimeSpan.FromMilliseconds(500) };
+
+    [Fact]
+    public async Task Thirty_percent_failures_open_the_circuit_and_it_closes_once_the_provider_answers()
+    {
+        var pipeline = ProviderResilience.Build(_options, _log);
+        var failing = true;
+        var calls = 0;
+
+        async Task<HttpStatusCode> Call() =>
+            (await pipeline.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(
+                failing && Interlocked.Increment(ref calls) % 10 < 3 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK)))).StatusCode;
+
+        // 30% of attempts fail; past the minimum throughput the breaker opens and calls fail fast.
+        var rejected = false;
+        for (var i = 0; i < 200 && !rejected; i++)
+        {
+            try
+            {
+                await Call();
+            }
+            catch (BrokenCircuitException)
+            {
+                rejected = true;
+            }
+        }
+
+        Assert.True(rejected, "the circuit never opened");
+        Assert.Contains(_log.Lines, l => l.StartsWith("Payment provider circuit opened", StringComparison.Ordinal));
+
+        // A healthy provider again: once the break is over, the half-open probe succeeds and the circuit closes.
+        failing = false;
+        await Eventually.Until(async () =>
+        {
+            try
+            {
+                return await Call() == HttpStatusCode.OK;
+            }
+            catch (BrokenCircuitException)
+            {
+                return false;
+            }
+        }, ok => ok, TimeSpan.FromSeconds(10), "the circuit let a call through again");
+        Assert.Contains(_log.Lines, l => l == "Payment provider circuit closed");
+    }
+
+    [Fact]
+    public async Task Occasional_failures_below_the_ratio_keep_the_circuit_closed()
+    {
+        var pipeline = ProviderResilience.Build(_options, _log);
+        var calls = 0;
+
+        for (var i = 0; i < 200; i++)
+        {
+            var response = await pipeline.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(
+                Interlocked.Increment(ref calls) % 10 == 0 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK)));
+            Assert.NotNull(response);
+        }
+
+        Assert.DoesNotContain(_log.Lines, l => l.Contains("circuit opened", StringComparison.Ordinal));
+    }
+
+    sealed class LogLines : ILogger
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception));
+    }
+}
