@@ -23,6 +23,7 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
 
     async Task<Stack> StartStackAsync(string name)
     {
+        report.Begin($"starting a stack ({name})");
         progress($"starting Api, Workers and payment sandbox on a fresh database and virtual host ({name})");
         var stack = await Stack.StartAsync(infrastructure, name, TimeSpan.FromMinutes(2));
         await stack.StockAsync(Enumerable.Range(0, Skus).Select(i => ($"P-{i:000}", 10_000_000)));
@@ -40,6 +41,7 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
                 await QrReadyAsync(stack, background);
             }
 
+            report.Begin("ingest");
             progress("stopping the Workers: the ingest scenarios measure the Api's accept path alone (the backlog waits in RabbitMQ)");
             await Task.WhenAll(stack.Workers.Select(w => w.StopAsync()));
             await IngestAsync(stack);
@@ -55,6 +57,7 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
     /// <summary>What the idle system costs per second (Quartz check-ins, delivery polls), read on the fresh stack.</summary>
     async Task<Background> IdleBackgroundAsync(Stack stack)
     {
+        report.Begin("idle background");
         progress($"idle background: letting the counters settle, then {Counters.Settle.TotalSeconds:0} s of an idle system");
         await Task.Delay(Counters.Settle);
         var idle0 = await _counters.TakeAsync(stack);
@@ -126,9 +129,9 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
 
     async Task QrReadyAsync(Stack stack, Background background)
     {
+        report.Begin("QR ready");
         await WaitQuietAsync(stack, background, "QR ready");
         progress($"QR ready: {profile.QrRate} orders/s for {profile.QrDuration.TotalSeconds:0} s, each polled every 10 ms until AwaitingPayment with qrPayload");
-        report.Load("QR ready");
         var random = new Random(2);
         var ready = new ConcurrentBag<double>();
         var polls = new ConcurrentBag<Task>();
@@ -177,7 +180,7 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
 
     async Task EndToEndAsync(Stack stack, Background background)
     {
-        report.Load("end to end");
+        report.Begin("end to end");
         var backgroundTx = background.TransactionsPerSecond;
         var backgroundPublish = background.PublishesPerSecond;
         var idle1 = background.Last;
@@ -260,6 +263,7 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
             perSecond = Enumerable.Range(1, (int)total.TotalSeconds).Select(t => new[] { (double)t, PlacedAt(t) - PlacedAt(t - 1) }).ToList();
         report.Series.Add(new ChartSeries("throughput", "end to end: Placed/s", perSecond));
 
+        report.Begin("end to end: quiet, counters settled");
         progress("end to end: waiting for the system to fall quiet, for the per-order costs");
         var after = await WaitQuietAsync(stack, background, "end to end");
         var tablesAfter = await Counters.TablesAsync(stack);
@@ -292,7 +296,6 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
         }
 
         var seconds = profile.IngestDuration.TotalSeconds;
-        report.Load("ingest");
         var settle = profile.Name == "full";
         CounterSnapshot? before = null;
         if (settle)
@@ -348,7 +351,7 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
 
     async Task BurstAsync(Stack stack)
     {
-        report.Load("burst");
+        report.Begin("burst");
         var random = new Random(5);
         var burst = profile.BurstOrders;
         progress($"burst: {burst} orders as fast as the Api takes them ({profile.IngestMaxConcurrency} connections), then drained to final");

@@ -43,7 +43,8 @@ var report = new BenchReport
     Profile = profile.Name,
     StartedAt = DateTimeOffset.UtcNow,
 };
-report.Load("start");
+report.PhaseEnded += phase => Progress($"({phase.Label}: {phase.Seconds:0} s)");
+report.Begin("start-up");
 Progress($"Sagas benchmark, profile {profile.Name}; crash moments seed {seed}");
 
 var infrastructure = BenchInfrastructure.Choose(smoke);
@@ -59,7 +60,7 @@ try
 
     if (profile.Performance)
     {
-        report.Load("limits");
+        report.Begin("limits");
         report.Limits = await Limits.MeasureAsync(infrastructure, profile, Progress);
         await new PerformanceRun(infrastructure, profile, report, Progress).RunAsync();
     }
@@ -73,13 +74,15 @@ catch (Exception e)
 }
 finally
 {
-    report.Load("end");
-    report.Seconds = Clock.Now - started;
     if (!keepInfra)
     {
+        report.Begin("stopping the infrastructure");
         Progress("stopping the benchmark's PostgreSQL and RabbitMQ");
         await infrastructure.DownAsync();
     }
+
+    report.EndPhase();
+    report.Seconds = Clock.Now - started;
 }
 
 ReportWriter.ComputeFigures(report);
@@ -97,6 +100,11 @@ if (report.Figures.Count > 0)
                           (f.Note.Length > 0 ? $" — {f.Note}" : ""));
     Console.WriteLine();
 }
+
+Console.WriteLine("Time per phase:");
+foreach (var phase in report.Phases)
+    Console.WriteLine($"  {phase.Seconds,5:0} s  {phase.Label}");
+Console.WriteLine();
 
 Console.WriteLine("Reliability verdicts:");
 foreach (var v in report.Verdicts)

@@ -103,6 +103,7 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
     /// so that one broken scenario cannot fail the ones after it.</summary>
     async Task<Stack> FreshStackAsync()
     {
+        report.Begin("starting a stack (reliability)");
         progress($"reliability: starting a stack with a {profile.ReliabilityPaymentWindow.TotalSeconds:0} s payment window (seed {seed})");
         _stack = await Stack.StartAsync(infrastructure, "reliability", profile.ReliabilityPaymentWindow, extra: new Dictionary<string, string>
         {
@@ -154,7 +155,7 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
         Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false)
     {
         var stack = _stack ?? await FreshStackAsync();
-        report.Load(name);
+        report.Begin(name);
         var orders = burst ? profile.BurstOrders : name.StartsWith("kill", StringComparison.Ordinal) ? profile.ReliabilityOrders : profile.OtherReliabilityOrders;
         // Half the orders want the one hot item, of which there is enough for about 35% of all orders.
         var hot = $"{prefix}-HOT";

@@ -141,7 +141,7 @@ public static class ReportWriter
         md.AppendLine("|---|---|");
         foreach (var (key, value) in report.Machine)
             md.AppendLine($"| {key} | {value} |");
-        md.AppendLine($"| load average (1/5/15 min) | {string.Join("; ", report.LoadAverages)} |");
+        md.AppendLine($"| phases: seconds (load average 1/5/15 min at the start) | {string.Join("; ", report.Phases.Select(p => $"{p.Label}: {N(p.Seconds, "0")} s ({p.LoadAverage})"))} |");
         md.AppendLine();
         md.AppendLine("A shared 2-core box: other people's builds and tests run beside the benchmark, which is why each figure");
         md.AppendLine("is read against limits measured in the same run. The load averages above show how busy it was.");
