@@ -59,11 +59,7 @@ try
     await DescribeMachineAsync();
 
     if (profile.Performance)
-    {
-        report.Begin("limits");
-        report.Limits = await Limits.MeasureAsync(infrastructure, profile, Progress);
         await new PerformanceRun(infrastructure, profile, report, Progress).RunAsync();
-    }
 
     await new ReliabilityRun(infrastructure, profile, report, Progress, seed).RunAsync();
 }
