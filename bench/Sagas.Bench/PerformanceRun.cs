@@ -103,29 +103,21 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
         return await _counters.TakeAsync(stack);
     }
 
-    /// <summary>Waits until every order this stack accepted is final; returns when that happened.</summary>
-    async Task<double> WaitFinalAsync(Stack stack, string scenario, TimeSpan timeout, List<ChartSeries>? drainCurve = null, double origin = 0)
+    /// <summary>How far the orders a stack accepted got when a wait for them ended: all final, or how many were.</summary>
+    sealed record Drain(bool Done, double At, long Final, long Accepted);
+
+    /// <summary>Waits until every order this stack accepted is final, or the timeout; <paramref name="curve"/> gets [t − origin, final].</summary>
+    async Task<Drain> DrainAsync(Stack stack, string scenario, TimeSpan timeout, List<double[]>? curve = null, double origin = 0)
     {
         var deadline = Clock.Now + timeout.TotalSeconds;
         var lastReport = Clock.Now;
-        var points = new List<double[]>();
         while (true)
         {
             var accepted = stack.Storefront.Orders.Count;
             var final = Stack.Final(await stack.StateCountsAsync());
-            points.Add([Clock.Now - origin, final]);
-            if (final >= accepted)
-            {
-                drainCurve?.Add(new ChartSeries("drain", "final orders", points));
-                return Clock.Now;
-            }
-
-            if (Clock.Now > deadline)
-            {
-                drainCurve?.Add(new ChartSeries("drain", "final orders", points));
-                throw new TimeoutException($"{scenario}: {accepted - final} of {accepted} orders not final after {timeout}\n{stack.Logs()}");
-            }
-
+            curve?.Add([Clock.Now - origin, final]);
+            if (final >= accepted || Clock.Now > deadline)
+                return new Drain(final >= accepted, Clock.Now, final, accepted);
             if (Clock.Now - lastReport > 5)
             {
                 progress($"{scenario}: {final}/{accepted} final");
@@ -134,6 +126,15 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
 
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>Waits until every order this stack accepted is final; returns when that happened, throws after the timeout.</summary>
+    async Task<double> WaitFinalAsync(Stack stack, string scenario, TimeSpan timeout)
+    {
+        var drain = await DrainAsync(stack, scenario, timeout);
+        return drain.Done
+            ? drain.At
+            : throw new TimeoutException($"{scenario}: {drain.Accepted - drain.Final} of {drain.Accepted} orders not final after {timeout}\n{stack.Logs()}");
     }
 
     /// <summary>Runs right after the end-to-end phase, which left the system quiet (<see cref="WaitQuietAsync"/>).</summary>
@@ -375,38 +376,33 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
         }, limit: burst);
         var submitted = Clock.Now - start;
         progress($"burst: {stack.Storefront.Orders.Count} accepted in {submitted:0.0} s ({stack.Storefront.Orders.Count / submitted:0}/s); draining");
-        var curve = new List<ChartSeries>();
-        double done;
-        try
-        {
-            // Within the run's budget, leaving the reliability scenarios their reserve (at least 90 s).
-            var left = profile.Budget.TotalSeconds - (Clock.Now - Clock.RunStart) - profile.ReliabilityReserve.TotalSeconds;
-            var limit = TimeSpan.FromSeconds(Math.Clamp(left, 90, 600));
-            progress($"burst: waiting up to {limit.TotalSeconds:0} s for the drain (the run's time budget)");
-            done = await WaitFinalAsync(stack, "burst", limit, curve, start);
-        }
-        catch (TimeoutException e)
-        {
-            progress(e.Message.Split('\n')[0]);
-            done = double.NaN;
-        }
+        // Within the run's budget, leaving the reliability scenarios their reserve (at least 90 s).
+        var left = profile.Budget.TotalSeconds - (Clock.Now - Clock.RunStart) - profile.ReliabilityReserve.TotalSeconds;
+        var limit = TimeSpan.FromSeconds(Math.Clamp(left, 90, 600));
+        progress($"burst: waiting up to {limit.TotalSeconds:0} s for the drain (the run's time budget)");
+        var finalCurve = new List<double[]>();
+        var drain = await DrainAsync(stack, "burst", limit, finalCurve, start);
+        var drainText = ReportWriter.BurstDrain(drain.Done, drain.Final, drain.Accepted, drain.At - start);
+        progress($"burst: {drainText}");
 
         var acceptedCurve = log.Snapshot().Where(e => e.Status == 202).Select(e => e.Completed - start).Order()
             .Select((t, i) => new[] { t, i + 1.0 }).Where((_, i) => i % Math.Max(1, burst / 400) == 0).ToList();
         report.Series.Add(new ChartSeries("drain", "accepted orders", acceptedCurve));
-        report.Series.AddRange(curve);
-        if (double.IsNaN(done))
-            report.Notes.Add(new ScenarioNote("burst", "not drained within the time limit; the verdicts below say how far it got"));
+        report.Series.Add(new ChartSeries("drain", "final orders", finalCurve));
+        if (!drain.Done)
+            report.Notes.Add(new ScenarioNote("burst", $"{drainText} (the wait ended with the run's time budget); the verdicts below say how far it got"));
         report.Values["burst.orders"] = burst;
         report.Values["burst.submitSeconds"] = submitted;
-        report.Values["burst.drainSeconds"] = done - start;
+        // Until every order was final or, when the wait ran out first, until then.
+        report.Values["burst.drainSeconds"] = drain.At - start;
+        report.Values["burst.drained"] = drain.Done ? 1 : 0;
+        report.Values["burst.accepted"] = drain.Accepted;
+        report.Values["burst.final"] = drain.Final;
         report.Loads.Add(LoadSummary.Of($"burst: POST /orders ({burst} orders)", log, start, submitted, s => s == 202));
-        if (!double.IsNaN(done))
-            progress($"burst: every order final {done - start:0.0} s after the first was sent");
 
         var stock = Enumerable.Range(0, Skus).ToDictionary(i => $"P-{i:000}", _ => 10_000_000);
         var outcome = await Verdicts.JudgeAsync(stack, "burst", stack.Storefront.Orders.Values.ToList(), stock,
-            TimeSpan.FromSeconds(double.IsNaN(done) ? 5 : 60), progress);
+            TimeSpan.FromSeconds(drain.Done ? 60 : 5), start, progress);
         report.Verdicts.AddRange(outcome.Verdicts);
     }
 }

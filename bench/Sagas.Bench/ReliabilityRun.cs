@@ -214,7 +214,7 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
 
         progress($"{name}: {mine.Count} orders accepted ({log.Count - mine.Count} never were); waiting for them to become final");
 
-        var outcome = await Verdicts.JudgeAsync(stack, name, mine.ToList(), stock, profile.SettleTimeout, progress);
+        var outcome = await Verdicts.JudgeAsync(stack, name, mine.ToList(), stock, profile.SettleTimeout, _t0, progress);
         if (after is not null)
             await after();
         _afterSettle?.Invoke();

@@ -67,10 +67,12 @@ public static class ReportWriter
 
         if (report.Values.TryGetValue("burst.drainSeconds", out var drain))
         {
+            var orders = report.Values["burst.orders"];
+            var drained = report.Values["burst.drained"] == 1;
             var burstOk = report.Verdicts.Where(v => v.Scenario == "burst").All(v => v.Pass);
-            report.Figures.Add(new Figure("burst.drain", $"Burst: {report.Values["burst.orders"]:0} orders, every one final (drain time)", drain, "s",
-                "every one final, none lost; drain time reported", null, "", burstOk,
-                $"submitted in {report.Values["burst.submitSeconds"]:0.0} s; {report.Values["burst.orders"] / drain:0.0} orders/s overall"));
+            report.Figures.Add(new Figure("burst.drain", $"Burst: {orders:0} orders, every one final (drain time)", drain,
+                drained ? "s" : "s (not drained)", "every one final, none lost; drain time reported", null, "", burstOk,
+                $"{BurstDrain(drained, report.Values["burst.final"], report.Values["burst.accepted"], drain)}; submitted in {report.Values["burst.submitSeconds"]:0.0} s"));
         }
 
         if (limits is not null)
@@ -78,6 +80,11 @@ public static class ReportWriter
                 "≤ 20 ms", limits.OutboxLagP99Ms / 20, "÷ 20 ms (≤ 1 meets)", limits.OutboxLagP99Ms <= 20,
                 $"p50 {limits.OutboxLagP50Ms:0.0} ms, max {limits.OutboxLagMaxMs:0.0} ms over {limits.OutboxLagMessages} messages"));
     }
+
+    /// <summary>"every order final after …" or "not drained: X of N final after …", with the rate.</summary>
+    public static string BurstDrain(bool drained, double final, double accepted, double seconds) => drained
+        ? $"every order final {seconds:0.0} s after the first was sent ({final / seconds:0.0} orders/s overall)"
+        : $"not drained: {final:0} of {accepted:0} final after {seconds:0} s ({final / seconds:0.0} orders/s)";
 
     public static async Task WriteAsync(BenchReport report, string markdownPath, string jsonPath, string chartDirectory, string? notesPath)
     {
