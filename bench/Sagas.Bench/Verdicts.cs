@@ -75,21 +75,29 @@ public static class Verdicts
                 tally[line.Sku] = tally.GetValueOrDefault(line.Sku) + line.Quantity;
         }
 
-        var stock = await StockAsync(stack, stockAtStart.Keys.ToArray());
-        var wrong = new List<string>();
-        foreach (var (sku, start) in stockAtStart)
+        List<string> Wrong(Dictionary<string, (int OnHand, int Held)> stock)
         {
-            var expected = start - committed.GetValueOrDefault(sku);
-            var pending = inFlightUnits.GetValueOrDefault(sku);
-            if (!stock.TryGetValue(sku, out var now))
-                wrong.Add($"{sku}: missing");
-            else if (pending == 0 && (now.OnHand != expected || now.Held != 0))
-                wrong.Add($"{sku}: on hand {now.OnHand}, expected {start} − {committed.GetValueOrDefault(sku)}, held {now.Held}");
-            else if (pending > 0 && (now.Held < 0 || now.Held > now.OnHand || now.OnHand > expected || now.OnHand < expected - pending))
-                wrong.Add($"{sku}: on hand {now.OnHand}, held {now.Held}; expected held within 0..on hand and on hand within " +
-                          $"{start} − {committed.GetValueOrDefault(sku)} − {pending} in flight .. {expected}");
+            var wrong = new List<string>();
+            foreach (var (sku, start) in stockAtStart)
+            {
+                var expected = start - committed.GetValueOrDefault(sku);
+                var pending = inFlightUnits.GetValueOrDefault(sku);
+                if (!stock.TryGetValue(sku, out var now))
+                    wrong.Add($"{sku}: missing");
+                else if (pending == 0 && (now.OnHand != expected || now.Held != 0))
+                    wrong.Add($"{sku}: on hand {now.OnHand}, expected {start} − {committed.GetValueOrDefault(sku)}, held {now.Held}");
+                else if (pending > 0 && (now.Held < 0 || now.Held > now.OnHand || now.OnHand > expected || now.OnHand < expected - pending))
+                    wrong.Add($"{sku}: on hand {now.OnHand}, held {now.Held}; expected held within 0..on hand and on hand within " +
+                              $"{start} − {committed.GetValueOrDefault(sku)} − {pending} in flight .. {expected}");
+            }
+
+            return wrong;
         }
 
+        // Stock can follow its order's final state too (an Expired order's hold is released after the transition),
+        // so it is given up to a minute to settle, as the money is below; stock that never comes back still fails.
+        var skus = stockAtStart.Keys.ToArray();
+        var wrong = Wrong(await SettleAsync(() => StockAsync(stack, skus), stock => Wrong(stock).Count > 0));
         var bounded = stockAtStart.Keys.Count(inFlightUnits.ContainsKey);
         Check("no oversell", wrong.Count == 0,
             wrong.Count > 0
@@ -106,13 +114,7 @@ public static class Verdicts
         bool RefundPending(Dictionary<string, List<LedgerPayment>> byOrder) => ids.Any(id =>
             IsFinal(states, id) && states[id] != "Placed"
             && (byOrder.GetValueOrDefault(id.ToString()) ?? []).Any(p => p.CapturedAmount is not null && p.Refunds.Count == 0));
-        var ledger = await ReadLedger();
-        var settleUntil = Clock.Now + 60;
-        while (RefundPending(ledger) && Clock.Now < settleUntil)
-        {
-            await Task.Delay(1000);
-            ledger = await ReadLedger();
-        }
+        var ledger = await SettleAsync(ReadLedger, RefundPending);
 
         int doubleCaptures = 0, placedWithoutCapture = 0, unrefunded = 0, refundedTwice = 0, partial = 0, placedRefunded = 0;
         var examples = new List<string>();
@@ -184,6 +186,15 @@ public static class Verdicts
             progress($"{scenario}: e.g. {string.Join("; ", examples.Take(5))}");
 
         return new Outcome(verdicts, byState);
+    }
+
+    /// <summary>Reads until <paramref name="unsettled"/> says no more, for up to a minute; returns the last reading.</summary>
+    static async Task<T> SettleAsync<T>(Func<Task<T>> read, Func<T, bool> unsettled)
+    {
+        var value = await read();
+        for (var until = Clock.Now + 60; unsettled(value) && Clock.Now < until; value = await read())
+            await Task.Delay(1000);
+        return value;
     }
 
     static bool IsFinal(Dictionary<Guid, string?> states, Guid id) =>
