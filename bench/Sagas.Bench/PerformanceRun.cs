@@ -8,7 +8,10 @@ namespace Sagas.Bench;
 /// bound B), QR-ready latency at 100 orders/s, a burst drained (on items of its own), then, with the Workers
 /// stopped, ingest at 500/s and at the maximum, and reads at 2,500/s beside ingest at 500/s.
 /// </summary>
-public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress)
+/// <param name="whileQuiet">Called when the end-to-end phase starts to wait for the system to fall quiet: nothing is
+/// timed then, and the counters are this stack's database and virtual host only, so work for later may start.</param>
+public sealed class PerformanceRun(
+    BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, Action? whileQuiet = null)
 {
     const int Skus = 100;
     readonly Counters _counters = new(infrastructure);
@@ -270,6 +273,7 @@ public sealed class PerformanceRun(BenchInfrastructure infrastructure, Profile p
 
         report.Begin("end to end: quiet, counters settled");
         progress("end to end: waiting for the system to fall quiet, for the per-order costs");
+        whileQuiet?.Invoke();
         var after = await WaitQuietAsync(stack, background, "end to end");
         var tablesAfter = await Counters.TablesAsync(stack);
         var delta = after - idle1;

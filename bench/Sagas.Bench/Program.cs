@@ -58,10 +58,11 @@ try
     await infrastructure.UpAsync();
     await DescribeMachineAsync();
 
+    var reliability = new ReliabilityRun(infrastructure, profile, report, Progress, seed);
     if (profile.Performance)
-        await new PerformanceRun(infrastructure, profile, report, Progress).RunAsync();
+        await new PerformanceRun(infrastructure, profile, report, Progress, whileQuiet: reliability.StartEarly).RunAsync();
 
-    await new ReliabilityRun(infrastructure, profile, report, Progress, seed).RunAsync();
+    await reliability.RunAsync();
 }
 catch (Exception e)
 {
