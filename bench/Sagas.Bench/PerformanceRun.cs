@@ -61,10 +61,10 @@ public sealed class PerformanceRun(
     /// <summary>What the idle system costs per second (Quartz check-ins, delivery polls), read on the fresh stack.</summary>
     async Task<Background> IdleBackgroundAsync(Stack stack)
     {
-        progress($"idle background: letting the counters settle, then {Counters.Settle.TotalSeconds:0} s of an idle system");
+        progress($"idle background: letting the counters settle, then {profile.IdleWindow.TotalSeconds:0} s of an idle system");
         await Task.Delay(Counters.Settle);
         var idle0 = await _counters.TakeAsync(stack);
-        await Task.Delay(Counters.Settle);
+        await Task.Delay(profile.IdleWindow);
         var idle1 = await _counters.TakeAsync(stack);
         var idle = idle1 - idle0;
         var background = new Background((idle.XactCommit - idle.OwnQueries) / idle.At, idle.Publish / idle.At, idle1);
