@@ -80,6 +80,9 @@ public sealed class BenchInfrastructure
 
     public async Task UpAsync()
     {
+        // scripts/bench.sh brings them up while it builds: then there is nothing left to do.
+        if (await NotOursAsync() is null)
+            return;
         if ((await Script(["up"], echo: true)).ExitCode != 0)
         {
             // A previous run that died may have left our servers up on other ports: stop them and try again.
@@ -87,11 +90,16 @@ public sealed class BenchInfrastructure
             (await Script(["up"], echo: true)).ThrowIfFailed("scripts/infra.sh up");
         }
 
-        var status = await Script(["status"], echo: false);
-        var ours = status.Output.Split('\n').Count(l => l.Contains("running, ours"));
-        if (ours != 2)
+        if (await NotOursAsync() is { } status)
             throw new InvalidOperationException(
-                "the benchmark must own its PostgreSQL and RabbitMQ, but scripts/infra.sh status says:\n" + status.Output);
+                "the benchmark must own its PostgreSQL and RabbitMQ, but scripts/infra.sh status says:\n" + status);
+    }
+
+    /// <summary>Null when scripts/infra.sh status finds both servers running, started from our folder and usable; else what it says.</summary>
+    async Task<string?> NotOursAsync()
+    {
+        var status = await Script(["status"], echo: false);
+        return status.ExitCode == 0 && status.Output.Split('\n').Count(l => l.Contains("running, ours")) == 2 ? null : status.Output;
     }
 
     public async Task DownAsync() => await Script(["down"], echo: true);

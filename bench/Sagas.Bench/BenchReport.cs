@@ -15,6 +15,12 @@ public sealed record PerOrderCosts(
 
 public sealed record ScenarioNote(string Scenario, string Text);
 
+/// <summary>One part of the run: when it began (seconds into the run), how long it took, and the machine's load average then.</summary>
+public sealed record Phase(string Label, double Start, string LoadAverage)
+{
+    public double Seconds { get; set; } = double.NaN;
+}
+
 /// <summary>Rows written per order in one table over the end-to-end phase (pg_stat_user_tables deltas).</summary>
 public sealed record TableWrites(string Table, double InsertsPerOrder, double UpdatesPerOrder, double DeletesPerOrder);
 
@@ -26,7 +32,7 @@ public sealed class BenchReport
     public required DateTimeOffset StartedAt { get; init; }
     public double Seconds { get; set; }
     public Dictionary<string, string> Machine { get; } = new();
-    public List<string> LoadAverages { get; } = [];
+    public List<Phase> Phases { get; } = [];
     public MachineLimits? Limits { get; set; }
     public List<LoadSummary> Loads { get; } = [];
     public Dictionary<string, double> Values { get; } = new();
@@ -41,9 +47,23 @@ public sealed class BenchReport
 
     public bool AllVerdictsPass => Verdicts.Count > 0 && Verdicts.All(v => v.Pass);
 
-    public void Load(string label)
+    /// <summary>Raised when a phase ends (the next one began, or the run ended), with its duration set.</summary>
+    public event Action<Phase>? PhaseEnded;
+
+    /// <summary>Marks the start of a part of the run, which ends the previous one.</summary>
+    public void Begin(string label)
     {
-        var text = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-        LoadAverages.Add($"{label}: {text}");
+        EndPhase();
+        var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+        Phases.Add(new Phase(label, Clock.Now - Clock.RunStart, load));
+    }
+
+    /// <summary>Ends the last phase: the run is over.</summary>
+    public void EndPhase()
+    {
+        if (Phases.Count == 0 || !double.IsNaN(Phases[^1].Seconds))
+            return;
+        Phases[^1].Seconds = Clock.Now - Clock.RunStart - Phases[^1].Start;
+        PhaseEnded?.Invoke(Phases[^1]);
     }
 }

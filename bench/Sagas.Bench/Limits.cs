@@ -74,9 +74,12 @@ public static class Limits
         }
         finally
         {
+            // Not WITH (FORCE): pgbench has exited, and after its updates an autovacuum worker is often busy in the
+            // database; FORCE would fail on it for the application role (it may not terminate a process of no role),
+            // while a plain DROP stops the worker itself.
             await using var connection = new NpgsqlConnection(infrastructure.ConnectionString("postgres"));
             await connection.OpenAsync();
-            await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection).ExecuteNonQueryAsync();
+            await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\"", connection).ExecuteNonQueryAsync();
         }
     }
 

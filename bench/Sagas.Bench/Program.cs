@@ -43,7 +43,8 @@ var report = new BenchReport
     Profile = profile.Name,
     StartedAt = DateTimeOffset.UtcNow,
 };
-report.Load("start");
+report.PhaseEnded += phase => Progress($"({phase.Label}: {phase.Seconds:0} s)");
+report.Begin("start-up");
 Progress($"Sagas benchmark, profile {profile.Name}; crash moments seed {seed}");
 
 var infrastructure = BenchInfrastructure.Choose(smoke);
@@ -57,14 +58,11 @@ try
     await infrastructure.UpAsync();
     await DescribeMachineAsync();
 
+    var reliability = new ReliabilityRun(infrastructure, profile, report, Progress, seed);
     if (profile.Performance)
-    {
-        report.Load("limits");
-        report.Limits = await Limits.MeasureAsync(infrastructure, profile, Progress);
-        await new PerformanceRun(infrastructure, profile, report, Progress).RunAsync();
-    }
+        await new PerformanceRun(infrastructure, profile, report, Progress, whileQuiet: reliability.StartEarly).RunAsync();
 
-    await new ReliabilityRun(infrastructure, profile, report, Progress, seed).RunAsync();
+    await reliability.RunAsync();
 }
 catch (Exception e)
 {
@@ -73,13 +71,15 @@ catch (Exception e)
 }
 finally
 {
-    report.Load("end");
-    report.Seconds = Clock.Now - started;
     if (!keepInfra)
     {
+        report.Begin("stopping the infrastructure");
         Progress("stopping the benchmark's PostgreSQL and RabbitMQ");
         await infrastructure.DownAsync();
     }
+
+    report.EndPhase();
+    report.Seconds = Clock.Now - started;
 }
 
 ReportWriter.ComputeFigures(report);
@@ -97,6 +97,11 @@ if (report.Figures.Count > 0)
                           (f.Note.Length > 0 ? $" — {f.Note}" : ""));
     Console.WriteLine();
 }
+
+Console.WriteLine("Time per phase:");
+foreach (var phase in report.Phases)
+    Console.WriteLine($"  {phase.Seconds,5:0} s  {phase.Label}");
+Console.WriteLine();
 
 Console.WriteLine("Reliability verdicts:");
 foreach (var v in report.Verdicts)
