@@ -202,6 +202,7 @@ public sealed class PerformanceRun(
         var placedBefore = before.GetValueOrDefault("Placed");
         var total = profile.E2eWarmUp + profile.E2eDuration;
         progress($"end to end: orders submitted whenever fewer than {profile.E2eWindow} are in flight, {profile.E2eWarmUp.TotalSeconds:0} s warm-up + {profile.E2eDuration.TotalSeconds:0} s measured; the payer pays every QR at once");
+        var cpuBefore = CpuUsage.Sample(stack, infrastructure);
         var start = Clock.Now;
         var end = start + total.TotalSeconds;
         long final = Stack.Final(before);
@@ -250,6 +251,8 @@ public sealed class PerformanceRun(
         });
         var orders = stack.Storefront.Orders.Count - acceptedBefore;
         var drained = await WaitFinalAsync(stack, "end to end", TimeSpan.FromMinutes(5));
+        var cpu = CpuUsage.Delta(cpuBefore, CpuUsage.Sample(stack, infrastructure));
+        var cpuWindow = Clock.Now - start;
         await sampling.CancelAsync();
         await sampler;
         report.Loads.Add(LoadSummary.Of("end to end: POST /orders (closed loop, window-limited)", log, start, total.TotalSeconds, s => s == 202));
@@ -270,6 +273,10 @@ public sealed class PerformanceRun(
         report.Values["e2e.orders"] = orders;
         report.Values["e2e.drainAfterEnd"] = drained - end;
         progress($"end to end: {rate:0.0} orders/s reached Placed over the {profile.E2eDuration.TotalSeconds:0} s window ({orders} orders in the phase)");
+        foreach (var (part, seconds) in cpu.OrderByDescending(kv => kv.Value))
+            report.Cpu.Add(new CpuShare(part, seconds * 1000 / orders, seconds / cpuWindow));
+        progress($"end to end: CPU per order {cpu.Values.Sum() * 1000 / orders:0.0} ms ({string.Join(", ", report.Cpu.Select(c => $"{c.Part} {c.MillisecondsPerOrder:0.0}"))}), " +
+                 $"{cpu.Values.Sum() / cpuWindow:0.00} cores busy on average");
         List<double[]> perSecond;
         lock (samples)
             perSecond = Enumerable.Range(1, (int)total.TotalSeconds).Select(t => new[] { (double)t, PlacedAt(t) - PlacedAt(t - 1) }).ToList();

@@ -70,8 +70,42 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
             };
         });
 
-        await ScenarioAsync("provider 30% 5xx + 500 ms", "PF", (_, _) => Task.CompletedTask, before: () => _stack!.SandboxSettingsAsync(new { errorRate = 0.3, latencyMs = 500 }),
-            after: () => _stack!.SandboxSettingsAsync(new { errorRate = 0.0, latencyMs = 0 }));
+        // The Workers log each opening and closing of the provider circuit (ProviderResilience); count them.
+        int opened = 0, closed = 0;
+        void CountCircuit(string line)
+        {
+            if (line.Contains("Payment provider circuit opened", StringComparison.Ordinal))
+                Interlocked.Increment(ref opened);
+            else if (line.Contains("Payment provider circuit closed", StringComparison.Ordinal))
+                Interlocked.Increment(ref closed);
+        }
+
+        await ScenarioAsync("provider 30% 5xx + 500 ms", "PF", (_, _) => Task.CompletedTask,
+            before: () =>
+            {
+                _stack!.Workers.ForEach(w => w.LineWritten += CountCircuit);
+                return _stack.SandboxSettingsAsync(new { errorRate = 0.3, latencyMs = 500 });
+            },
+            after: async () =>
+            {
+                await _stack!.SandboxSettingsAsync(new { errorRate = 0.0, latencyMs = 0 });
+                // A circuit that opened near the end stays open until the next call: with the provider healthy
+                // again, one more order makes that call (the half-open probe) once the break is over.
+                var probe = "";
+                if (opened > 0 && Volatile.Read(ref closed) == 0)
+                {
+                    await _stack.Storefront.SubmitUntilAcceptedAsync(
+                        new SubmittedOrder("circuit probe", Guid.NewGuid().ToString("N"), [new OrderLine("PF-0", 1)]), profile.SettleTimeout);
+                    var deadline = Clock.Now + 60;
+                    while (Volatile.Read(ref closed) == 0 && Clock.Now < deadline)
+                        await Task.Delay(200);
+                    probe = " (closed by the first call after the provider recovered)";
+                }
+
+                _stack.Workers.ForEach(w => w.LineWritten -= CountCircuit);
+                report.Verdicts.Add(new Verdict("provider 30% 5xx + 500 ms", "the circuit opens and closes", opened > 0 && closed > 0,
+                    $"opened {opened} time(s), closed {closed} time(s) (Workers' log){(closed > 0 ? probe : "")}"));
+            });
 
         await ScenarioAsync("two Workers + two Apis", "TI", (_, _) => Task.CompletedTask,
             before: async () =>

@@ -211,6 +211,20 @@ public static class ReportWriter
                 md.AppendLine();
             }
 
+            if (report.Cpu.Count > 0)
+            {
+                var orders = report.Values.GetValueOrDefault("e2e.orders");
+                md.AppendLine($"Where the time goes: CPU (user + system, `/proc`) per order over the end-to-end phase ({N(orders, "0")} orders, from the first");
+                md.AppendLine("submission until every order was final), by part of the system; on a 2-core box every part competes for the same two cores.");
+                md.AppendLine();
+                md.AppendLine("| part | CPU ms per order | cores busy (average) |");
+                md.AppendLine("|---|---|---|");
+                foreach (var c in report.Cpu)
+                    md.AppendLine($"| {c.Part} | {N(c.MillisecondsPerOrder)} | {N(c.CoresBusy, "0.00")} |");
+                md.AppendLine($"| **all** | **{N(report.Cpu.Sum(c => c.MillisecondsPerOrder))}** | **{N(report.Cpu.Sum(c => c.CoresBusy), "0.00")}** |");
+                md.AppendLine();
+            }
+
             md.AppendLine($"B = min(pgbench simple-update TPS ÷ transactions per order, raw msg/s ÷ messages per order) = min({N(report.Values.GetValueOrDefault("bound.database"))}, " +
                           $"{N(report.Values.GetValueOrDefault("bound.broker"))}) = **{N(report.Values.GetValueOrDefault("bound.B"))} orders/s**; measured end to end " +
                           $"{N(report.Values.GetValueOrDefault("e2e.placedPerSecond"))} orders/s.");

@@ -13,5 +13,7 @@ public static class ServiceEnvironment
         ["RabbitMq__Password"] = virtualHost.Settings.RabbitPassword,
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+        // The provider circuit's openings and closings (the benchmark's provider-fault verdict counts them).
+        ["Logging__LogLevel__Sagas.Workers.Payments.ProviderPipeline"] = "Information",
     };
 }

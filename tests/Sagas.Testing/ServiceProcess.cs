@@ -138,10 +138,14 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process?.Dispose();
     }
 
+    /// <summary>Raised for every line the process writes (stdout and stderr), on a reader thread.</summary>
+    public event Action<string>? LineWritten;
+
     void Keep(string? line)
     {
         if (line is null)
             return;
+        LineWritten?.Invoke(line);
         _output.Enqueue(line);
         while (_output.Count > 2000)
             _output.TryDequeue(out _);

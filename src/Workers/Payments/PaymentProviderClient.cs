@@ -20,7 +20,7 @@ public sealed class PaymentProviderOptions
     /// the quality bar's 30% 5xx must open it (the messages wait in their retries meanwhile).
     /// </summary>
     public double FailureRatio { get; set; } = 0.25;
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 public sealed record ProviderPayment(

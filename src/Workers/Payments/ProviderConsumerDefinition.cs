@@ -1,4 +1,5 @@
 using MassTransit;
+using Polly.CircuitBreaker;
 
 namespace Sagas.Workers.Payments;
 
@@ -15,10 +16,21 @@ public sealed class ProviderConsumerDefinition<TConsumer> : ConsumerDefinition<T
     public ProviderConsumerDefinition() => ConcurrentMessageLimit = 16;
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context) =>
+        IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        // An open circuit is the provider resting, not this message failing: wait for it (a degraded provider opens
+        // it again and again) without using up the retries below, for up to ten minutes. A refund that had given
+        // up after a minute of a flapping circuit would leave a customer's money with us.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<BrokenCircuitException>();
+            retry.Interval(300, TimeSpan.FromSeconds(2));
+        });
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Ignore<PaymentProviderRejectedException>();
+            retry.Ignore<BrokenCircuitException>();
             retry.Intervals(500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000);
         });
+    }
 }
