@@ -60,7 +60,7 @@ try
 
     var reliability = new ReliabilityRun(infrastructure, profile, report, Progress, seed);
     if (profile.Performance)
-        await new PerformanceRun(infrastructure, profile, report, Progress, whileQuiet: reliability.StartEarly).RunAsync();
+        await new PerformanceRun(infrastructure, profile, report, Progress, whileSettling: reliability.StartEarly).RunAsync();
 
     await reliability.RunAsync();
 }
