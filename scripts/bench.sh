@@ -7,7 +7,8 @@
 # Api, Workers and the payment sandbox itself on fresh databases and virtual hosts.
 #
 #   make bench            full run (under 25 minutes on 2 cores); writes docs/benchmarks.md, .json, charts
-#   make bench QUICK=1    about 3 minutes, same scenarios and verdicts; report in .local/bench/report/
+#   make bench QUICK=1    4-5 minutes on 2 cores shared with other work (the phases are timed at the end), same
+#                         scenarios and verdicts; report in .local/bench/report/
 #
 # Settings (environment): SAGAS_BENCH_PG_PORT (25436), SAGAS_BENCH_RABBIT_PORT (5676),
 # SAGAS_BENCH_RABBIT_MGMT_PORT (15676), SAGAS_BENCH_RABBIT_NODE (rabbit-bench@localhost),

@@ -8,10 +8,11 @@ namespace Sagas.Bench;
 /// bound B), QR-ready latency at 100 orders/s, a burst drained (on items of its own), then, with the Workers
 /// stopped, ingest at 500/s and at the maximum, and reads at 2,500/s beside ingest at 500/s.
 /// </summary>
-/// <param name="whileQuiet">Called when the end-to-end phase starts to wait for the system to fall quiet: nothing is
-/// timed then, and the counters are this stack's database and virtual host only, so work for later may start.</param>
+/// <param name="whileSettling">Started once the system fell quiet after the end-to-end phase, while its counters settle:
+/// the machine is idle then and the counters are this stack's database and virtual host only, so work for later may
+/// run; it is awaited before anything is timed again.</param>
 public sealed class PerformanceRun(
-    BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, Action? whileQuiet = null)
+    BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, Func<Task>? whileSettling = null)
 {
     const int Skus = 100;
     readonly Counters _counters = new(infrastructure);
@@ -76,7 +77,7 @@ public sealed class PerformanceRun(
     /// Orders reaching a final state is not the end of their work (timers are unscheduled, events delivered):
     /// waits until the database and broker are back to the idle background, then lets the counters settle.
     /// </summary>
-    async Task<CounterSnapshot> WaitQuietAsync(Stack stack, Background background, string scenario)
+    async Task<CounterSnapshot> WaitQuietAsync(Stack stack, Background background, string scenario, Func<Task>? whileSettling = null)
     {
         var deadline = Clock.Now + 180;
         var last = await _counters.TakeAsync(stack);
@@ -93,8 +94,11 @@ public sealed class PerformanceRun(
             progress($"{scenario}: still busy after the last order became final ({tx:0} tx/s, {publishes:0.0} publishes/s)");
         }
 
+        var meanwhile = whileSettling?.Invoke() ?? Task.CompletedTask;
         await Task.Delay(Counters.Settle);
-        return await _counters.TakeAsync(stack);
+        var settled = await _counters.TakeAsync(stack);
+        await meanwhile;
+        return settled;
     }
 
     /// <summary>How far the orders a stack accepted got when a wait for them ended: all final, or how many were.</summary>
@@ -284,8 +288,7 @@ public sealed class PerformanceRun(
 
         report.Begin("end to end: quiet, counters settled");
         progress("end to end: waiting for the system to fall quiet, for the per-order costs");
-        whileQuiet?.Invoke();
-        var after = await WaitQuietAsync(stack, background, "end to end");
+        var after = await WaitQuietAsync(stack, background, "end to end", whileSettling);
         var tablesAfter = await Counters.TablesAsync(stack);
         var delta = after - idle1;
         var gross = (delta.XactCommit - delta.OwnQueries) / (double)orders;

@@ -1,6 +1,6 @@
 // make bench [QUICK=1]   →  scripts/bench.sh  →  dotnet bench/Sagas.Bench/bin/Release/net10.0/Sagas.Bench.dll [--quick]
 //
-//   --quick        smaller numbers, same scenarios and verdicts (about 3 minutes); report under .local/bench/report
+//   --quick        smaller numbers, same scenarios and verdicts (4-5 minutes on 2 cores); report under .local/bench/report
 //   --smoke        the reliability verdicts only, on tiny numbers (what the test suite runs); no timing is judged
 //   --output DIR   where the Markdown report goes (default: docs/ for a full run); charts in DIR/benchmarks/
 //   --seed N       the random moments of the crash scenarios
@@ -60,7 +60,7 @@ try
 
     var reliability = new ReliabilityRun(infrastructure, profile, report, Progress, seed);
     if (profile.Performance)
-        await new PerformanceRun(infrastructure, profile, report, Progress, whileQuiet: reliability.StartEarly).RunAsync();
+        await new PerformanceRun(infrastructure, profile, report, Progress, whileSettling: reliability.StartEarly).RunAsync();
 
     await reliability.RunAsync();
 }

@@ -135,10 +135,10 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
     long _paid, _underpaid, _unpaid;
 
     /// <summary>
-    /// Starts the first scenario's stack now, in the background: the performance run calls this while it only
-    /// waits (a stack of its own, so nothing it counts is touched).
+    /// Starts the first scenario's stack now: the performance run calls this while it only waits for its counters
+    /// to settle (a stack of its own, so nothing it counts is touched).
     /// </summary>
-    public void StartEarly() => _starting ??= StartStackAsync();
+    public Task StartEarly() => _starting ??= StartStackAsync();
 
     Task<Stack> StartStackAsync()
     {

@@ -284,9 +284,9 @@ public static class ReportWriter
         md.AppendLine("  servers other people's tests use. Each stack gets a fresh database and virtual host.");
         md.AppendLine("- Api, Workers and the payment sandbox run as processes (`dotnet Sagas.X.dll`, Release), as `make run` starts them.");
         md.AppendLine("- The performance scenarios run one after another on one stack: end to end, QR ready, the burst (on items of its");
-        md.AppendLine("  own), then ingest and reads; the reliability scenarios on another, started while the end-to-end phase waits for");
-        md.AppendLine("  the system to fall quiet. The machine's limits are measured beside the first stack while it idles (its idle");
-        md.AppendLine("  background is read meanwhile; pgbench and the raw loop use databases and virtual hosts of their own).");
+        md.AppendLine("  own), then ingest and reads; the reliability scenarios on another, started while the counters settle after the");
+        md.AppendLine("  end-to-end phase. The machine's limits are measured beside the first stack while it idles (its idle background is");
+        md.AppendLine("  read meanwhile; pgbench and the raw loop use databases and virtual hosts of their own).");
         md.AppendLine("- The sandbox has no \"pay at once\" setting, so the benchmark plays the customers: it watches the sandbox's pending");
         md.AppendLine("  payments and calls `POST /sandbox/qr-payments/{ref}/pay` as soon as one appears.");
         md.AppendLine("- Ingest and reads run with the Workers stopped (the backlog waits in RabbitMQ), so they measure the Api's own path;");
