@@ -12,6 +12,8 @@ public enum PayTreatment
     Underpay,
     /// <summary>Never pay: the order must expire and nothing be captured.</summary>
     Skip,
+    /// <summary>Pay in full once the storefront has shown the QR code (<see cref="Payer.QrShown"/>), not before.</summary>
+    AfterQrShown,
 }
 
 /// <summary>
@@ -27,6 +29,11 @@ public sealed class Payer : IAsyncDisposable
     readonly SemaphoreSlim _concurrency = new(32);
     readonly CancellationTokenSource _stop = new();
     readonly Task _loop;
+    // AfterQrShown: payments found before their QR was shown wait here; QR codes shown before their payment was
+    // found are remembered, so whichever comes second pays.
+    readonly ConcurrentDictionary<Guid, string> _waitingForQr = new();
+    readonly ConcurrentDictionary<Guid, byte> _qrShown = new();
+    readonly ConcurrentBag<Task> _paidAfterQr = [];
     long _paid, _underpaid, _skipped, _errors;
 
     public Payer(Stack stack, Func<Guid, PayTreatment>? treatment = null)
@@ -74,6 +81,14 @@ public sealed class Payer : IAsyncDisposable
                         continue;
                     }
 
+                    if (treatment == PayTreatment.AfterQrShown)
+                    {
+                        _waitingForQr[orderId] = reference;
+                        if (_qrShown.ContainsKey(orderId))
+                            PayWaiting(orderId);
+                        continue;
+                    }
+
                     await _concurrency.WaitAsync(_stop.Token);
                     pending.Add(PayAsync(reference, treatment == PayTreatment.Underpay ? amount - 0.01m : null));
                 }
@@ -94,6 +109,24 @@ public sealed class Payer : IAsyncDisposable
         }
 
         await Task.WhenAll(pending);
+    }
+
+    /// <summary>The storefront showed this order's QR code: its customer pays now (see <see cref="PayTreatment.AfterQrShown"/>).</summary>
+    public void QrShown(Guid orderId)
+    {
+        _qrShown[orderId] = 0;
+        PayWaiting(orderId);
+    }
+
+    void PayWaiting(Guid orderId)
+    {
+        if (!_waitingForQr.TryRemove(orderId, out var reference))
+            return;
+        _paidAfterQr.Add(Task.Run(async () =>
+        {
+            await _concurrency.WaitAsync();
+            await PayAsync(reference, null);
+        }));
     }
 
     async Task PayAsync(string reference, decimal? amount)
@@ -145,6 +178,7 @@ public sealed class Payer : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _loop;
+        await Task.WhenAll(_paidAfterQr);
         _stop.Dispose();
     }
 }

@@ -44,10 +44,12 @@ public sealed class PerformanceRun(
         await Task.WhenAll(limits, idle);
         report.Limits = await limits;
         var background = await idle;
-        await using (new Payer(stack))
+        // QR-scenario customers pay once the storefront shows the QR code, as people do; everyone else at once.
+        var payer = new Payer(stack, id => _qrOrders.ContainsKey(id) ? PayTreatment.AfterQrShown : PayTreatment.Pay);
+        await using (payer)
         {
             await EndToEndAsync(stack, background);
-            await QrReadyAsync(stack);
+            await QrReadyAsync(stack, payer);
             await BurstAsync(stack);
         }
 
@@ -140,7 +142,9 @@ public sealed class PerformanceRun(
     }
 
     /// <summary>Runs right after the end-to-end phase, which left the system quiet (<see cref="WaitQuietAsync"/>).</summary>
-    async Task QrReadyAsync(Stack stack)
+    readonly ConcurrentDictionary<Guid, byte> _qrOrders = new();
+
+    async Task QrReadyAsync(Stack stack, Payer payer)
     {
         report.Begin("QR ready");
         progress($"QR ready: {profile.QrRate} orders/s for {profile.QrDuration.TotalSeconds:0} s, each polled every 10 ms until AwaitingPayment with qrPayload");
@@ -155,6 +159,8 @@ public sealed class PerformanceRun(
                 order = NewOrder("qr", "P", random);
             var status = await stack.Storefront.SubmitOnceAsync(order);
             if (status == 202)
+            {
+                _qrOrders[order.OrderId] = 0; // the id comes with the 202, long before the saga asks for a QR code
                 polls.Add(Task.Run(async () =>
                 {
                     var deadline = Clock.Now + 30;
@@ -165,17 +171,22 @@ public sealed class PerformanceRun(
                         if (code == 200 && qr)
                         {
                             ready.Add((Clock.Now - intended) * 1000);
+                            payer.QrShown(order.OrderId);
                             _readable.Add(order.OrderId);
                             return;
                         }
 
-                        // Past AwaitingPayment without a QR shown (paid before the saga recorded it): it never will be.
+                        // Past AwaitingPayment without a QR shown (rejected for stock, say): it never will be.
                         if (code == 200 && status is not ("Submitted" or "AwaitingPayment"))
                             break;
                     }
 
                     Interlocked.Increment(ref notReady);
+                    // Counted as not ready; paid anyway so that the phase drains instead of waiting out the payment window.
+                    payer.QrShown(order.OrderId);
                 }));
+            }
+
             return status;
         });
         await Task.WhenAll(polls);
