@@ -110,6 +110,15 @@ public sealed class BenchInfrastructure
 
     public async Task StartRabbitAppAsync() => (await Script(["rabbit-app", "start"], echo: true)).ThrowIfFailed("rabbit-app start");
 
+    /// <summary>
+    /// A CHECKPOINT, as the cluster's superuser over its socket (the application role may not); the exit code, since a
+    /// failed one only makes the next figures less clean.
+    /// </summary>
+    public async Task<int> CheckpointAsync() =>
+        (await Shell.RunAsync("runuser", ["-u", "postgres", "--", "psql", "-h", Path.Combine(StateDirectory, "pg", "run"),
+            "-p", Settings.PgPort.ToString(), "-d", "postgres", "-Atqc", "CHECKPOINT"], new Dictionary<string, string>(),
+            TimeSpan.FromMinutes(5), null)).ExitCode;
+
     /// <summary>The PostgreSQL binaries' pgbench, with the application role (CREATEDB, not a superuser).</summary>
     public Dictionary<string, string> PgEnvironment() => new()
     {

@@ -95,9 +95,9 @@ public static class Verdicts
         }
 
         // Stock can follow its order's final state too (an Expired order's hold is released after the transition),
-        // so it is given up to a minute to settle, as the money is below; stock that never comes back still fails.
+        // so it is given the scenario's settle time to do so, as the money is below; stock that never comes back still fails.
         var skus = stockAtStart.Keys.ToArray();
-        var wrong = Wrong(await SettleAsync(() => StockAsync(stack, skus), stock => Wrong(stock).Count > 0));
+        var wrong = Wrong(await SettleAsync(() => StockAsync(stack, skus), stock => Wrong(stock).Count > 0, timeout));
         var bounded = stockAtStart.Keys.Count(inFlightUnits.ContainsKey);
         Check("no oversell", wrong.Count == 0,
             wrong.Count > 0
@@ -108,13 +108,14 @@ public static class Verdicts
 
         // Money, from the sandbox ledger.
         // A refund follows its order's final state (a late payment on an Expired order is refunded after the
-        // fact), so the money is given up to a minute to settle; a refund that never comes still fails.
+        // fact, and waits out an open provider circuit), so the money is given the scenario's settle time; a refund that never
+        // comes still fails.
         async Task<Dictionary<string, List<LedgerPayment>>> ReadLedger() =>
             (await stack.LedgerAsync()).GroupBy(p => p.MerchantReference).ToDictionary(g => g.Key, g => g.ToList());
         bool RefundPending(Dictionary<string, List<LedgerPayment>> byOrder) => ids.Any(id =>
             IsFinal(states, id) && states[id] != "Placed"
             && (byOrder.GetValueOrDefault(id.ToString()) ?? []).Any(p => p.CapturedAmount is not null && p.Refunds.Count == 0));
-        var ledger = await SettleAsync(ReadLedger, RefundPending);
+        var ledger = await SettleAsync(ReadLedger, RefundPending, timeout);
 
         int doubleCaptures = 0, placedWithoutCapture = 0, unrefunded = 0, refundedTwice = 0, partial = 0, placedRefunded = 0;
         var examples = new List<string>();
@@ -188,11 +189,11 @@ public static class Verdicts
         return new Outcome(verdicts, byState);
     }
 
-    /// <summary>Reads until <paramref name="unsettled"/> says no more, for up to a minute; returns the last reading.</summary>
-    static async Task<T> SettleAsync<T>(Func<Task<T>> read, Func<T, bool> unsettled)
+    /// <summary>Reads until <paramref name="unsettled"/> says no more, for up to <paramref name="timeout"/>; returns the last reading.</summary>
+    static async Task<T> SettleAsync<T>(Func<Task<T>> read, Func<T, bool> unsettled, TimeSpan timeout)
     {
         var value = await read();
-        for (var until = Clock.Now + 60; unsettled(value) && Clock.Now < until; value = await read())
+        for (var until = Clock.Now + timeout.TotalSeconds; unsettled(value) && Clock.Now < until; value = await read())
             await Task.Delay(1000);
         return value;
     }
