@@ -11,11 +11,10 @@ namespace Sagas.Bench;
 /// </summary>
 public static class CpuUsage
 {
-    static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+    const double TicksPerSecond = 100; // USER_HZ on Linux
 
-    public static Dictionary<string, double> Sample(Stack stack, BenchInfrastructure infrastructure)
-    {
-        var seconds = new Dictionary<string, double>
+    public static Dictionary<string, double> Sample(Stack stack, BenchInfrastructure infrastructure) =>
+        new()
         {
             ["Api"] = stack.Apis.Sum(p => Own(p.ProcessId)),
             ["Workers"] = stack.Workers.Sum(p => Own(p.ProcessId)),
@@ -24,8 +23,6 @@ public static class CpuUsage
             ["RabbitMQ"] = ErlangVm(infrastructure.RabbitNode),
             ["load generator (this program)"] = Own(Environment.ProcessId),
         };
-        return seconds;
-    }
 
     public static Dictionary<string, double> Delta(Dictionary<string, double> before, Dictionary<string, double> after) =>
         after.ToDictionary(kv => kv.Key, kv => Math.Max(0, kv.Value - before.GetValueOrDefault(kv.Key)));
