@@ -32,6 +32,8 @@ public static class OrderEndpoints
             .Produces<OrderView>().ProducesProblem(404);
         orders.MapPost("/{orderId:guid}/cancel", Cancel).RequireAuthorization(Policies.StorefrontOrSupport)
             .Produces<OrderAccepted>(202).ProducesProblem(404).ProducesProblem(409);
+        orders.MapPost("/{orderId:guid}/retry-compensation", RetryCompensation).RequireAuthorization(Roles.Support).WithTags("Support")
+            .Produces<OrderAccepted>(202).ProducesProblem(404).ProducesProblem(409);
         return endpoints;
     }
 
@@ -149,6 +151,33 @@ public static class OrderEndpoints
         }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/orders/{orderId}", new OrderAccepted(orderId, status));
+    }
+
+    /// <summary>
+    /// Support asks the saga to issue again what it is still waiting for (refund, QR withdrawal, stock release,
+    /// placement or hold), e.g. once the provider accepts refunds again. Each step is keyed by the order at its
+    /// consumer, so however often this is asked nothing happens twice. 409 when the order waits for nothing.
+    /// </summary>
+    static async Task<IResult> RetryCompensation(Guid orderId, ClaimsPrincipal user, OrderReader orders, FulfilmentDbContext db,
+        IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        if (await FindVisible(orderId, user, orders, cancellationToken) is not { } found)
+            return NotFound(orderId);
+
+        var pending = await db.Database.SqlQuery<bool>($"""
+            SELECT (s.current_state IN ('Submitted', 'Placing')
+                    OR (s.payment_cancel_requested_at IS NOT NULL AND s.payment_closed_at IS NULL)
+                    OR (s.refund_requested_at IS NOT NULL AND s.refunded_at IS NULL)
+                    OR (s.release_requested_at IS NOT NULL AND s.stock_released_at IS NULL)) AS "Value"
+              FROM ordering.order_state s WHERE s.order_id = {orderId}
+            """).SingleOrDefaultAsync(cancellationToken);
+        if (!pending)
+            return Results.Problem(statusCode: 409, title: "Conflict",
+                detail: $"Order {orderId} ({found.Order.Status}) is not waiting for a refund, a QR withdrawal, a stock release or its placement.");
+
+        await publish.Publish(new RetryCompensation { OrderId = orderId, RequestedBy = user.ClientId() }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return Results.Accepted($"/orders/{orderId}", new OrderAccepted(orderId, found.Order.Status));
     }
 
     /// <summary>Support sees every order; a storefront only the orders it submitted (others are 404 to it).</summary>

@@ -5,7 +5,10 @@ namespace Sagas.Api.Orders;
 
 public sealed record OrderLineView(string Sku, int Quantity, decimal UnitPrice);
 
-public sealed record PaymentView(string? Status, string? ProviderReference, string? QrPayload, DateTimeOffset? ExpiresAt);
+public sealed record PaymentView(string? Status, string? ProviderReference, string? QrPayload, DateTimeOffset? ExpiresAt, DateTimeOffset? PaidAt);
+
+/// <summary>Why a person must look at the order (http-contract.md, "Additions, 2026-11-26"); null when nobody must.</summary>
+public sealed record AttentionView(string Reason, DateTimeOffset Since, string? Detail);
 
 public sealed record OrderView(
     Guid OrderId,
@@ -16,6 +19,7 @@ public sealed record OrderView(
     string Currency,
     PaymentView? Payment,
     string? FailureReason,
+    AttentionView? Attention,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
@@ -27,6 +31,7 @@ public sealed record OrderSummary(
     string Currency,
     string? PaymentStatus,
     string? FailureReason,
+    AttentionView? Attention,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
@@ -41,7 +46,8 @@ public sealed class OrderReader(NpgsqlDataSource db)
     internal const string Columns = """
         k.order_id, k.customer_id, coalesce(s.current_state, 'Submitted'), k.total, k.currency,
         s.payment_status, s.failure_reason, k.created_at, coalesce(s.updated_at, k.created_at),
-        k.client_id, k.lines, s.provider_reference, s.qr_payload, s.payment_expires_at
+        s.attention_reason, s.attention_since, s.attention_detail,
+        k.client_id, k.lines, s.provider_reference, s.qr_payload, s.payment_expires_at, s.paid_at
         """;
 
     internal const string From = "api.idempotency_keys k LEFT JOIN ordering.order_state s ON s.order_id = k.order_id";
@@ -57,13 +63,14 @@ public sealed class OrderReader(NpgsqlDataSource db)
             return null;
 
         var summary = ReadSummary(reader);
-        var lines = JsonSerializer.Deserialize<List<OrderLineView>>(reader.GetString(10), JsonSerializerOptions.Web) ?? [];
-        var payment = reader.IsDBNull(11)
+        var lines = JsonSerializer.Deserialize<List<OrderLineView>>(reader.GetString(13), JsonSerializerOptions.Web) ?? [];
+        var payment = reader.IsDBNull(14)
             ? null
-            : new PaymentView(summary.PaymentStatus, reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12),
-                reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13));
+            : new PaymentView(summary.PaymentStatus, reader.GetString(14), reader.IsDBNull(15) ? null : reader.GetString(15),
+                reader.IsDBNull(16) ? null : reader.GetFieldValue<DateTimeOffset>(16),
+                reader.IsDBNull(17) ? null : reader.GetFieldValue<DateTimeOffset>(17));
         return new Found(new OrderView(summary.OrderId, summary.CustomerId, summary.Status, lines, summary.Total, summary.Currency,
-            payment, summary.FailureReason, summary.CreatedAt, summary.UpdatedAt), reader.GetString(9));
+            payment, summary.FailureReason, summary.Attention, summary.CreatedAt, summary.UpdatedAt), reader.GetString(12));
     }
 
     internal static OrderSummary ReadSummary(NpgsqlDataReader reader) => new(
@@ -74,6 +81,8 @@ public sealed class OrderReader(NpgsqlDataSource db)
         reader.GetString(4),
         reader.IsDBNull(5) ? null : reader.GetString(5),
         reader.IsDBNull(6) ? null : reader.GetString(6),
+        reader.IsDBNull(9) ? null : new AttentionView(reader.GetString(9), reader.GetFieldValue<DateTimeOffset>(10),
+            reader.IsDBNull(11) ? null : reader.GetString(11)),
         reader.GetFieldValue<DateTimeOffset>(7),
         reader.GetFieldValue<DateTimeOffset>(8));
 }

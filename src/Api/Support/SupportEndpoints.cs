@@ -29,6 +29,8 @@ public static class SupportEndpoints
         support.MapGet("/", List).Produces<OrderPage>().ProducesValidationProblem();
         support.MapGet("/{orderId:guid}/timeline", Timeline).Produces<IReadOnlyList<TimelineEntry>>().ProducesProblem(404);
         support.MapGet("/stats", Stats).Produces<OrderStats>();
+        endpoints.MapGet("/support/attention", Attention).WithTags("Support").RequireAuthorization(Roles.Support)
+            .Produces<OrderPage>().ProducesValidationProblem();
         return endpoints;
     }
 
@@ -86,6 +88,45 @@ public static class SupportEndpoints
         {
             items.RemoveAt(limit);
             next = Cursor.Encode(items[^1].CreatedAt, items[^1].OrderId);
+        }
+
+        return Results.Ok(new OrderPage(items, next));
+    }
+
+    /// <summary>Orders that need a person, oldest first (the time each was first flagged), a page at a time.</summary>
+    static async Task<IResult> Attention(HttpRequest http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        var query = http.Query;
+        var validation = new Validation();
+        var limit = 50;
+        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 200))
+            validation.Add("limit", "must be an integer from 1 to 200");
+        var cursor = query["cursor"].Count > 0 ? Cursor.Decode(query["cursor"].ToString()) : null;
+        if (query["cursor"].Count > 0 && cursor is null)
+            validation.Add("cursor", "is not a cursor this endpoint returned");
+        if (!validation.IsValid)
+            return validation.Problem();
+
+        await using var command = db.CreateCommand($"""
+            SELECT {OrderReader.Columns} FROM {OrderReader.From}
+             WHERE s.attention_reason IS NOT NULL
+               AND ($1::timestamptz IS NULL OR (s.attention_since, s.order_id) > ($1, $2))
+             ORDER BY s.attention_since, s.order_id
+             LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)cursor?.CreatedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = cursor?.OrderId ?? Guid.Empty });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
+        var items = new List<OrderSummary>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
+                items.Add(OrderReader.ReadSummary(reader));
+
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = Cursor.Encode(items[^1].Attention!.Since, items[^1].OrderId);
         }
 
         return Results.Ok(new OrderPage(items, next));
@@ -152,7 +193,10 @@ public static class SupportEndpoints
         return null;
     }
 
-    /// <summary>Keyset pagination: the cursor is the (created_at, order_id) of the last item, opaque to clients.</summary>
+    /// <summary>
+    /// Keyset pagination: the cursor is the (timestamp, order_id) of the last item — created_at for the order list,
+    /// attention since for the attention list — opaque to clients.
+    /// </summary>
     static class Cursor
     {
         public static string Encode(DateTimeOffset createdAt, Guid orderId) =>

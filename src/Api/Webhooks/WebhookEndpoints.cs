@@ -113,7 +113,17 @@ public static class WebhookEndpoints
             }, cancellationToken);
         }
 
-        // refund.succeeded needs no action: the refund consumer already reported the provider's answer.
+        else if (webhook.Type == "refund.succeeded")
+        {
+            // Usually the refund consumer has reported it already; this settles a refund whose answer was lost.
+            await publish.Publish(new PaymentRefunded
+            {
+                OrderId = orderId,
+                Amount = webhook.Amount!.Value,
+                Source = PaymentSources.Webhook,
+            }, cancellationToken);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Received();

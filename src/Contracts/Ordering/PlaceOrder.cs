@@ -1,8 +1,9 @@
 namespace Sagas.Contracts.Ordering;
 
 /// <summary>
-/// The payment succeeded with the right amount: commit the order's stock holds if they are all still active and
-/// unexpired. Answered by <see cref="OrderPlaced"/> or <see cref="OrderPlacementFailed"/>.
+/// The payment succeeded with the right amount: commit the order's stock holds if they are all still active.
+/// Answered by <see cref="Inventory.StockCommitted"/> or <see cref="OrderPlacementFailed"/>; the saga then publishes
+/// <see cref="OrderPlaced"/>.
 /// </summary>
 public sealed record PlaceOrder
 {

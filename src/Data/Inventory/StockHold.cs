@@ -12,4 +12,7 @@ public sealed class StockHold
     public DateTimeOffset ExpiresAt { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>When the expired-holds sweep told the (still live) order's saga that this hold is overdue.</summary>
+    public DateTimeOffset? OverdueReportedAt { get; set; }
 }

@@ -16,5 +16,6 @@ sealed class StockHoldConfiguration : IEntityTypeConfiguration<StockHold>
         hold.Property(h => h.ExpiresAt).HasColumnName("expires_at");
         hold.Property(h => h.CreatedAt).HasColumnName("created_at");
         hold.Property(h => h.UpdatedAt).HasColumnName("updated_at");
+        hold.Property(h => h.OverdueReportedAt).HasColumnName("overdue_reported_at");
     }
 }

@@ -34,6 +34,17 @@ sealed class OrderStateConfiguration : IEntityTypeConfiguration<OrderState>
         order.Property(o => o.RefundedAt).HasColumnName("refunded_at");
         order.Property(o => o.FailureReason).HasColumnName("failure_reason");
         order.Property(o => o.CanceledBy).HasColumnName("canceled_by");
+        order.Property(o => o.PaidAt).HasColumnName("paid_at");
+        order.Property(o => o.PaidCurrency).HasColumnName("paid_currency").HasColumnType("character(3)");
+        order.Property(o => o.PaymentCancelRequestedAt).HasColumnName("payment_cancel_requested_at");
+        order.Property(o => o.PaymentClosedAt).HasColumnName("payment_closed_at");
+        order.Property(o => o.ReleaseRequestedAt).HasColumnName("release_requested_at");
+        order.Property(o => o.RefundReason).HasColumnName("refund_reason");
+        order.Property(o => o.PendingWorkTokenId).HasColumnName("pending_work_token_id");
+        order.Property(o => o.PendingWorkAttempts).HasColumnName("pending_work_attempts");
+        order.Property(o => o.AttentionReason).HasColumnName("attention_reason");
+        order.Property(o => o.AttentionSince).HasColumnName("attention_since");
+        order.Property(o => o.AttentionDetail).HasColumnName("attention_detail");
         order.Property(o => o.PaymentWindowTokenId).HasColumnName("payment_window_token_id");
         order.Property(o => o.PaymentPollTokenId).HasColumnName("payment_poll_token_id");
 
@@ -45,6 +56,8 @@ sealed class OrderStateConfiguration : IEntityTypeConfiguration<OrderState>
             .IsDescending(false, true, true).HasDatabaseName("order_state_by_customer_newest");
         order.HasIndex(o => new { o.CreatedAt, o.CorrelationId })
             .IsDescending(true, true).HasDatabaseName("order_state_newest");
+        order.HasIndex(o => new { o.AttentionSince, o.CorrelationId }).HasDatabaseName("order_state_attention")
+            .HasFilter("attention_reason IS NOT NULL");
     }
 
     /// <summary>Order lines as a camelCase JSON array, the shape the HTTP contract uses.</summary>

@@ -3,11 +3,16 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Sagas.Data.Payments;
 
-/// <summary>An unplaced order whose payment the reconciliation sweep has checked (see 0006_reconciliations.sql).</summary>
+/// <summary>
+/// An unplaced order whose payment the reconciliation sweep checks at the provider, again and again with a growing
+/// delay until it is settled (see 0006_reconciliations.sql and 0007_paid_means_placed.sql).
+/// </summary>
 public sealed class Reconciliation
 {
     public Guid OrderId { get; init; }
     public DateTimeOffset CheckedAt { get; init; }
+    public int Attempts { get; init; }
+    public DateTimeOffset NextCheckAt { get; init; }
 }
 
 sealed class ReconciliationConfiguration : IEntityTypeConfiguration<Reconciliation>
@@ -18,5 +23,8 @@ sealed class ReconciliationConfiguration : IEntityTypeConfiguration<Reconciliati
         reconciliation.HasKey(r => r.OrderId);
         reconciliation.Property(r => r.OrderId).HasColumnName("order_id");
         reconciliation.Property(r => r.CheckedAt).HasColumnName("checked_at");
+        reconciliation.Property(r => r.Attempts).HasColumnName("attempts");
+        reconciliation.Property(r => r.NextCheckAt).HasColumnName("next_check_at");
+        reconciliation.HasIndex(r => r.NextCheckAt).HasDatabaseName("reconciliations_due");
     }
 }

@@ -6,10 +6,16 @@ namespace Sagas.Workers.Inventory;
 /// <summary>Holds every line of an order or none, and says which.</summary>
 public sealed class HoldStockConsumer(StockLedger ledger) : IConsumer<HoldStock>
 {
+    /// <summary>For a command from an older sender that names an instant rather than a duration.</summary>
+    static readonly TimeSpan MinimumHold = TimeSpan.FromMinutes(1);
+
     public async Task Consume(ConsumeContext<HoldStock> context)
     {
         var command = context.Message;
-        switch (await ledger.HoldAsync(command.OrderId, command.Lines, command.HoldUntil, context.CancellationToken))
+        var holdFor = command.HoldFor > TimeSpan.Zero
+            ? command.HoldFor
+            : TimeSpan.FromTicks(Math.Max(MinimumHold.Ticks, (command.HoldUntil - DateTimeOffset.UtcNow).Ticks));
+        switch (await ledger.HoldAsync(command.OrderId, command.Lines, holdFor, context.CancellationToken))
         {
             case HoldOutcome.Held held:
                 await context.Publish(new StockHeld { OrderId = command.OrderId, HeldUntil = held.HeldUntil });
@@ -18,15 +24,5 @@ public sealed class HoldStockConsumer(StockLedger ledger) : IConsumer<HoldStock>
                 await context.Publish(new StockHoldRejected { OrderId = command.OrderId, Reason = rejected.Reason, Skus = rejected.Skus });
                 break;
         }
-    }
-}
-
-/// <summary>Gives an order's stock back (released or returned); always answers, so compensation can finish.</summary>
-public sealed class ReleaseStockConsumer(StockLedger ledger) : IConsumer<ReleaseStock>
-{
-    public async Task Consume(ConsumeContext<ReleaseStock> context)
-    {
-        await ledger.ReleaseAsync(context.Message.OrderId, context.CancellationToken);
-        await context.Publish(new StockReleased { OrderId = context.Message.OrderId });
     }
 }

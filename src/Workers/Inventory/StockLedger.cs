@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using Sagas.Contracts.Inventory;
 using Sagas.Data;
+using Sagas.Data.Ordering;
 
 namespace Sagas.Workers.Inventory;
 
@@ -11,6 +12,9 @@ public abstract record HoldOutcome
     public sealed record Held(DateTimeOffset HeldUntil) : HoldOutcome;
     public sealed record Rejected(string Reason, IReadOnlyList<string> Skus) : HoldOutcome;
 }
+
+/// <summary>One sweep batch: orders whose stock went back, live orders to tell, and how many were looked at.</summary>
+public sealed record OverdueHolds(IReadOnlyList<Guid> Released, IReadOnlyList<(Guid OrderId, DateTimeOffset ExpiredAt)> Live, int Examined);
 
 public abstract record CommitOutcome
 {
@@ -21,14 +25,18 @@ public abstract record CommitOutcome
 /// <summary>
 /// Every change to stock. Each operation runs inside the caller's transaction when there is one (the
 /// consumer outbox's, so the stock change, the inbox mark and the outgoing event commit together) and in a
-/// transaction of its own otherwise. Item rows are always locked in sku order, so two orders touching the
-/// same items queue behind each other instead of deadlocking, and the database's
-/// <c>0 ≤ held ≤ on_hand</c> constraint is the last line of defence against oversell.
+/// transaction of its own otherwise. Item rows are always locked in sku order, and always before hold rows, so
+/// two orders touching the same items queue behind each other instead of deadlocking, and the database's
+/// <c>0 ≤ held ≤ on_hand</c> constraint is the last line of defence against oversell. Every time is the
+/// database's (<c>now()</c>), the one clock that hold expiries are made and judged by.
 /// </summary>
-public sealed class StockLedger(FulfilmentDbContext db, TimeProvider clock)
+public sealed class StockLedger(FulfilmentDbContext db)
 {
-    /// <summary>All lines or none: holds every line of <paramref name="orderId"/> until <paramref name="holdUntil"/>.</summary>
-    public Task<HoldOutcome> HoldAsync(Guid orderId, IReadOnlyList<StockLine> lines, DateTimeOffset holdUntil,
+    /// <summary>
+    /// All lines or none: holds every line of <paramref name="orderId"/> for <paramref name="holdFor"/> from now by
+    /// the database's clock, so a hold is never created already expired, however long the command waited.
+    /// </summary>
+    public Task<HoldOutcome> HoldAsync(Guid orderId, IReadOnlyList<StockLine> lines, TimeSpan holdFor,
         CancellationToken cancellationToken = default) =>
         InTransaction<HoldOutcome>(async (connection, transaction) =>
         {
@@ -61,44 +69,57 @@ public sealed class StockLedger(FulfilmentDbContext db, TimeProvider clock)
                 return new HoldOutcome.Rejected("insufficient-stock", insufficient);
 
             var quantities = skus.Select(s => wanted[s]).ToArray();
-            var now = clock.GetUtcNow();
             await using (var hold = Command(connection, transaction, """
-                             UPDATE inventory.items i SET held = i.held + l.quantity, updated_at = $3
+                             UPDATE inventory.items i SET held = i.held + l.quantity, updated_at = now()
                                FROM unnest($1::text[], $2::integer[]) AS l(sku, quantity)
                               WHERE i.sku = l.sku
-                             """, skus, quantities, now))
+                             """, skus, quantities))
             {
                 await hold.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using (var record = Command(connection, transaction, """
-                             INSERT INTO inventory.stock_holds (order_id, sku, quantity, status, expires_at, created_at, updated_at)
-                             SELECT $3, l.sku, l.quantity, 'Active', $4, $5, $5
-                               FROM unnest($1::text[], $2::integer[]) AS l(sku, quantity)
-                             """, skus, quantities, orderId, holdUntil, now))
-            {
-                await record.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            return new HoldOutcome.Held(holdUntil);
+            await using var record = Command(connection, transaction, """
+                INSERT INTO inventory.stock_holds (order_id, sku, quantity, status, expires_at, created_at, updated_at)
+                SELECT $3, l.sku, l.quantity, 'Active', now() + $4, now(), now()
+                  FROM unnest($1::text[], $2::integer[]) AS l(sku, quantity)
+                RETURNING expires_at
+                """, skus, quantities, orderId, holdFor);
+            var expiresAt = (DateTime)(await record.ExecuteScalarAsync(cancellationToken))!;
+            return new HoldOutcome.Held(new DateTimeOffset(expiresAt, TimeSpan.Zero));
         }, cancellationToken);
 
     /// <summary>
-    /// Turns the order's holds into a sale: only when every hold is still Active and unexpired. Committing
-    /// twice is harmless (already committed → committed).
+    /// Keeps the order's active holds until at least <paramref name="until"/> (the QR's deadline plus grace and
+    /// margin, once the provider has stated it). Holds already committed, released or expired are left alone.
+    /// </summary>
+    public Task<int> ExtendAsync(Guid orderId, DateTimeOffset until, CancellationToken cancellationToken = default) =>
+        InTransaction(async (connection, transaction) =>
+        {
+            await using var extend = Command(connection, transaction, """
+                UPDATE inventory.stock_holds
+                   SET expires_at = $2, overdue_reported_at = NULL, updated_at = now()
+                 WHERE order_id = $1 AND status = 'Active' AND expires_at < $2
+                """, orderId, until);
+            return await extend.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Turns the order's holds into a sale: only when every hold is still Active. An Active hold past its expiry
+    /// still counts: the sweep never takes a live order's stock (it tells the saga instead), so a hold that is
+    /// still Active is one the saga kept for a payment it was waiting to hear about. Committing twice is harmless
+    /// (already committed → committed).
     /// </summary>
     public Task<CommitOutcome> CommitAsync(Guid orderId, CancellationToken cancellationToken = default) =>
         InTransaction<CommitOutcome>(async (connection, transaction) =>
         {
             await LockItemsOf(connection, transaction, orderId, cancellationToken);
-            var now = clock.GetUtcNow();
             int total, active, committed;
             await using (var count = Command(connection, transaction, """
                              SELECT count(*)::int,
-                                    count(*) FILTER (WHERE status = 'Active' AND expires_at > $2)::int,
+                                    count(*) FILTER (WHERE status = 'Active')::int,
                                     count(*) FILTER (WHERE status = 'Committed')::int
                                FROM inventory.stock_holds WHERE order_id = $1
-                             """, orderId, now))
+                             """, orderId))
             await using (var reader = await count.ExecuteReaderAsync(cancellationToken))
             {
                 await reader.ReadAsync(cancellationToken);
@@ -114,13 +135,13 @@ public sealed class StockLedger(FulfilmentDbContext db, TimeProvider clock)
 
             await using (var commit = Command(connection, transaction, """
                              WITH moved AS (
-                                 UPDATE inventory.stock_holds SET status = 'Committed', updated_at = $2
+                                 UPDATE inventory.stock_holds SET status = 'Committed', updated_at = now()
                                   WHERE order_id = $1 AND status = 'Active'
                               RETURNING sku, quantity)
                              UPDATE inventory.items i
-                                SET on_hand = i.on_hand - m.quantity, held = i.held - m.quantity, updated_at = $2
+                                SET on_hand = i.on_hand - m.quantity, held = i.held - m.quantity, updated_at = now()
                                FROM moved m WHERE i.sku = m.sku
-                             """, orderId, now))
+                             """, orderId))
             {
                 await commit.ExecuteNonQueryAsync(cancellationToken);
             }
@@ -140,59 +161,80 @@ public sealed class StockLedger(FulfilmentDbContext db, TimeProvider clock)
             await using var release = Command(connection, transaction, """
                 WITH moved AS (
                     UPDATE inventory.stock_holds
-                       SET status = CASE status WHEN 'Active' THEN 'Released' ELSE 'Returned' END, updated_at = $2
+                       SET status = CASE status WHEN 'Active' THEN 'Released' ELSE 'Returned' END, updated_at = now()
                      WHERE order_id = $1 AND status IN ('Active', 'Committed')
                  RETURNING sku, quantity, status)
                 UPDATE inventory.items i
                    SET held    = i.held    - CASE WHEN m.status = 'Released' THEN m.quantity ELSE 0 END,
                        on_hand = i.on_hand + CASE WHEN m.status = 'Returned' THEN m.quantity ELSE 0 END,
-                       updated_at = $2
+                       updated_at = now()
                   FROM moved m WHERE i.sku = m.sku
-                """, orderId, clock.GetUtcNow());
+                """, orderId);
             return await release.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 
     /// <summary>
-    /// The sweep: Active holds past their expiry go back to available stock, at most
-    /// <paramref name="batchSize"/> orders per call. Orders being worked on by another transaction are
-    /// skipped (SKIP LOCKED) and picked up by a later sweep, so several Workers can sweep at once.
-    /// Returns the orders whose holds expired.
+    /// The sweep, one batch of at most <paramref name="batchSize"/> orders with Active holds past their expiry. An
+    /// order that has ended (or has no saga) gets its stock back here. A live order's stock is left alone and
+    /// returned in <see cref="OverdueHolds.Live"/>, once: its saga decides, withdrawing the QR code first, so a
+    /// customer paying at that moment still gets the order. Item rows are locked before hold rows, as everywhere.
     /// </summary>
-    public Task<IReadOnlyList<Guid>> ExpireOverdueAsync(int batchSize, CancellationToken cancellationToken = default) =>
-        InTransaction<IReadOnlyList<Guid>>(async (connection, transaction) =>
+    public Task<OverdueHolds> SweepOverdueAsync(int batchSize, CancellationToken cancellationToken = default) =>
+        InTransaction(async (connection, transaction) =>
         {
-            var now = clock.GetUtcNow();
-            var orders = new List<Guid>();
+            var candidates = new List<(Guid OrderId, DateTimeOffset ExpiredAt, bool Ended)>();
             await using (var pick = Command(connection, transaction, """
-                             SELECT DISTINCT order_id FROM (
-                                 SELECT order_id FROM inventory.stock_holds
-                                  WHERE status = 'Active' AND expires_at <= $1
-                                  ORDER BY expires_at
-                                  LIMIT $2
-                                  FOR UPDATE SKIP LOCKED) overdue
-                             """, now, batchSize))
+                             SELECT h.order_id, min(h.expires_at),
+                                    bool_or(s.order_id IS NULL OR s.current_state = ANY($2))
+                               FROM inventory.stock_holds h
+                               LEFT JOIN ordering.order_state s ON s.order_id = h.order_id
+                              WHERE h.status = 'Active' AND h.expires_at <= now()
+                                AND (h.overdue_reported_at IS NULL OR s.order_id IS NULL OR s.current_state = ANY($2))
+                              GROUP BY h.order_id
+                              ORDER BY min(h.expires_at)
+                              LIMIT $1
+                             """, batchSize, EndedStates))
             await using (var reader = await pick.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
-                    orders.Add(reader.GetGuid(0));
+                    candidates.Add((reader.GetGuid(0), new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero), reader.GetBoolean(2)));
             }
 
-            foreach (var orderId in orders)
+            var released = new List<Guid>();
+            var live = new List<(Guid OrderId, DateTimeOffset ExpiredAt)>();
+            foreach (var (orderId, expiredAt, ended) in candidates)
             {
-                await LockItemsOf(connection, transaction, orderId, cancellationToken);
-                await using var expire = Command(connection, transaction, """
-                    WITH moved AS (
-                        UPDATE inventory.stock_holds SET status = 'Expired', updated_at = $2
-                         WHERE order_id = $1 AND status = 'Active' AND expires_at <= $2
-                     RETURNING sku, quantity)
-                    UPDATE inventory.items i SET held = i.held - m.quantity, updated_at = $2
-                      FROM moved m WHERE i.sku = m.sku
-                    """, orderId, now);
-                await expire.ExecuteNonQueryAsync(cancellationToken);
+                if (ended)
+                {
+                    await LockItemsOf(connection, transaction, orderId, cancellationToken);
+                    await using var expire = Command(connection, transaction, """
+                        WITH moved AS (
+                            UPDATE inventory.stock_holds SET status = 'Expired', updated_at = now()
+                             WHERE order_id = $1 AND status = 'Active' AND expires_at <= now()
+                         RETURNING sku, quantity)
+                        UPDATE inventory.items i SET held = i.held - m.quantity, updated_at = now()
+                          FROM moved m WHERE i.sku = m.sku
+                        """, orderId);
+                    if (await expire.ExecuteNonQueryAsync(cancellationToken) > 0)
+                        released.Add(orderId);
+                }
+                else
+                {
+                    // Hold rows only, no item locks wanted after them: no lock-order cycle with commit or release.
+                    await using var report = Command(connection, transaction, """
+                        UPDATE inventory.stock_holds SET overdue_reported_at = now()
+                         WHERE order_id = $1 AND status = 'Active' AND expires_at <= now() AND overdue_reported_at IS NULL
+                        """, orderId);
+                    if (await report.ExecuteNonQueryAsync(cancellationToken) > 0)
+                        live.Add((orderId, expiredAt));
+                }
             }
 
-            return orders;
+            return new OverdueHolds(released, live, candidates.Count);
         }, cancellationToken);
+
+    /// <summary>Order states whose Active holds nobody else will give back: the sweep does.</summary>
+    static readonly string[] EndedStates = OrderStatuses.Final.ToArray();
 
     static async Task LockItemsOf(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId,
         CancellationToken cancellationToken)

@@ -13,56 +13,33 @@ namespace Sagas.Workers.Ordering;
 /// reported by webhook, whichever comes first), then the order is placed; anything that goes wrong releases the stock
 /// and refunds what was paid, at most once.
 /// <para>
-/// Final states (<c>Placed</c>, <c>Rejected</c>, <c>Expired</c>, <c>Canceled</c>, <c>Failed</c>) are ordinary states,
-/// never the machine's <c>Final</c>: the row stays for support, a placed order can still be canceled by support, and
-/// a payment that arrives after the order ended is refunded. Every message may come twice or out of order, so every
-/// handler is safe to repeat and anything not handled in a state is ignored.
+/// Two promises shape it. <b>Paid in time means placed</b>: the customer's deadline is the QR's <c>expiresAt</c> as
+/// the provider states it; when it has passed (plus <c>Saga:PaymentGrace</c>) the saga asks the provider to withdraw
+/// the QR code and keeps the stock until the provider answers — withdrawn, the order expires; paid meanwhile, it is
+/// placed. <b>A cancel answered 202 holds</b>: whenever it arrives (before the submission, while placing, after
+/// placement) the order ends <c>Canceled</c>, its money refunded and its stock back.
+/// </para>
+/// <para>
+/// Whatever the saga asks for and has not heard back about (placement, refund, QR withdrawal, stock release) is kept
+/// on the order and asked for again by the <see cref="PendingWork"/> timer, with a growing delay, for as long as it
+/// takes; when it keeps failing the order is flagged for support (<c>attention</c>).
+/// </para>
+/// <para>
+/// Final states are ordinary states, never the machine's <c>Final</c>: the row stays for support, a placed order can
+/// still be canceled, and a payment that arrives after the order ended is refunded. Every message may come twice or
+/// out of order, so every handler is safe to repeat and anything not handled in a state is ignored.
 /// </para>
 /// </summary>
-public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
+public sealed partial class OrderStateMachine : MassTransitStateMachine<OrderState>
 {
-    const string LatePayment = "late-payment";
-
-    readonly TimeProvider _clock;
-    readonly OrderTimeline _timeline;
-
     public OrderStateMachine(IOptions<SagaTimings> options, TimeProvider clock, ILogger<OrderStateMachine> logger)
     {
-        var timings = options.Value;
+        _timings = options.Value;
         _clock = clock;
         _timeline = new OrderTimeline(clock);
         ConnectStateObserver(_timeline);
-
         InstanceState(x => x.CurrentState);
-
-        Event(() => SubmitOrder, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => CancelOrder, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => StockHeld, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => StockHoldRejected, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => StockReleased, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => PaymentRequested, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => PaymentStillPending, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => PaymentStatusCheckFaulted, x => x.CorrelateById(m => m.Message.Message.OrderId));
-        Event(() => PaymentSucceeded, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => PaymentFailed, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => PaymentCanceled, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => PaymentRefunded, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => OrderPlaced, x => x.CorrelateById(m => m.Message.OrderId));
-        Event(() => OrderPlacementFailed, x => x.CorrelateById(m => m.Message.OrderId));
-
-        // The token id of the pending timer is kept on the order; a timer carrying any other token is stale and
-        // dropped before it reaches a handler, and leaving AwaitingPayment clears both tokens.
-        Schedule(() => PaymentWindow, x => x.PaymentWindowTokenId, s =>
-        {
-            s.Delay = timings.PaymentWindow;
-            s.Received = r => r.CorrelateById(m => m.Message.OrderId);
-        });
-        Schedule(() => PaymentPoll, x => x.PaymentPollTokenId, s =>
-        {
-            s.Delay = timings.PollInterval;
-            s.Received = r => r.CorrelateById(m => m.Message.OrderId);
-        });
-
+        DeclareEvents();
         OnUnhandledEvent(context =>
         {
             logger.LogDebug("Order {OrderId}: {Event} ignored in {State}", context.Saga.CorrelationId, context.Event.Name, context.CurrentState.Name);
@@ -71,350 +48,263 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
         Initially(
             When(SubmitOrder)
-                .Then(context =>
-                {
-                    var order = context.Saga;
-                    var submitted = context.Message;
-                    order.CustomerId = submitted.CustomerId;
-                    order.Currency = submitted.Currency;
-                    order.Total = submitted.Total;
-                    order.Lines = submitted.Lines.ToList();
-                    order.CreatedAt = submitted.SubmittedAt == default ? Now : submitted.SubmittedAt.ToUniversalTime();
-                    order.HoldUntil = Now + timings.EffectiveHoldTtl;
-                })
-                .Publish(context => new HoldStock
-                {
-                    OrderId = context.Saga.CorrelationId,
-                    Lines = context.Saga.Lines.Select(l => new StockLine { Sku = l.Sku, Quantity = l.Quantity }).ToList(),
-                    HoldUntil = context.Saga.HoldUntil!.Value,
-                })
-                .TransitionTo(Submitted));
+                .Then(RecordSubmission)
+                .Publish(c => OrderCommands.HoldStock(c.Saga, _timings))
+                .TransitionTo(Submitted),
+            // The cancel overtook the submission: the order is canceled before anything was held or asked for.
+            When(CancelOrder)
+                .Then(c => c.Saga.CreatedAt = Now)
+                .Then(MarkCanceled)
+                .TransitionTo(Canceled));
 
         During(Submitted,
             When(StockHeld)
-                .Then(context =>
+                .Then(c =>
                 {
-                    var order = context.Saga;
-                    order.HoldUntil = context.Message.HeldUntil.ToUniversalTime();
-                    order.PaymentStatus = PaymentStatus.Pending;
-                    order.PaymentExpiresAt = Now + timings.PaymentWindow;
+                    c.Saga.HoldUntil = c.Message.HeldUntil.ToUniversalTime();
+                    c.Saga.PaymentStatus = PaymentStatus.Pending;
                 })
-                .Publish(context => new RequestPayment
-                {
-                    OrderId = context.Saga.CorrelationId,
-                    Amount = context.Saga.Total,
-                    Currency = context.Saga.Currency,
-                    ExpiresAt = context.Saga.PaymentExpiresAt!.Value,
-                })
-                .Schedule(PaymentWindow, context => new PaymentWindowExpired { OrderId = context.Saga.CorrelationId })
-                .Schedule(PaymentPoll, context => new PaymentPollDue { OrderId = context.Saga.CorrelationId })
-                .TransitionTo(AwaitingPayment),
+                .Publish(c => OrderCommands.RequestPayment(c.Saga, _timings))
+                // Until the QR's own deadline is known, a QR code that never comes ends the order at window + grace.
+                .Schedule(PaymentWindow, c => OrderCommands.PaymentWindowExpired(c.Saga), _ => _timings.PaymentWindow + _timings.PaymentGrace)
+                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga))
+                .TransitionTo(AwaitingPayment)
+                .TrackPendingWork(this),
             When(StockHoldRejected)
-                .Then(context => context.Saga.FailureReason = OrderFailureReasons.InsufficientStock)
-                .TransitionTo(Rejected),
+                .Then(c => c.Saga.FailureReason = OrderFailureReasons.InsufficientStock)
+                .TransitionTo(Rejected)
+                .TrackPendingWork(this),
             When(CancelOrder)
                 .Then(MarkCanceled)
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Compensating));
+                .ReleaseStock(this)
+                .TransitionTo(Compensating)
+                .TrackPendingWork(this),
+            When(StockHoldOverdue)
+                .Then(c => _timeline.Note(c, "hold reported overdue before the saga heard it was made; waiting for it")));
 
         During(AwaitingPayment,
-            When(PaymentRequested, context => context.Saga.ProviderReference is null)
-                .Then(context =>
-                {
-                    var order = context.Saga;
-                    order.ProviderReference = context.Message.ProviderReference;
-                    order.QrPayload = context.Message.QrPayload;
-                    order.PaymentExpiresAt = context.Message.ExpiresAt.ToUniversalTime();
-                    _timeline.Note(context, $"QR ready: provider reference {order.ProviderReference}, " +
-                                            $"expires {OrderTimeline.Time(order.PaymentExpiresAt)}");
-                }),
-            When(PaymentPoll.Received, context => context.Saga.ProviderReference is not null)
-                .Publish(context => new CheckPaymentStatus
-                {
-                    OrderId = context.Saga.CorrelationId,
-                    ProviderReference = context.Saga.ProviderReference!,
-                }),
+            When(PaymentRequested, c => c.Saga.ProviderReference is null)
+                .Then(RecordQr),
+            When(PaymentPoll.Received, c => c.Saga.ProviderReference is not null)
+                .Publish(c => OrderCommands.CheckPaymentStatus(c.Saga)),
             // Nothing to ask about before the QR exists: try again next tick.
-            When(PaymentPoll.Received, context => context.Saga.ProviderReference is null)
-                .Schedule(PaymentPoll, NextPoll),
+            When(PaymentPoll.Received, c => c.Saga.ProviderReference is null)
+                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga)),
             // The next tick is scheduled only once the previous check was answered, so a slow provider never has
             // checks piling up. A check that faulted for good is answered by its Fault, or polling would stop.
             When(PaymentStillPending)
-                .Schedule(PaymentPoll, NextPoll),
+                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga)),
             When(PaymentStatusCheckFaulted)
-                .Then(context => logger.LogWarning("Order {OrderId}: payment status check faulted; polling again in {Interval}",
-                    context.Saga.CorrelationId, timings.PollInterval))
-                .Schedule(PaymentPoll, NextPoll),
+                .Then(c => logger.LogWarning("Order {OrderId}: payment status check faulted; polling again in {Interval}",
+                    c.Saga.CorrelationId, _timings.PollInterval))
+                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga)),
+            // Paid while we still hold the stock: placed, whichever of webhook, poll or withdrawal brought the news and
+            // whenever it came. The deadline timer stays armed as the placement's watchdog.
             When(PaymentSucceeded, PaidAsOrdered)
-                .Then(context =>
-                {
-                    var order = context.Saga;
-                    order.ProviderReference ??= context.Message.ProviderReference;
-                    order.PaymentStatus = PaymentStatus.Succeeded;
-                    order.PaidAmount = context.Message.Amount;
-                })
-                .Unschedule(PaymentWindow)
+                .Then(RecordCapture)
                 .Unschedule(PaymentPoll)
-                .Publish(context => new PlaceOrder
-                {
-                    OrderId = context.Saga.CorrelationId,
-                    ProviderReference = context.Saga.ProviderReference!,
-                    PaidAmount = context.Saga.PaidAmount!.Value,
-                    Currency = context.Saga.Currency,
-                })
-                .TransitionTo(Placing),
+                .Publish(c => OrderCommands.PlaceOrder(c.Saga))
+                .TransitionTo(Placing)
+                .TrackPendingWork(this),
             // Never place an order for the wrong money: give back what was actually paid.
-            When(PaymentSucceeded, context => !PaidAsOrdered(context))
-                .Then(context =>
-                {
-                    var order = context.Saga;
-                    order.ProviderReference ??= context.Message.ProviderReference;
-                    order.PaymentStatus = PaymentStatus.Succeeded;
-                    order.PaidAmount = context.Message.Amount;
-                    order.FailureReason = OrderFailureReasons.AmountMismatch;
-                    order.RefundRequestedAt = Now;
-                })
+            When(PaymentSucceeded, c => !PaidAsOrdered(c))
+                .Then(RecordCapture)
+                .Then(c => c.Saga.FailureReason = OrderFailureReasons.AmountMismatch)
                 .Unschedule(PaymentWindow)
                 .Unschedule(PaymentPoll)
-                .Publish(context => new RefundPayment
-                {
-                    OrderId = context.Saga.CorrelationId,
-                    ProviderReference = context.Message.ProviderReference,
-                    Amount = context.Message.Amount,
-                    Currency = context.Message.Currency,
-                    Reason = OrderFailureReasons.AmountMismatch,
-                })
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Compensating),
+                .RequestRefund(OrderFailureReasons.AmountMismatch, this)
+                .ReleaseStock(this)
+                .TransitionTo(Compensating)
+                .TrackPendingWork(this),
             When(PaymentFailed)
-                .Then(context =>
+                .Then(c =>
                 {
-                    var order = context.Saga;
-                    order.ProviderReference ??= context.Message.ProviderReference;
-                    order.PaymentStatus = PaymentStatus.Failed;
-                    order.FailureReason = OrderFailureReasons.PaymentFailed;
+                    c.Saga.ProviderReference ??= c.Message.ProviderReference;
+                    c.Saga.PaymentStatus = PaymentStatus.Failed;
+                    c.Saga.PaymentClosedAt ??= Now;
+                    c.Saga.FailureReason = OrderFailureReasons.PaymentFailed;
                 })
                 .Unschedule(PaymentWindow)
                 .Unschedule(PaymentPoll)
-                .If(context => context.Saga.ProviderReference is not null, x => x.Publish(CancelPaymentFor))
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Failed),
-            When(PaymentWindow.Received)
-                .Then(context =>
-                {
-                    context.Saga.PaymentStatus = PaymentStatus.Expired;
-                    context.Saga.FailureReason = OrderFailureReasons.PaymentExpired;
-                })
+                .ReleaseStock(this)
+                .TransitionTo(Failed)
+                .TrackPendingWork(this),
+            // No QR code ever reached the customer: nothing can have been paid, so the order expires now (a QR code
+            // created later is withdrawn on arrival).
+            When(PaymentWindow.Received, c => c.Saga.ProviderReference is null)
+                .ExpireUnpaid(this),
+            // The QR code came late: its own deadline counts.
+            When(PaymentWindow.Received, c => c.Saga.ProviderReference is not null && Now < DeadlineWithGrace(c.Saga))
+                .Schedule(PaymentWindow, c => OrderCommands.PaymentWindowExpired(c.Saga), c => DeadlineWithGrace(c.Saga) - Now),
+            When(PaymentWindow.Received, c => c.Saga.ProviderReference is not null && Now >= DeadlineWithGrace(c.Saga))
+                .WithdrawQr(this, "not paid by the deadline"),
+            When(StockHoldOverdue, c => c.Saga.ProviderReference is null)
+                .Unschedule(PaymentWindow)
+                .ExpireUnpaid(this),
+            When(StockHoldOverdue, c => c.Saga.ProviderReference is not null && c.Saga.PaymentCancelRequestedAt is null)
+                .Unschedule(PaymentWindow)
+                .WithdrawQr(this, "the stock hold ran out"),
+            // The provider confirms nobody can pay the QR code any more: only now does the order expire.
+            When(PaymentCanceled)
+                .Then(c => RecordWithdrawal(c, c.Message.Status == "failed" ? PaymentStatus.Failed : PaymentStatus.Expired))
+                .Then(c => c.Saga.FailureReason = c.Message.Status == "failed" ? OrderFailureReasons.PaymentFailed : OrderFailureReasons.PaymentExpired)
+                .Unschedule(PaymentWindow)
                 .Unschedule(PaymentPoll)
-                .If(context => context.Saga.ProviderReference is not null, x => x.Publish(CancelPaymentFor))
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Expired),
+                .ReleaseStock(this)
+                .IfElse(c => c.Message.Status == "failed", x => x.TransitionTo(Failed), x => x.TransitionTo(Expired))
+                .TrackPendingWork(this),
+            // The QR code could not be created at all (the provider refused, or kept failing).
+            When(PaymentRequestFaulted, c => c.Saga.ProviderReference is null)
+                .Then(c => c.Saga.FailureReason = OrderFailureReasons.PaymentFailed)
+                .Then(c => c.Saga.PaymentStatus = PaymentStatus.Failed)
+                .Unschedule(PaymentWindow)
+                .Unschedule(PaymentPoll)
+                .ReleaseStock(this)
+                .TransitionTo(Failed)
+                .TrackPendingWork(this),
             When(CancelOrder)
                 .Then(MarkCanceled)
-                .Then(context => context.Saga.PaymentStatus = PaymentStatus.Canceled)
                 .Unschedule(PaymentWindow)
                 .Unschedule(PaymentPoll)
-                .If(context => context.Saga.ProviderReference is not null, x => x.Publish(CancelPaymentFor))
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Compensating));
+                .If(c => c.Saga.ProviderReference is not null && c.Saga.PaymentCancelRequestedAt is null, x => x.RequestWithdrawal(this))
+                .ReleaseStock(this)
+                .TransitionTo(Compensating)
+                .TrackPendingWork(this));
 
         During(Placing,
-            When(OrderPlaced)
-                .Then(context => context.Saga.PlacedAt = context.Message.PlacedAt.ToUniversalTime())
-                .TransitionTo(Placed),
+            When(StockCommitted)
+                .Then(c => c.Saga.PlacedAt = c.Message.CommittedAt.ToUniversalTime())
+                .Unschedule(PaymentWindow)
+                .Publish(c => OrderCommands.OrderPlaced(c.Saga))
+                .TransitionTo(Placed)
+                .TrackPendingWork(this),
             When(OrderPlacementFailed)
-                .Then(context =>
-                {
-                    context.Saga.FailureReason = OrderFailureReasons.All.Contains(context.Message.Reason)
-                        ? context.Message.Reason
-                        : OrderFailureReasons.HoldExpired;
-                    context.Saga.RefundRequestedAt = Now;
-                })
-                .Publish(context => RefundOf(context.Saga, context.Saga.FailureReason!))
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Compensating),
-            // Not placed yet, so either requester may cancel. Placement may still win the race: the release
-            // returns committed stock as well as held stock.
+                .Then(c => c.Saga.FailureReason = OrderFailureReasons.All.Contains(c.Message.Reason) ? c.Message.Reason : OrderFailureReasons.HoldExpired)
+                .Unschedule(PaymentWindow)
+                .RequestRefund(null, this)
+                .ReleaseStock(this)
+                .TransitionTo(Compensating)
+                .TrackPendingWork(this),
+            // Not placed yet, so either requester may cancel. Placement may still win the race: the release returns
+            // committed stock as well as held stock, and OrderPlaced is never published.
             When(CancelOrder)
                 .Then(MarkCanceled)
-                .Then(context => context.Saga.RefundRequestedAt = Now)
-                .Publish(context => RefundOf(context.Saga, OrderFailureReasons.Canceled))
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Compensating),
-            Ignore(PaymentSucceeded));
+                .Unschedule(PaymentWindow)
+                .RequestRefund(OrderFailureReasons.Canceled, this)
+                .ReleaseStock(this)
+                .TransitionTo(Compensating)
+                .TrackPendingWork(this),
+            // The deadline timer, still armed: placement has not answered by deadline + grace. Ask again.
+            When(PaymentWindow.Received)
+                // Fired and done: cleared now rather than after this handler, so the pending-work timer takes over.
+                .Then(c => c.Saga.PaymentWindowTokenId = null)
+                .Then(c => _timeline.Note(c, "placement not answered yet; asked again"))
+                .Publish(c => OrderCommands.PlaceOrder(c.Saga))
+                .TrackPendingWork(this));
 
         During(Placed,
-            When(CancelOrder, context => context.Message.RequestedBy == CancelRequesters.Support)
+            // A cancel accepted (202) while the order was not yet placed is honoured too, whoever sent it.
+            When(CancelOrder)
                 .Then(MarkCanceled)
-                .Then(context => context.Saga.RefundRequestedAt = Now)
-                .Publish(context => RefundOf(context.Saga, OrderFailureReasons.Canceled))
-                .Publish(ReleaseStockFor)
-                .TransitionTo(Compensating),
-            When(CancelOrder, context => context.Message.RequestedBy != CancelRequesters.Support)
-                .Then(context => _timeline.Note(context, $"ignored: {context.Message.RequestedBy} may not cancel a placed order")),
-            Ignore(PaymentSucceeded));
-
-        // Compensating ends when the stock is back and, if a refund was asked for, the refund is confirmed
-        // (tracked with StockReleasedAt / RefundRequestedAt / RefundedAt rather than a composite event, because
-        // whether a refund is awaited is only known at run time: a late payment can add one while compensating).
-        During(Compensating,
-            When(StockReleased)
-                .Then(context => context.Saga.StockReleasedAt ??= Now)
-                .IfElse(IsCompensated,
-                    x => x.IfElse(WasCanceled, c => c.TransitionTo(Canceled), f => f.TransitionTo(Failed)),
-                    x => x.Then(context => _timeline.Note(context, "stock released; waiting for the refund"))),
+                .RequestRefund(OrderFailureReasons.Canceled, this)
+                .ReleaseStock(this)
+                .TransitionTo(Compensating)
+                .TrackPendingWork(this),
             When(PaymentRefunded)
                 .Then(RecordRefund)
-                .IfElse(IsCompensated,
-                    x => x.IfElse(WasCanceled, c => c.TransitionTo(Canceled), f => f.TransitionTo(Failed)),
-                    x => x.Then(context => _timeline.Note(context,
-                        $"refund {context.Message.RefundId} of {OrderTimeline.Money(context.Message.Amount, context.Saga.Currency)} confirmed; " +
-                        "waiting for the stock release"))),
-            When(PaymentSucceeded, context => context.Saga.RefundRequestedAt is null)
+                .Then(c => _timeline.Note(c, $"refund {c.Message.RefundId} of {OrderTimeline.Money(c.Message.Amount, c.Saga.Currency)} " +
+                                             $"reported by the provider ({c.Message.Source}) although none was asked for")));
+
+        // Compensating ends when the stock is back, a refund asked for is confirmed and a QR withdrawal asked for is
+        // answered (tracked with the *RequestedAt / *At pairs rather than a composite event, because which of them
+        // are awaited is only known at run time: a late payment can add a refund while compensating).
+        During(Compensating,
+            When(StockReleased).Then(c => c.Saga.StockReleasedAt ??= Now).FinishCompensation(this, "stock released"),
+            When(PaymentRefunded).Then(RecordRefund)
+                .FinishCompensation(this, c => $"refund {c.Message.RefundId} of {OrderTimeline.Money(c.Message.Amount, c.Saga.Currency)} confirmed"),
+            When(PaymentCanceled).Then(c => RecordWithdrawal(c, PaymentStatus.Canceled)).FinishCompensation(this, "QR payment withdrawn at the provider"),
+            When(PaymentSucceeded, c => c.Saga.RefundRequestedAt is null)
                 .Then(RecordLatePayment)
-                .Publish(LateRefundFor),
-            When(OrderPlaced)
-                .Then(context => _timeline.Note(context, "placed while being compensated; the release returns the committed stock")),
+                .RequestRefund(LatePayment, this)
+                .TrackPendingWork(this),
+            When(StockCommitted)
+                .Then(c => _timeline.Note(c, "stock committed after the cancel; the release returns it")),
             When(StockHeld)
-                .Then(context => _timeline.Note(context, "stock held after the cancel; releasing it again"))
-                .Publish(ReleaseStockFor),
-            When(PaymentRequested, context => context.Saga.ProviderReference is null)
+                .Then(c => _timeline.Note(c, "stock held after the cancel; releasing it again"))
+                .ReleaseStock(this)
+                .TrackPendingWork(this),
+            When(PaymentRequested, c => c.Saga.ProviderReference is null)
                 .Then(RecordPaymentRequestedAfterTheEnd)
-                .Publish(CancelPaymentFor),
-            When(PaymentCanceled)
-                .Then(context => _timeline.Note(context, "payment canceled at the provider")),
-            When(CancelOrder)
-                .Then(context => _timeline.Note(context, $"ignored ({context.Message.RequestedBy}): already being compensated")));
+                .RequestWithdrawal(this)
+                .TrackPendingWork(this),
+            When(CancelOrder, c => c.Saga.FailureReason != OrderFailureReasons.Canceled)
+                .Then(MarkCanceled)
+                .Then(c => _timeline.Note(c, $"canceled by {c.Message.RequestedBy} while being compensated; it will end Canceled")),
+            When(CancelOrder, c => c.Saga.FailureReason == OrderFailureReasons.Canceled)
+                .Then(c => _timeline.Note(c, $"ignored ({c.Message.RequestedBy}): already being canceled")));
 
         During(Rejected, Expired, Canceled, Failed,
             // A payment that can no longer lead to a placed order: refund it, once, whatever reports it again.
-            When(PaymentSucceeded, context => context.Saga.RefundRequestedAt is null)
+            When(PaymentSucceeded, c => c.Saga.RefundRequestedAt is null)
                 .Then(RecordLatePayment)
-                .Publish(LateRefundFor),
+                .RequestRefund(LatePayment, this)
+                .TrackPendingWork(this),
             When(PaymentRefunded)
                 .Then(RecordRefund)
-                .Then(context => _timeline.Note(context,
-                    $"refund {context.Message.RefundId} of {context.Message.Amount:0.00} confirmed")),
+                .Then(c => _timeline.Note(c, $"refund {c.Message.RefundId} of {c.Message.Amount:0.00} confirmed"))
+                .TrackPendingWork(this),
             // The QR payment was created after we gave up on it: withdraw it too.
-            When(PaymentRequested, context => context.Saga.ProviderReference is null)
+            When(PaymentRequested, c => c.Saga.ProviderReference is null)
                 .Then(RecordPaymentRequestedAfterTheEnd)
-                .Publish(CancelPaymentFor),
+                .RequestWithdrawal(this)
+                .TrackPendingWork(this),
             When(PaymentCanceled)
-                .Then(context => _timeline.Note(context, "payment canceled at the provider")),
+                .Then(c => RecordWithdrawal(c, c.Saga.PaymentStatus ?? PaymentStatus.Canceled))
+                .Then(c => _timeline.Note(c, "QR payment withdrawn at the provider"))
+                .TrackPendingWork(this),
             When(StockReleased)
-                .Then(context => context.Saga.StockReleasedAt ??= Now)
-                .Then(context => _timeline.Note(context, "stock released")),
+                .Then(c => c.Saga.StockReleasedAt ??= Now)
+                .Then(c => _timeline.Note(c, "stock released"))
+                .TrackPendingWork(this));
+
+        // A cancel accepted while the order was still open is honoured even if the order ended meanwhile.
+        During(Rejected, Expired, Failed,
             When(CancelOrder)
-                .Then(context => _timeline.Note(context, $"ignored ({context.Message.RequestedBy}): the order is already {context.Saga.CurrentState}")));
+                .Then(MarkCanceled)
+                .TransitionTo(Canceled));
 
-        // A cancel in Submitted may overtake the hold: its release can run before the hold exists. The hold's
-        // late StockHeld then releases again (ReleaseStock is idempotent on hold status).
         During(Canceled,
+            When(CancelOrder)
+                .Then(c => _timeline.Note(c, $"ignored ({c.Message.RequestedBy}): the order is already Canceled")),
+            // The submission of an order whose cancel came first: keep its facts for support, hold nothing.
+            When(SubmitOrder, c => c.Saga.Lines.Count == 0)
+                .Then(RecordSubmission)
+                .Then(c => _timeline.Note(c, "submission arrived after the cancel; nothing held")),
+            // A cancel in Submitted may overtake the hold: its release can run before the hold exists. The hold's
+            // late StockHeld then releases again (ReleaseStock is idempotent on hold status).
             When(StockHeld)
-                .Then(context => _timeline.Note(context, "stock held after the cancel; releasing it again"))
-                .Publish(ReleaseStockFor));
+                .Then(c => _timeline.Note(c, "stock held after the cancel; releasing it again"))
+                .ReleaseStock(this)
+                .TrackPendingWork(this));
 
-        DuringAny(Ignore(SubmitOrder));
+        DuringAny(
+            When(PendingWork.Received)
+                // Fired and done: cleared now rather than after this handler, so it can be armed again below.
+                .Then(c =>
+                {
+                    c.Saga.PendingWorkTokenId = null;
+                    c.Saga.PendingWorkAttempts++;
+                })
+                .ReissuePendingWork(this, escalate: true),
+            When(RetryCompensation, HasPendingWork)
+                .Then(c => _timeline.Note(c, $"{c.Message.RequestedBy} asked to retry: {DescribePendingWork(c.Saga)}"))
+                .ReissuePendingWork(this, escalate: false),
+            When(RetryCompensation, c => !HasPendingWork(c))
+                .Then(c => _timeline.Note(c, $"{c.Message.RequestedBy} asked to retry; nothing is pending")),
+            When(RefundFaulted, c => RefundPending(c.Saga)).NeedsAttention(this, AttentionReasons.RefundRefused, "refund"),
+            When(CancelPaymentFaulted, c => CancelPending(c.Saga)).NeedsAttention(this, AttentionReasons.CancelRefused, "QR withdrawal"),
+            When(ReleaseFaulted, c => ReleasePending(c.Saga)).NeedsAttention(this, null, "stock release"),
+            When(PlacementFaulted, c => c.Saga.CurrentState == Placing.Name).NeedsAttention(this, null, "placement"),
+            When(HoldFaulted, c => c.Saga.CurrentState == Submitted.Name).NeedsAttention(this, null, "stock hold"));
     }
-
-    public State Submitted { get; private set; } = null!;
-    public State AwaitingPayment { get; private set; } = null!;
-    public State Placing { get; private set; } = null!;
-    public State Compensating { get; private set; } = null!;
-    public State Placed { get; private set; } = null!;
-    public State Rejected { get; private set; } = null!;
-    public State Expired { get; private set; } = null!;
-    public State Canceled { get; private set; } = null!;
-    public State Failed { get; private set; } = null!;
-
-    public Event<SubmitOrder> SubmitOrder { get; private set; } = null!;
-    public Event<CancelOrder> CancelOrder { get; private set; } = null!;
-    public Event<StockHeld> StockHeld { get; private set; } = null!;
-    public Event<StockHoldRejected> StockHoldRejected { get; private set; } = null!;
-    public Event<StockReleased> StockReleased { get; private set; } = null!;
-    public Event<PaymentRequested> PaymentRequested { get; private set; } = null!;
-    public Event<PaymentStillPending> PaymentStillPending { get; private set; } = null!;
-    public Event<Fault<CheckPaymentStatus>> PaymentStatusCheckFaulted { get; private set; } = null!;
-    public Event<PaymentSucceeded> PaymentSucceeded { get; private set; } = null!;
-    public Event<PaymentFailed> PaymentFailed { get; private set; } = null!;
-    public Event<PaymentCanceled> PaymentCanceled { get; private set; } = null!;
-    public Event<PaymentRefunded> PaymentRefunded { get; private set; } = null!;
-    public Event<OrderPlaced> OrderPlaced { get; private set; } = null!;
-    public Event<OrderPlacementFailed> OrderPlacementFailed { get; private set; } = null!;
-
-    public Schedule<OrderState, PaymentWindowExpired> PaymentWindow { get; private set; } = null!;
-    public Schedule<OrderState, PaymentPollDue> PaymentPoll { get; private set; } = null!;
-
-    DateTimeOffset Now => _clock.GetUtcNow();
-
-    static bool PaidAsOrdered(BehaviorContext<OrderState, PaymentSucceeded> context) =>
-        context.Message.Amount == context.Saga.Total &&
-        string.Equals(context.Message.Currency, context.Saga.Currency, StringComparison.OrdinalIgnoreCase);
-
-    static bool IsCompensated(BehaviorContext<OrderState> context) =>
-        context.Saga.StockReleasedAt is not null && (context.Saga.RefundRequestedAt is null || context.Saga.RefundedAt is not null);
-
-    static bool WasCanceled(BehaviorContext<OrderState> context) => context.Saga.FailureReason == OrderFailureReasons.Canceled;
-
-    static void MarkCanceled(BehaviorContext<OrderState, CancelOrder> context)
-    {
-        context.Saga.FailureReason = OrderFailureReasons.Canceled;
-        context.Saga.CanceledBy = context.Message.RequestedBy;
-    }
-
-    void RecordLatePayment(BehaviorContext<OrderState, PaymentSucceeded> context)
-    {
-        var order = context.Saga;
-        var payment = context.Message;
-        order.ProviderReference ??= payment.ProviderReference;
-        order.PaymentStatus = PaymentStatus.Succeeded;
-        order.PaidAmount = payment.Amount;
-        order.RefundRequestedAt = Now;
-        _timeline.Note(context, $"late payment of {OrderTimeline.Money(payment.Amount, payment.Currency)} ({payment.Source}); refund requested");
-    }
-
-    void RecordRefund(BehaviorContext<OrderState, PaymentRefunded> context)
-    {
-        context.Saga.RefundId = context.Message.RefundId;
-        context.Saga.RefundedAt ??= Now;
-        context.Saga.PaymentStatus = PaymentStatus.Refunded;
-    }
-
-    void RecordPaymentRequestedAfterTheEnd(BehaviorContext<OrderState, PaymentRequested> context)
-    {
-        context.Saga.ProviderReference = context.Message.ProviderReference;
-        _timeline.Note(context, $"QR payment {context.Message.ProviderReference} created after the order ended; canceling it");
-    }
-
-    static PaymentPollDue NextPoll(BehaviorContext<OrderState> context) => new() { OrderId = context.Saga.CorrelationId };
-
-    static ReleaseStock ReleaseStockFor(BehaviorContext<OrderState> context) => new()
-    {
-        OrderId = context.Saga.CorrelationId,
-        Reason = context.Saga.FailureReason ?? OrderFailureReasons.Canceled,
-    };
-
-    static CancelPayment CancelPaymentFor(BehaviorContext<OrderState> context) => new()
-    {
-        OrderId = context.Saga.CorrelationId,
-        ProviderReference = context.Saga.ProviderReference!,
-    };
-
-    static RefundPayment RefundOf(OrderState order, string reason) => new()
-    {
-        OrderId = order.CorrelationId,
-        ProviderReference = order.ProviderReference!,
-        Amount = order.PaidAmount ?? order.Total,
-        Currency = order.Currency,
-        Reason = reason,
-    };
-
-    static RefundPayment LateRefundFor(BehaviorContext<OrderState, PaymentSucceeded> context) => new()
-    {
-        OrderId = context.Saga.CorrelationId,
-        ProviderReference = context.Message.ProviderReference,
-        Amount = context.Message.Amount,
-        Currency = context.Message.Currency,
-        Reason = LatePayment,
-    };
 }

@@ -10,8 +10,18 @@ public sealed class SagaTimings
 {
     public const string Section = "Saga";
 
-    /// <summary>How long the customer has to pay once the QR payment is requested.</summary>
+    /// <summary>
+    /// How long the customer has to pay, from when the provider creates the QR code. The deadline itself is the
+    /// QR's <c>expiresAt</c> as the provider states it.
+    /// </summary>
     public TimeSpan PaymentWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How long after the QR's deadline the saga still waits for news of a payment before it asks the provider to
+    /// withdraw the QR code (the provider's answer, not this delay, decides whether the order expires). Also covers
+    /// a QR code created late: no QR code by window + grace after the stock was held, and the order expires.
+    /// </summary>
+    public TimeSpan PaymentGrace { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the provider is asked for the payment's status while we wait.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -20,27 +30,47 @@ public sealed class SagaTimings
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// How long stock is held for an order, from submission. Unset, it is the payment window plus
-    /// <see cref="PlacementMargin"/>, so a payment made in the last second of the window still finds its hold.
-    /// Set it shorter than the window only to provoke an expired hold (tests).
+    /// How long the saga waits for an answer to a step it asked for (placement, refund, QR withdrawal, stock release)
+    /// before asking again; the wait doubles each time, up to <see cref="PendingWorkRetryMax"/>, for as long as it
+    /// takes.
     /// </summary>
-    public TimeSpan? HoldTtl { get; set; }
+    public TimeSpan PendingWorkRetry { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Covers holding the stock before the window starts and placing the order after it ends.</summary>
+    public TimeSpan PendingWorkRetryMax { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// After this many unanswered rounds the order is flagged for support (<c>attention</c>). A step the provider
+    /// refuses outright (a 4xx) flags it at once.
+    /// </summary>
+    public int AttentionAfter { get; set; } = 3;
+
+    /// <summary>Covers holding the stock before the QR code exists and placing the order after its deadline.</summary>
     public static TimeSpan PlacementMargin { get; } = TimeSpan.FromMinutes(1);
 
-    public TimeSpan EffectiveHoldTtl => HoldTtl ?? PaymentWindow + PlacementMargin;
+    /// <summary>How long a hold lasts when made: it is extended once the QR's deadline is known.</summary>
+    public TimeSpan HoldFor => PaymentWindow + HoldAfterDeadline;
+
+    /// <summary>The hold always outlives the QR's deadline by this much.</summary>
+    public TimeSpan HoldAfterDeadline => PaymentGrace + PlacementMargin;
+
+    /// <summary>The delay before the <paramref name="attempt"/>-th (0-based) re-issue of pending work.</summary>
+    public TimeSpan PendingWorkDelay(int attempt) =>
+        TimeSpan.FromTicks(Math.Min(PendingWorkRetryMax.Ticks, PendingWorkRetry.Ticks * (1L << Math.Min(attempt, 20))));
 
     public IEnumerable<string> Problems()
     {
         if (PaymentWindow <= TimeSpan.Zero)
             yield return "Saga:PaymentWindow must be positive";
+        if (PaymentGrace < TimeSpan.Zero)
+            yield return "Saga:PaymentGrace must not be negative";
         if (PollInterval <= TimeSpan.Zero)
             yield return "Saga:PollInterval must be positive";
         if (StuckAfter <= TimeSpan.Zero)
             yield return "Saga:StuckAfter must be positive";
-        if (HoldTtl <= TimeSpan.Zero)
-            yield return "Saga:HoldTtl must be positive when set";
+        if (PendingWorkRetry <= TimeSpan.Zero || PendingWorkRetryMax < PendingWorkRetry)
+            yield return "Saga:PendingWorkRetry must be positive and at most Saga:PendingWorkRetryMax";
+        if (AttentionAfter < 1)
+            yield return "Saga:AttentionAfter must be at least 1";
     }
 }
 
@@ -51,7 +81,7 @@ public static class SagaTimingsServiceCollectionExtensions
     {
         services.AddOptions<SagaTimings>()
             .Bind(configuration.GetSection(SagaTimings.Section))
-            .Validate(t => !t.Problems().Any(), "Saga timings are invalid: every duration must be positive")
+            .Validate(t => !t.Problems().Any(), "Saga timings are invalid: see SagaTimings.Problems")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         return services;

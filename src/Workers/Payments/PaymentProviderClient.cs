@@ -84,18 +84,20 @@ public sealed class PaymentProviderClient(HttpClient http)
         return await SendAsync<ProviderPayment>(request, cancellationToken);
     }
 
-    /// <summary>Cancels an unpaid payment. False when the provider says it is already paid (409).</summary>
-    public async Task<bool> CancelPaymentAsync(string providerReference, CancellationToken cancellationToken)
+    /// <summary>
+    /// Withdraws an unpaid payment: the payment as the provider now has it (canceled, or already expired or failed),
+    /// or null when the provider refuses because it cannot be withdrawn (409: paid meanwhile).
+    /// </summary>
+    public async Task<ProviderPayment?> CancelPaymentAsync(string providerReference, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/qr-payments/{Uri.EscapeDataString(providerReference)}/cancel");
         try
         {
-            using var _ = await SendAsync(request, cancellationToken);
-            return true;
+            return await SendAsync<ProviderPayment>(request, cancellationToken);
         }
         catch (PaymentProviderRejectedException e) when (e.Status == HttpStatusCode.Conflict)
         {
-            return false;
+            return null;
         }
     }
 

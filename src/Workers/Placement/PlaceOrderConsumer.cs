@@ -1,12 +1,14 @@
 using MassTransit;
+using Sagas.Contracts.Inventory;
 using Sagas.Contracts.Ordering;
 using Sagas.Workers.Inventory;
 
 namespace Sagas.Workers.Placement;
 
 /// <summary>
-/// The saga sends <see cref="PlaceOrder"/> only for a payment of the right amount; placing means committing
-/// the order's holds, which succeeds only while every hold is still active and unexpired.
+/// The saga sends <see cref="PlaceOrder"/> only for a payment of the right amount; placing means committing the
+/// order's holds, which succeeds only while every hold is still active. The answer goes to the saga, which alone
+/// announces <see cref="OrderPlaced"/>: a cancel may have reached it first.
 /// </summary>
 public sealed class PlaceOrderConsumer(StockLedger ledger, TimeProvider clock) : IConsumer<PlaceOrder>
 {
@@ -16,7 +18,7 @@ public sealed class PlaceOrderConsumer(StockLedger ledger, TimeProvider clock) :
         switch (await ledger.CommitAsync(orderId, context.CancellationToken))
         {
             case CommitOutcome.Committed:
-                await context.Publish(new OrderPlaced { OrderId = orderId, PlacedAt = clock.GetUtcNow() });
+                await context.Publish(new StockCommitted { OrderId = orderId, CommittedAt = clock.GetUtcNow() });
                 break;
             case CommitOutcome.Refused refused:
                 await context.Publish(new OrderPlacementFailed

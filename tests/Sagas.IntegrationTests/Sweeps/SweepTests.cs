@@ -39,6 +39,7 @@ public sealed class SweepTests : IAsyncLifetime
         builder.Services.AddSagaTimings(builder.Configuration);
         builder.Services.Configure<SweepOptions>(o => o.ReconciliationGrace = TimeSpan.FromMinutes(1));
         builder.Services.AddSingleton<StuckOrdersGauge>();
+        builder.Services.AddScoped<Sagas.Workers.Inventory.StockLedger>();
         builder.Services.AddMassTransit(x =>
         {
             x.AddPostgresOutbox<FulfilmentDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = false));
@@ -62,22 +63,56 @@ public sealed class SweepTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unplaced_orders_with_an_unrefunded_payment_are_checked_at_the_provider_exactly_once()
+    public async Task Unplaced_orders_whose_payment_is_unsettled_are_checked_at_the_provider_again_and_again_until_settled()
     {
-        var due = await Order("Expired", "pay-due", endedAgo: TimeSpan.FromMinutes(5));
+        var unconfirmed = await Order("Expired", "pay-unconfirmed", endedAgo: TimeSpan.FromMinutes(5));
         var canceled = await Order("Canceled", "pay-canceled", endedAgo: TimeSpan.FromMinutes(5));
+        var refundAwaited = await Order("Failed", "pay-refund-awaited", endedAgo: TimeSpan.FromMinutes(5), closed: true, refundRequested: true);
+        await Order("Expired", "pay-closed", endedAgo: TimeSpan.FromMinutes(5), closed: true);
+        await Order("Canceled", "pay-refunded", endedAgo: TimeSpan.FromMinutes(5), closed: true, refundRequested: true, refunded: true);
         await Order("Expired", "pay-recent", endedAgo: TimeSpan.FromSeconds(5));
-        await Order("Expired", "pay-refunded", endedAgo: TimeSpan.FromMinutes(5), refundRequested: true);
         await Order("Placed", "pay-placed", endedAgo: TimeSpan.FromMinutes(5));
         await Order("Expired", null, endedAgo: TimeSpan.FromMinutes(5));
 
         await Run<UnsettledPaymentsSweep>();
+        await Run<UnsettledPaymentsSweep>(); // not due again yet
+
+        Assert.Equal(new[] { canceled, unconfirmed, refundAwaited }.Order(), (await Ids("SELECT order_id FROM payments.reconciliations")).Order());
+        Assert.Equal(3L, await Checks());
+        Assert.Equal(1L, await Scalar<long>($"SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%pay-unconfirmed%' AND body LIKE '%{unconfirmed}%'"));
+
+        // Due again: asked again, with the delay doubling; a payment settled meanwhile is left alone.
+        await Execute("UPDATE payments.reconciliations SET next_check_at = now() - interval '1 second'");
+        await Execute($"UPDATE ordering.order_state SET payment_closed_at = now() WHERE order_id = '{canceled}'");
         await Run<UnsettledPaymentsSweep>();
 
-        Assert.Equal(new[] { canceled, due }.Order(), (await Ids("SELECT order_id FROM payments.reconciliations")).Order());
-        Assert.Equal(2L, await Scalar<long>(
-            "SELECT count(*) FROM messaging.outbox_message WHERE message_type LIKE '%Sagas.Contracts.Payments:CheckPaymentStatus%'"));
-        Assert.Equal(1L, await Scalar<long>($"SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%pay-due%' AND body LIKE '%{due}%'"));
+        Assert.Equal(5L, await Checks());
+        Assert.Equal(2, await Scalar<int>($"SELECT attempts FROM payments.reconciliations WHERE order_id = '{unconfirmed}'"));
+        Assert.Equal(1, await Scalar<int>($"SELECT attempts FROM payments.reconciliations WHERE order_id = '{canceled}'"));
+        Assert.True(await Scalar<bool>($"SELECT next_check_at > now() + interval '90 seconds' FROM payments.reconciliations WHERE order_id = '{unconfirmed}'"));
+    }
+
+    [Fact]
+    public async Task Overdue_holds_of_live_orders_are_reported_to_their_saga_once_and_those_of_ended_orders_released()
+    {
+        await Execute("INSERT INTO inventory.items (sku, name, category, price, currency, on_hand, held, updated_at) VALUES ('SW-1', 'x', 't', 1, 'USD', 10, 4, now())");
+        var live = await Order("AwaitingPayment", "pay-live", endedAgo: TimeSpan.FromMinutes(1));
+        var ended = await Order("Canceled", "pay-ended", endedAgo: TimeSpan.FromMinutes(1));
+        foreach (var order in new[] { live, ended })
+            await Execute($"""
+                INSERT INTO inventory.stock_holds (order_id, sku, quantity, status, expires_at, created_at, updated_at)
+                VALUES ('{order}', 'SW-1', 2, 'Active', now() - interval '1 minute', now(), now())
+                """);
+
+        await Run<ExpiredHoldsSweep>();
+        await Run<ExpiredHoldsSweep>();
+
+        Assert.Equal(1L, await Scalar<long>(
+            $"SELECT count(*) FROM messaging.outbox_message WHERE message_type LIKE '%StockHoldOverdue%' AND body LIKE '%{live}%'"));
+        Assert.Equal(0L, await Scalar<long>($"SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%{ended}%'"));
+        Assert.Equal("Active", await Scalar<string>($"SELECT status FROM inventory.stock_holds WHERE order_id = '{live}'"));
+        Assert.Equal("Expired", await Scalar<string>($"SELECT status FROM inventory.stock_holds WHERE order_id = '{ended}'"));
+        Assert.Equal(2, await Scalar<int>("SELECT held FROM inventory.items WHERE sku = 'SW-1'"));
     }
 
     [Fact]
@@ -97,21 +132,34 @@ public sealed class SweepTests : IAsyncLifetime
         where TJob : Quartz.IJob =>
         await ActivatorUtilities.CreateInstance<TJob>(_host.Services).Execute(null!, CancellationToken.None);
 
-    async Task<Guid> Order(string state, string? providerReference, TimeSpan endedAgo, bool refundRequested = false)
+    async Task<Guid> Order(string state, string? providerReference, TimeSpan endedAgo, bool closed = false, bool refundRequested = false,
+        bool refunded = false)
     {
         var id = NewId.NextGuid();
         await using var command = _dataSource.CreateCommand("""
             INSERT INTO ordering.order_state (order_id, current_state, customer_id, currency, total, lines, created_at, updated_at,
-                                              provider_reference, refund_requested_at)
-            VALUES ($1, $2, 'c', 'USD', 10, '[]', now() - interval '2 hours', now() - $3, $4, CASE WHEN $5 THEN now() END)
+                                              provider_reference, refund_requested_at, payment_closed_at, refunded_at)
+            VALUES ($1, $2, 'c', 'USD', 10, '[]', now() - interval '2 hours', now() - $3, $4, CASE WHEN $5 THEN now() END,
+                    CASE WHEN $6 THEN now() END, CASE WHEN $7 THEN now() END)
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = state });
         command.Parameters.Add(new NpgsqlParameter { Value = endedAgo });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)providerReference ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter { Value = refundRequested });
+        command.Parameters.Add(new NpgsqlParameter { Value = closed });
+        command.Parameters.Add(new NpgsqlParameter { Value = refunded });
         await command.ExecuteNonQueryAsync();
         return id;
+    }
+
+    Task<long> Checks() => Scalar<long>(
+        "SELECT count(*) FROM messaging.outbox_message WHERE message_type LIKE '%Sagas.Contracts.Payments:CheckPaymentStatus%'");
+
+    async Task Execute(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 
     async Task<List<Guid>> Ids(string sql)

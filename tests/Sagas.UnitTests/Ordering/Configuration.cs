@@ -25,7 +25,11 @@ public sealed class Saga_timings
         Assert.Equal(TimeSpan.FromMinutes(2), timings.PaymentWindow);
         Assert.Equal(TimeSpan.FromSeconds(5), timings.PollInterval);
         Assert.Equal(TimeSpan.FromMinutes(10), timings.StuckAfter);
-        Assert.Equal(TimeSpan.FromMinutes(3), timings.EffectiveHoldTtl);
+        Assert.Equal(TimeSpan.FromSeconds(30), timings.PaymentGrace);
+        // Held for the window, then past the deadline by the grace and a minute to place the order.
+        Assert.Equal(TimeSpan.FromMinutes(3.5), timings.HoldFor);
+        Assert.Equal(TimeSpan.FromMinutes(1.5), timings.HoldAfterDeadline);
+        Assert.Equal(3, timings.AttentionAfter);
     }
 
     [Fact]
@@ -35,19 +39,24 @@ public sealed class Saga_timings
 
         Assert.Equal(TimeSpan.FromSeconds(10), timings.PaymentWindow);
         Assert.Equal(TimeSpan.FromSeconds(1), timings.PollInterval);
-        Assert.Equal(TimeSpan.FromSeconds(70), timings.EffectiveHoldTtl);
+        Assert.Equal(TimeSpan.FromSeconds(100), timings.HoldFor);
     }
 
     [Fact]
-    public void Should_take_an_explicit_hold_ttl()
+    public void Should_ask_again_for_pending_work_with_a_doubling_delay_up_to_the_maximum()
     {
-        Assert.Equal(TimeSpan.FromSeconds(3), Bind(new() { ["Saga:HoldTtl"] = "00:00:03" }).EffectiveHoldTtl);
+        var timings = Bind(new() { ["Saga:PendingWorkRetry"] = "00:01:00", ["Saga:PendingWorkRetryMax"] = "00:10:00" });
+
+        Assert.Equal([1, 2, 4, 8, 10, 10], Enumerable.Range(0, 6).Select(a => timings.PendingWorkDelay(a).TotalMinutes));
+        Assert.Equal(TimeSpan.FromMinutes(10), timings.PendingWorkDelay(int.MaxValue));
     }
 
     [Fact]
     public void Should_refuse_a_duration_that_is_not_positive()
     {
         Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Saga:PollInterval"] = "00:00:00" }));
+        Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Saga:PaymentGrace"] = "-00:00:01" }));
+        Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Saga:AttentionAfter"] = "0" }));
     }
 }
 

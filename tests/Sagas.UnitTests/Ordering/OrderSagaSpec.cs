@@ -44,6 +44,8 @@ public abstract class OrderSagaSpec : IAsyncLifetime
     {
         ["Saga:PaymentWindow"] = "01:00:00",
         ["Saga:PollInterval"] = "00:30:00",
+        ["Saga:PendingWorkRetry"] = "00:30:00",
+        ["Saga:PendingWorkRetryMax"] = "02:00:00",
     };
 
     public async Task InitializeAsync()
@@ -109,8 +111,19 @@ public abstract class OrderSagaSpec : IAsyncLifetime
         return messageId;
     }
 
-    protected Task PaymentWindowFires() => DeliverTimer(new PaymentWindowExpired { OrderId = OrderId }, Order.PaymentWindowTokenId);
+    /// <summary>
+    /// The deadline timer fires when it is due: with a QR code, the clock is first moved to the QR's deadline plus the
+    /// grace, as the scheduler would fire it.
+    /// </summary>
+    protected Task PaymentWindowFires()
+    {
+        if (Order.PaymentExpiresAt is { } deadline && Clock.GetUtcNow() < deadline + Timings.PaymentGrace)
+            Clock.Advance(deadline + Timings.PaymentGrace - Clock.GetUtcNow());
+        return DeliverTimer(new PaymentWindowExpired { OrderId = OrderId }, Order.PaymentWindowTokenId);
+    }
+
     protected Task PollFires() => DeliverTimer(new PaymentPollDue { OrderId = OrderId }, Order.PaymentPollTokenId);
+    protected Task PendingWorkFires() => DeliverTimer(new PendingWorkDue { OrderId = OrderId }, Order.PendingWorkTokenId);
 
     // The harness's lists keep waiting for more elements after the last one unless told not to: these read what is
     // there now, which after Deliver is everything the saga published for it.
@@ -145,22 +158,37 @@ public abstract class OrderSagaSpec : IAsyncLifetime
         SubmittedAt = Start.AddSeconds(-2),
     };
 
-    protected PaymentSucceeded Payment(string source = PaymentSources.Webhook, decimal amount = Total, string currency = Currency) => new()
+    protected PaymentSucceeded Payment(string source = PaymentSources.Webhook, decimal amount = Total, string currency = Currency,
+        DateTimeOffset? paidAt = null) => new()
     {
         OrderId = OrderId,
         ProviderReference = ProviderReference,
         Amount = amount,
         Currency = currency,
         Source = source,
-        PaidAt = Clock.GetUtcNow(),
+        PaidAt = paidAt ?? Clock.GetUtcNow(),
     };
+
+    /// <summary>The provider's word that the QR code can no longer be paid.</summary>
+    protected PaymentCanceled Withdrawn(string status = "canceled") => new() { OrderId = OrderId, ProviderReference = ProviderReference, Status = status };
+
+    /// <summary>The exception type a consumer reports when the provider refuses a request (a 4xx).</summary>
+    protected const string ProviderRefused = "Sagas.Workers.Payments.PaymentProviderRejectedException";
+
+    /// <summary>Publishes the <see cref="Fault{T}"/> a consumer publishes when <paramref name="message"/> failed for good.</summary>
+    protected Task DeliverFault<T>(T message, string exceptionType = "System.TimeoutException", string detail = "the operation timed out")
+        where T : class =>
+        Deliver<Fault<T>>(new SpecFault<T>(message, [new SpecException(exceptionType, detail)]));
+
+    /// <summary>The QR's deadline as the provider stated it in <see cref="GivenAwaitingPayment"/>.</summary>
+    protected DateTimeOffset Deadline => Start.Add(Timings.PaymentWindow);
 
     protected Task GivenSubmitted() => Deliver(Submission());
 
     protected async Task GivenAwaitingPayment(bool qrReady = true)
     {
         await GivenSubmitted();
-        await Deliver(new StockHeld { OrderId = OrderId, HeldUntil = Start.Add(Timings.EffectiveHoldTtl) });
+        await Deliver(new StockHeld { OrderId = OrderId, HeldUntil = Start.Add(Timings.HoldFor) });
         if (qrReady)
             await Deliver(new PaymentRequested
             {
@@ -180,7 +208,7 @@ public abstract class OrderSagaSpec : IAsyncLifetime
     protected async Task GivenPlaced()
     {
         await GivenPlacing();
-        await Deliver(new OrderPlaced { OrderId = OrderId, PlacedAt = Clock.GetUtcNow() });
+        await Deliver(new StockCommitted { OrderId = OrderId, CommittedAt = Clock.GetUtcNow() });
     }
 
     /// <summary>Brings the order to one of the final states other than Placed.</summary>
@@ -195,6 +223,7 @@ public abstract class OrderSagaSpec : IAsyncLifetime
             case OrderStatuses.Expired:
                 await GivenAwaitingPayment();
                 await PaymentWindowFires();
+                await Deliver(Withdrawn("expired"));
                 break;
             case OrderStatuses.Failed:
                 await GivenAwaitingPayment();
@@ -203,6 +232,7 @@ public abstract class OrderSagaSpec : IAsyncLifetime
             case OrderStatuses.Canceled:
                 await GivenAwaitingPayment();
                 await Deliver(new CancelOrder { OrderId = OrderId, RequestedBy = CancelRequesters.Storefront });
+                await Deliver(Withdrawn());
                 await Deliver(new StockReleased { OrderId = OrderId });
                 break;
             default:
@@ -231,6 +261,23 @@ public abstract class OrderSagaSpec : IAsyncLifetime
     /// <summary>The timeline's transitions as "Event: From -> To".</summary>
     protected IReadOnlyList<string> Transitions() =>
         Order.Timeline.Where(e => e.FromState != e.ToState).Select(e => $"{e.Event}: {e.FromState ?? "-"} -> {e.ToState}").ToList();
+
+    sealed record SpecFault<T>(T Message, ExceptionInfo[] Exceptions) : Fault<T>
+    {
+        public Guid FaultId { get; } = NewId.NextGuid();
+        public Guid? FaultedMessageId => null;
+        public DateTime Timestamp { get; } = DateTime.UtcNow;
+        public HostInfo Host => null!;
+        public string[] FaultMessageTypes => [];
+    }
+
+    sealed record SpecException(string ExceptionType, string Message) : ExceptionInfo
+    {
+        public ExceptionInfo? InnerException => null;
+        public string StackTrace => "";
+        public string Source => "spec";
+        public IDictionary<string, object>? Data => null;
+    }
 
     protected sealed class ManualClock(DateTimeOffset start) : TimeProvider
     {

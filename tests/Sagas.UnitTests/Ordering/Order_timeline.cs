@@ -18,9 +18,8 @@ public sealed class Order_timeline : OrderSagaSpec
         await Deliver(Payment(PaymentSources.Webhook));
         await Deliver(Payment(PaymentSources.Poll));
         Clock.Advance(TimeSpan.FromSeconds(1));
-        await Deliver(new OrderPlaced { OrderId = OrderId, PlacedAt = Clock.GetUtcNow() });
+        await Deliver(new StockCommitted { OrderId = OrderId, CommittedAt = Clock.GetUtcNow() });
         Clock.Advance(TimeSpan.FromMinutes(30));
-        await Deliver(new CancelOrder { OrderId = OrderId, RequestedBy = CancelRequesters.Storefront });
         await Deliver(new CancelOrder { OrderId = OrderId, RequestedBy = CancelRequesters.Support, Reason = "damaged in transit" });
         Clock.Advance(TimeSpan.FromSeconds(2));
         await Deliver(new StockReleased { OrderId = OrderId });
@@ -32,17 +31,15 @@ public sealed class Order_timeline : OrderSagaSpec
             (Start, "StockHeld", "Submitted", "AwaitingPayment"),
             (Start, "PaymentRequested", "AwaitingPayment", "AwaitingPayment"),
             (Start.AddSeconds(10), "PaymentSucceeded", "AwaitingPayment", "Placing"),
-            (Start.AddSeconds(11), "OrderPlaced", "Placing", "Placed"),
-            (Start.AddSeconds(1811), "CancelOrder", "Placed", "Placed"),
+            (Start.AddSeconds(11), "StockCommitted", "Placing", "Placed"),
             (Start.AddSeconds(1811), "CancelOrder", "Placed", "Compensating"),
             (Start.AddSeconds(1813), "StockReleased", "Compensating", "Compensating"),
             (Start.AddSeconds(1813), "PaymentRefunded", "Compensating", "Canceled"),
         ], Order.Timeline.Select(e => (e.At, e.Event, (string?)e.FromState, e.ToState)));
         Assert.Equal(
         [
-            "paid 49.99 USD (webhook); placing the order",
-            "stock committed",
-            "ignored: storefront may not cancel a placed order",
+            "paid 49.99 USD (webhook) at 2026-11-27T09:00:10.0000000+00:00; placing the order",
+            "stock committed; order placed",
             "canceled by support: damaged in transit; refund and stock release requested",
             "stock released; waiting for the refund",
             "refund rf_5 of 49.99 confirmed; compensation complete",

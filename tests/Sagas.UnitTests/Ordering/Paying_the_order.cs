@@ -22,14 +22,17 @@ public sealed class Paying_the_order : OrderSagaSpec
     }
 
     [Fact]
-    public async Task Should_stop_the_payment_timers()
+    public async Task Should_stop_polling_and_keep_the_deadline_timer_as_the_placement_watchdog()
     {
         await GivenAwaitingPayment();
+        var window = Order.PaymentWindowTokenId;
 
-        await Deliver(Payment());
+        await Deliver(Payment(paidAt: Start.AddSeconds(30)));
 
-        Assert.Null(Order.PaymentWindowTokenId);
         Assert.Null(Order.PaymentPollTokenId);
+        Assert.Equal(window, Order.PaymentWindowTokenId);
+        Assert.Null(Order.PendingWorkTokenId);
+        Assert.Equal(Start.AddSeconds(30), Order.PaidAt);
     }
 
     [Fact]
