@@ -7,7 +7,7 @@ namespace Sagas.Bench;
 /// The reliability scenarios, one after another on one stack of their own (a short payment window, and
 /// customers who mostly pay at once, sometimes underpay, sometimes never pay), each with its own items so
 /// that its verdicts concern its orders only: kill -9 of the Workers, kill -9 of the Api, RabbitMQ stopped,
-/// PostgreSQL restarted, a faulty provider, two Workers and two Apis. Verdicts: <see cref="Verdicts"/>.
+/// PostgreSQL restarted, a faulty provider, two Workers and two Apis, a cancel storm. Verdicts: <see cref="Verdicts"/>.
 /// </summary>
 public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, int seed)
 {
@@ -120,6 +120,24 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
                 _stack!.Workers.RemoveRange(1, _stack!.Workers.Count - 1);
             });
 
+        // The storefront cancels every order right after its 202 while the customers pay whatever QR code appears:
+        // every cancel answered 202 must end Canceled, every capture be refunded once (the usual verdicts) and the
+        // stock come back.
+        var cancels = new ConcurrentDictionary<Guid, int>();
+        await ScenarioAsync("cancel storm", "CS", (_, _) => Task.CompletedTask,
+            onAccepted: async order => cancels[order.OrderId] = await _stack!.Storefront.CancelAsync(order.OrderId),
+            after: async () =>
+            {
+                var promised = cancels.Where(kv => kv.Value == 202).Select(kv => kv.Key).ToArray();
+                var states = await Verdicts.StatesAsync(_stack!, promised);
+                var broken = promised.Where(id => states.GetValueOrDefault(id) != "Canceled").ToList();
+                var refused = cancels.Count(kv => kv.Value != 202);
+                report.Verdicts.Add(new Verdict("cancel storm", "every cancel answered 202 ends Canceled", broken.Count == 0 && promised.Length > 0,
+                    $"{promised.Length} cancels answered 202, {broken.Count} of those orders not Canceled" +
+                    (broken.Count > 0 ? $" (e.g. {broken[0]}: {states.GetValueOrDefault(broken[0]) ?? "no saga"})" : "") +
+                    (refused > 0 ? $"; {refused} cancels refused ({string.Join(", ", cancels.Values.Where(v => v != 202).Distinct())})" : "")));
+            });
+
         if (!profile.Performance)
             await ScenarioAsync("burst", "BU", (_, _) => Task.CompletedTask, burst: true);
 
@@ -146,6 +164,8 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
         return Stack.StartAsync(infrastructure, "reliability", profile.ReliabilityPaymentWindow, extra: new Dictionary<string, string>
         {
             ["Saga__PollInterval"] = "00:00:02",
+            // The customers here pay at once or never: a short grace keeps the unpaid ones' expiry inside the scenario.
+            ["Saga__PaymentGrace"] = "00:00:03",
         });
     }
 
@@ -199,7 +219,8 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
     /// accepted, as a storefront would — while <paramref name="fault"/> does its damage, then judges.
     /// </summary>
     async Task ScenarioAsync(string name, string prefix, Func<double, ConcurrentBag<Sent>, Task> fault,
-        Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false)
+        Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false,
+        Func<SubmittedOrder, Task>? onAccepted = null)
     {
         var stack = _stack ?? await FreshStackAsync();
         report.Begin(name);
@@ -240,6 +261,8 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
                 var (attempts, status) = await stack.Storefront.SubmitUntilAcceptedAsync(order, profile.SettleTimeout);
                 statuses.Add(new Sent(first, attempts == 1 ? status : 0));
                 mine.Add(order);
+                if (onAccepted is not null)
+                    await onAccepted(order);
                 return status;
             }
             catch (Exception e)

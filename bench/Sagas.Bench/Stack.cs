@@ -200,4 +200,8 @@ public sealed record LedgerRefund(string RefundId, decimal Amount, string Status
 
 public sealed record LedgerPayment(
     string ProviderReference, string MerchantReference, string Status, decimal Amount, decimal? CapturedAmount,
-    List<LedgerRefund> Refunds);
+    List<LedgerRefund> Refunds, DateTimeOffset? PaidAt = null, DateTimeOffset? ExpiresAt = null)
+{
+    /// <summary>Captured in full at or before the QR's deadline, by the provider's own clock.</summary>
+    public bool PaidInTime => CapturedAmount == Amount && PaidAt is { } paid && ExpiresAt is { } deadline && paid <= deadline;
+}

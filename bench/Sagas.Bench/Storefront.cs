@@ -128,6 +128,15 @@ public sealed class Storefront : IDisposable
         return (200, root.GetProperty("status").GetString(), qrReady);
     }
 
+    /// <summary>POST /orders/{id}/cancel as the storefront; the status (202 is the promise that it ends Canceled).</summary>
+    public async Task<int> CancelAsync(Guid orderId, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(NextApi(), $"orders/{orderId}/cancel"));
+        request.Headers.Add("X-Api-Key", StorefrontKey);
+        using var response = await _http.SendAsync(request, cancellationToken);
+        return (int)response.StatusCode;
+    }
+
     public async Task PutItemAsync(string sku, int onHand, decimal price)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_apis()[0], $"items/{sku}"));

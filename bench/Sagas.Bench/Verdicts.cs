@@ -9,7 +9,8 @@ public sealed record Verdict(string Scenario, string Check, bool Pass, string De
 /// our own bookkeeping of payments:
 /// every order final and none lost; no oversell (on hand = start − committed, held = 0); at most one capture
 /// per order and exactly one for a placed order; every capture of an order that is not placed refunded exactly
-/// once, in full; no refund of a placed order.
+/// once, in full; no refund of a placed order; every order captured in full at or before its QR's deadline ends Placed
+/// unless it was canceled.
 /// An order still in flight when the wait ends fails "every order final"; the other checks judge it only where
 /// they hold whatever it does next (at most one capture, no refund twice or in part, stock within bounds), and
 /// say how many were left out.
@@ -118,6 +119,7 @@ public static class Verdicts
         var ledger = await SettleAsync(ReadLedger, RefundPending, timeout);
 
         int doubleCaptures = 0, placedWithoutCapture = 0, unrefunded = 0, refundedTwice = 0, partial = 0, placedRefunded = 0;
+        int paidInTime = 0, paidInTimeNotPlaced = 0;
         var examples = new List<string>();
         foreach (var id in ids)
         {
@@ -129,6 +131,19 @@ public static class Verdicts
             {
                 doubleCaptures++;
                 examples.Add($"{id}: {captures.Count} captures");
+            }
+
+            // Paid in time means placed: a full capture at or before the QR's deadline (a QR code exists only once the
+            // stock is held) ends Placed unless the order was canceled.
+            if (IsFinal(states, id) && captures.Any(p => p.PaidInTime))
+            {
+                paidInTime++;
+                if (state is not ("Placed" or "Canceled"))
+                {
+                    paidInTimeNotPlaced++;
+                    var capture = captures.First(p => p.PaidInTime);
+                    examples.Add($"{id}: paid {capture.PaidAt:HH:mm:ss.fff} by the deadline {capture.ExpiresAt:HH:mm:ss.fff}, ended {state}");
+                }
             }
 
             if (state == "Placed")
@@ -181,6 +196,8 @@ public static class Verdicts
         Check("captures of non-placed orders refunded exactly once", unrefunded + refundedTwice + partial == 0,
             $"{refundedOrders} orders refunded; {unrefunded} unrefunded, {refundedTwice} refunded more than once, {partial} partially{notJudged}");
         Check("no refund of a placed order", placedRefunded == 0, $"{placedRefunded} placed orders refunded{notJudged}");
+        Check("paid in time means placed", paidInTimeNotPlaced == 0,
+            $"{paidInTime} orders captured in full by their QR's deadline, {paidInTimeNotPlaced} of them ended neither Placed nor Canceled{notJudged}");
         if (strangers > 0)
             Check("ledger holds only our orders", false, $"{strangers} ledger references belong to no order this run submitted");
         if (examples.Count > 0)
@@ -201,7 +218,7 @@ public static class Verdicts
     static bool IsFinal(Dictionary<Guid, string?> states, Guid id) =>
         states.GetValueOrDefault(id) is { } state && Stack.FinalStates.Contains(state);
 
-    static async Task<Dictionary<Guid, string?>> StatesAsync(Stack stack, Guid[] ids)
+    internal static async Task<Dictionary<Guid, string?>> StatesAsync(Stack stack, Guid[] ids)
     {
         Interlocked.Increment(ref stack.OwnQueries);
         await using var command = stack.Data.CreateCommand("""

@@ -20,9 +20,10 @@ public class StackFixture : IAsyncLifetime
     public ServiceProcess Sandbox { get; private set; } = null!;
     public TemporaryDatabase Database => _database;
 
-    // Short enough for an expiry test, long enough that a busy 2-core machine still gets the QR payment
-    // ready inside the window (8 s was not, under a load average of 50).
-    protected virtual TimeSpan PaymentWindow => TimeSpan.FromSeconds(20);
+    // Long enough that a test paying right after the QR appears never races the deadline, however loaded the machine;
+    // expiry tests shorten it in a fixture of their own.
+    protected virtual TimeSpan PaymentWindow => TimeSpan.FromMinutes(2);
+    protected virtual TimeSpan PaymentGrace => TimeSpan.FromSeconds(2);
     protected virtual TimeSpan PollInterval => TimeSpan.FromMilliseconds(500);
     protected virtual IDictionary<string, string> Configuration => new Dictionary<string, string>();
 
@@ -39,6 +40,7 @@ public class StackFixture : IAsyncLifetime
         environment["Webhooks__Secret"] = TestApiKeys.WebhookSecret;
         environment["Saga__PaymentWindow"] = PaymentWindow.ToString("c");
         environment["Saga__PollInterval"] = PollInterval.ToString("c");
+        environment["Saga__PaymentGrace"] = PaymentGrace.ToString("c");
         environment["PaymentProvider__BaseUrl"] = $"http://127.0.0.1:{sandboxPort}";
         environment["Sandbox__WebhookUrl"] = $"http://127.0.0.1:{apiPort}/webhooks/payments";
         environment["Demo__ApiUrl"] = $"http://127.0.0.1:{apiPort}";
@@ -151,17 +153,33 @@ public class StackFixture : IAsyncLifetime
         return await client.PostAsync($"/orders/{orderId}/cancel", null);
     }
 
+    public async Task<HttpResponseMessage> RetryCompensation(Guid orderId, string apiKey = TestApiKeys.Support)
+    {
+        using var client = Client(apiKey);
+        return await client.PostAsync($"/orders/{orderId}/retry-compensation", null);
+    }
+
+    public async Task<JsonElement> Attention()
+    {
+        using var support = Client(TestApiKeys.Support);
+        return await support.GetFromJsonAsync<JsonElement>("/support/attention?limit=200");
+    }
+
     public async Task<JsonElement> Timeline(Guid orderId)
     {
         using var support = Client(TestApiKeys.Support);
         return await support.GetFromJsonAsync<JsonElement>($"/orders/{orderId}/timeline");
     }
 
-    public async Task Pay(string providerReference, decimal? amount = null)
+    /// <summary>The customer pays (the full amount unless <paramref name="amount"/>), at <paramref name="at"/> if given.</summary>
+    public async Task Pay(string providerReference, decimal? amount = null, DateTimeOffset? at = null) =>
+        (await TryPay(providerReference, amount, at)).EnsureSuccessStatusCode();
+
+    /// <summary>A payment attempt whose refusal (the QR code withdrawn or expired) is an outcome, not a failure.</summary>
+    public async Task<HttpResponseMessage> TryPay(string providerReference, decimal? amount = null, DateTimeOffset? at = null)
     {
         using var sandbox = SandboxClient();
-        var response = await sandbox.PostAsJsonAsync($"/sandbox/qr-payments/{providerReference}/pay", amount is null ? new { } : (object)new { amount });
-        response.EnsureSuccessStatusCode();
+        return await sandbox.PostAsJsonAsync($"/sandbox/qr-payments/{providerReference}/pay", new { amount, at });
     }
 
     public async Task Settings(object settings)

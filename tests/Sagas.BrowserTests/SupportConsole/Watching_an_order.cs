@@ -26,7 +26,7 @@ public sealed class Watching_an_order(BrowserStack stack, ITestOutputHelper outp
         await stack.Services.Pay(reference);
 
         await Expect(page.Timeline()).ToContainTextAsync("PaymentSucceeded");
-        await Expect(page.Timeline()).ToContainTextAsync("OrderPlaced");
+        await Expect(page.Timeline()).ToContainTextAsync("StockCommitted");
         await Expect(page.OrderStatus()).ToHaveTextAsync("Placed");
         await Expect(page.PaymentStatus()).ToHaveTextAsync("Succeeded");
         await Expect(page.Locator("#order-live")).ToContainTextAsync("Final");

@@ -1,37 +1,106 @@
+using System.Net;
+using System.Text.Json;
+using Sagas.EndToEndTests.Api;
 using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 
-/// <summary>Stock is held for less time than the payment window, so a payment near the end finds its hold gone.</summary>
-public sealed class Hold_expired_before_placement(Hold_expired_before_placement.Stack stack)
-    : IClassFixture<Hold_expired_before_placement.Stack>
+/// <summary>
+/// The cancel storm: every order is canceled by the storefront right after its 202, half of them at once and half just
+/// as the customer pays the QR code that is shown. A cancel answered 202 is a promise: every order ends Canceled,
+/// every capture is refunded exactly once, and all the stock comes back.
+/// </summary>
+public sealed class Cancel_storm(StackFixture stack) : IClassFixture<StackFixture>
+{
+    [Fact]
+    public async Task Every_accepted_cancel_ends_canceled_with_every_capture_refunded_once_and_the_stock_back()
+    {
+        const int orders = 40;
+        await stack.StockItem("STORM-1", 100, price: 3m);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, orders).Select(async i =>
+        {
+            var orderId = await stack.PlaceOrder(("STORM-1", 1));
+            if (i % 2 == 0)
+                return (orderId, Cancel: await stack.Cancel(orderId, ApiFixture.StorefrontKey));
+
+            // The customer pays the QR code while the storefront cancels.
+            var reference = (await stack.OrderWhen(orderId, o => o.GetProperty("payment").ValueKind == JsonValueKind.Object,
+                "QR shown", TimeSpan.FromSeconds(90))).GetProperty("payment").GetProperty("providerReference").GetString()!;
+            var cancel = stack.Cancel(orderId, ApiFixture.StorefrontKey);
+            await stack.TryPay(reference);
+            return (orderId, Cancel: await cancel);
+        }));
+
+        Assert.All(outcomes, o => Assert.Equal(HttpStatusCode.Accepted, o.Cancel.StatusCode));
+        var captured = 0;
+        foreach (var (orderId, _) in outcomes)
+        {
+            var order = await stack.OrderIn(orderId, "Canceled", TimeSpan.FromSeconds(120));
+            Assert.Equal("canceled", order.GetProperty("failureReason").GetString());
+            var money = await Eventually.Until(() => stack.Money(orderId), m => m.Refunds == m.Captured, TimeSpan.FromSeconds(60),
+                $"order {orderId}: every capture refunded");
+            Assert.True(money.Captured <= 1, $"order {orderId}: {money.Captured} captures");
+            Assert.Equal(money.CapturedAmount, money.Refunded);
+            captured += money.Captured;
+        }
+
+        Assert.True(captured > 0, "no customer managed to pay before the cancel: the storm tested no refund");
+        await Eventually.Until(async () => await stack.Stock("STORM-1") == (100, 0), because: "all the stock back");
+    }
+}
+
+/// <summary>
+/// The provider refuses refunds for a while: the order waits in Compensating, flagged for support, until support
+/// retries once refunds work again — then exactly one refund, and the order ends.
+/// </summary>
+public sealed class Refund_refused_then_retried_by_support(Refund_refused_then_retried_by_support.Stack stack)
+    : IClassFixture<Refund_refused_then_retried_by_support.Stack>
 {
     public sealed class Stack : StackFixture
     {
-        protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(20);
+        // Only support's retry may bring the refund about within the test.
         protected override IDictionary<string, string> Configuration => new Dictionary<string, string>
         {
-            ["Saga__HoldTtl"] = "00:00:02",
-            ["Sweeps__ExpiredHoldsInterval"] = "00:00:01",
+            ["Saga__PendingWorkRetry"] = "00:10:00",
         };
     }
 
     [Fact]
-    public async Task The_order_fails_with_hold_expired_and_the_payment_is_refunded_once()
+    public async Task The_order_is_flagged_and_one_support_retry_refunds_it_exactly_once()
     {
-        await stack.StockItem("SHORT-1", 5, price: 8m);
-        var (orderId, reference) = await stack.PlaceOrderAwaitingPayment(("SHORT-1", 2));
-        // The expired-holds sweep gives the stock back: proof the hold is gone before the customer pays.
-        await Eventually.Until(async () => await stack.Stock("SHORT-1") == (5, 0), because: "hold expired and released");
-
+        await stack.StockItem("REFUSE-1", 5, price: 25m);
+        var (orderId, reference) = await stack.PlaceOrderAwaitingPayment(("REFUSE-1", 1));
         await stack.Pay(reference);
+        await stack.OrderIn(orderId, "Placed");
+        await (await stack.RetryCompensation(orderId)).AssertProblem(HttpStatusCode.Conflict); // nothing pending
+        await stack.Settings(new { refunds = "reject" });
+        try
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await stack.Cancel(orderId, ApiFixture.SupportKey)).StatusCode);
 
-        var failed = await stack.OrderIn(orderId, "Failed");
-        Assert.Equal("hold-expired", failed.GetProperty("failureReason").GetString());
-        await Eventually.Until(async () => (await stack.Money(orderId)).Refunds == 1, because: "refunded");
+            var flagged = await stack.OrderWhen(orderId, o => o.GetProperty("attention").ValueKind == JsonValueKind.Object, "flagged for support");
+            Assert.Equal("Compensating", flagged.GetProperty("status").GetString());
+            Assert.Equal("refund-refused", flagged.GetProperty("attention").GetProperty("reason").GetString());
+            Assert.Contains((await stack.Attention()).GetProperty("items").EnumerateArray(), o => o.GetProperty("orderId").GetGuid() == orderId);
+            Assert.Equal(0, (await stack.Money(orderId)).Refunds);
+        }
+        finally
+        {
+            await stack.Settings(new { refunds = "ok" });
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await stack.RetryCompensation(orderId)).StatusCode);
+
+        var canceled = await stack.OrderIn(orderId, "Canceled");
+        Assert.Equal(JsonValueKind.Null, canceled.GetProperty("attention").ValueKind);
         var money = await stack.Money(orderId);
-        Assert.Equal((1, 16m, 1, 16m), (money.Captured, money.CapturedAmount, money.Refunds, money.Refunded));
-        Assert.Equal((5, 0), await stack.Stock("SHORT-1"));
+        Assert.Equal((1, 25m, 1, 25m), (money.Captured, money.CapturedAmount, money.Refunds, money.Refunded));
+        Assert.DoesNotContain((await stack.Attention()).GetProperty("items").EnumerateArray(), o => o.GetProperty("orderId").GetGuid() == orderId);
+        await Eventually.Until(async () => await stack.Stock("REFUSE-1") == (5, 0), because: "stock returned");
+        var timeline = await stack.Timeline(orderId);
+        Assert.Contains(timeline.EnumerateArray(), e => e.GetProperty("detail").GetString()?.Contains("asked to retry: refund") == true);
+        await (await stack.RetryCompensation(orderId)).AssertProblem(HttpStatusCode.Conflict);
     }
 }
 
@@ -41,7 +110,6 @@ public sealed class Two_hundred_orders_for_fifty_units(Two_hundred_orders_for_fi
 {
     public sealed class Stack : StackFixture
     {
-        protected override TimeSpan PaymentWindow => TimeSpan.FromMinutes(2);
         protected override TimeSpan PollInterval => TimeSpan.FromSeconds(2);
     }
 
