@@ -48,10 +48,11 @@ public sealed class PostgresMessageSchedulerOptions
 
     /// <summary>
     /// How a firing whose send failed (broker unreachable, say) is retried by Quartz. The default backs off from
-    /// 1 s to 5 min and gives up after about an hour, logging an error.
+    /// 1 s to 5 min (±20%) and never gives up: a timer is an order's promise to act later, so a broker outage of
+    /// any length delays it and never drops it.
     /// </summary>
     public RetryPolicy FireRetryPolicy { get; set; } =
-        RetryPolicy.Exponential(20, TimeSpan.FromSeconds(1), 2, TimeSpan.FromMinutes(5), 0.2);
+        RetryPolicy.Exponential(int.MaxValue, TimeSpan.FromSeconds(1), 2, TimeSpan.FromMinutes(5), 0.2);
 
     /// <summary>
     /// Record every firing (node, time, outcome) in <c>qrtz_execution_history</c>. Off by default: it is one more
