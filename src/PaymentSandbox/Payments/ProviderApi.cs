@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Sagas.PaymentSandbox.Http;
+using Sagas.PaymentSandbox.Simulation;
 
 namespace Sagas.PaymentSandbox.Payments;
 
@@ -20,8 +21,8 @@ public static class ProviderApi
         var payments = app.MapGroup("/v1/qr-payments");
         payments.MapPost("", CreateAsync);
         payments.MapGet("{providerReference}", GetAsync);
-        payments.MapPost("{providerReference}/cancel", CancelAsync);
-        payments.MapPost("{providerReference}/refunds", RefundAsync);
+        payments.MapPost("{providerReference}/cancel", CancelAsync).RejectableBy(RejectableOperation.Cancels);
+        payments.MapPost("{providerReference}/refunds", RefundAsync).RejectableBy(RejectableOperation.Refunds);
         return app;
     }
 

@@ -81,6 +81,7 @@ public sealed class SandboxApi(HttpClient client)
     public Task ResetSettingsAsync() => SettingsAsync(new
     {
         webhooks = "on", webhookDelayMs = 0, webhookDuplicates = 0, errorRate = 0.0, latencyMs = 0,
+        refunds = "ok", cancels = "ok",
     });
 
     public static async Task<ProblemDto> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
