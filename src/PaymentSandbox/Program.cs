@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using Sagas.PaymentSandbox;
 using Sagas.PaymentSandbox.Demo;
 using Sagas.PaymentSandbox.Health;
 using Sagas.PaymentSandbox.Http;
@@ -10,6 +11,15 @@ using Sagas.PaymentSandbox.Storage;
 using Sagas.PaymentSandbox.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
+
+// A stand-in provider that takes any payment must not end up running as if it were a real one by accident:
+// outside Development it starts only when asked to explicitly.
+if (!builder.Environment.IsDevelopment() && !SandboxGuard.IsEnabled(builder.Configuration))
+{
+    Console.Error.WriteLine(SandboxGuard.RefusalMessage(builder.Environment.EnvironmentName,
+        builder.Configuration[SandboxGuard.EnabledKey]));
+    return 1;
+}
 
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemResponses.Customize);
@@ -55,6 +65,7 @@ app.MapQrCodeImage();
 app.MapDemoCheckout();
 
 app.Run();
+return 0;
 
 /// <summary>Entry point, public so that tests can host the sandbox with WebApplicationFactory.</summary>
 public partial class Program;

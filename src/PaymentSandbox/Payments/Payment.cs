@@ -13,7 +13,8 @@ public sealed record Payment(
     DateTime CreatedAt,
     DateTime ExpiresAt,
     DateTime? PaidAt,
-    decimal? CapturedAmount)
+    decimal? CapturedAmount,
+    DateTime UpdatedAt)
 {
     /// <summary>
     /// A pending payment whose <c>expiresAt</c> has passed is expired whether or not anything has written
@@ -21,6 +22,16 @@ public sealed record Payment(
     /// </summary>
     public string StatusAt(DateTime now) =>
         StoredStatus == PaymentStatus.Pending && now >= ExpiresAt ? PaymentStatus.Expired : StoredStatus;
+
+    bool ExpiredByTheClockAt(DateTime now) => StoredStatus == PaymentStatus.Pending && now >= ExpiresAt;
+
+    /// <summary>
+    /// When the payment last changed: <c>updated_at</c> (created, paid, failed, canceled, refunded, or its
+    /// expiry written down, which is recorded as of <c>expiresAt</c>), or for a pending payment past its
+    /// <c>expiresAt</c> that instant, since it expired then whether or not anything wrote it down. The
+    /// provider listing filters and orders by this; <see cref="PaymentLedger"/>'s SQL says the same.
+    /// </summary>
+    public DateTime UpdatedAtAt(DateTime now) => ExpiredByTheClockAt(now) ? ExpiresAt : UpdatedAt;
 
     public bool IsSameRequestAs(NewQrPayment request) =>
         MerchantReference == request.MerchantReference
@@ -54,9 +65,10 @@ public sealed record RefundView(string RefundId, decimal Amount, string Status)
 }
 
 /// <summary>
-/// A payment as the provider API (<c>GET /v1/qr-payments/{ref}</c>) and the sandbox ledger show it: the
-/// contract's fields plus <c>capturedAmount</c> (what was actually paid, which may differ from
-/// <c>amount</c>), <c>qrPayload</c>, <c>expiresAt</c> and <c>createdAt</c>.
+/// A payment as the provider API (<c>GET /v1/qr-payments/{ref}</c> and the listing) and the sandbox ledger
+/// show it: the contract's fields plus <c>capturedAmount</c> (what was actually paid, which may differ from
+/// <c>amount</c>), <c>qrPayload</c>, <c>expiresAt</c>, <c>createdAt</c> and <c>updatedAt</c> (the last
+/// change, as the listing orders by it: see <see cref="Payment.UpdatedAtAt"/>).
 /// </summary>
 public sealed record PaymentView(
     string ProviderReference,
@@ -69,6 +81,7 @@ public sealed record PaymentView(
     string QrPayload,
     DateTime ExpiresAt,
     DateTime CreatedAt,
+    DateTime UpdatedAt,
     IReadOnlyList<RefundView> Refunds)
 {
     public static PaymentView From(Payment payment, IEnumerable<Refund> refunds, DateTime now) => new(
@@ -82,5 +95,6 @@ public sealed record PaymentView(
         payment.QrPayload,
         payment.ExpiresAt,
         payment.CreatedAt,
+        payment.UpdatedAtAt(now),
         refunds.Select(RefundView.From).ToList());
 }

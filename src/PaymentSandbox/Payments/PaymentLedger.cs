@@ -15,7 +15,7 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
 {
     const string PaymentColumns = """
         provider_reference, idempotency_key, merchant_reference, amount, currency, expires_in_seconds,
-        status, qr_payload, created_at, expires_at, paid_at, captured_amount
+        status, qr_payload, created_at, expires_at, paid_at, captured_amount, updated_at
         """;
 
     const string RefundColumns = "refund_id, provider_reference, idempotency_key, amount, status, created_at";
@@ -27,9 +27,9 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
         var providerReference = NewGuid(now).ToString();
         await using var insert = database.CreateCommand($"""
             INSERT INTO sandbox.payments (provider_reference, idempotency_key, merchant_reference, amount, currency,
-                expires_in_seconds, status, qr_payload, created_at, expires_at)
+                expires_in_seconds, status, qr_payload, created_at, expires_at, updated_at)
             VALUES (@providerReference, @key, @merchantReference, @amount, @currency,
-                @expiresInSeconds, 'pending', @qrPayload, @now, @expiresAt)
+                @expiresInSeconds, 'pending', @qrPayload, @now, @expiresAt, @now)
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING {PaymentColumns}
             """);
@@ -81,6 +81,64 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
     }
 
     /// <summary>
+    /// The provider listing: one query for the page of payments, one for their refunds. A payment's place is
+    /// its last change (<see cref="Payment.UpdatedAtAt"/>): <c>updated_at</c>, except for a pending payment
+    /// past its <c>expiresAt</c>, which sits at that instant. The two halves of the union read one index
+    /// each — <c>(updated_at, provider_reference)</c> and the partial <c>(expires_at, provider_reference)
+    /// WHERE status = 'pending'</c> — each stopping after one page, and are merged in that order.
+    /// </summary>
+    public async Task<PaymentListing> ListUpdatedAsync(PaymentListingQuery query, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        List<string> recorded = ["NOT (status = 'pending' AND expires_at <= @now)"];
+        List<string> expired = ["status = 'pending'", "expires_at <= @now"];
+        await using var select = database.CreateCommand();
+        select.Parameters.AddWithValue("now", now);
+        select.Parameters.AddWithValue("take", query.Limit + 1);
+        if (query.UpdatedFrom is { } from)
+        {
+            recorded.Add("updated_at >= @from");
+            expired.Add("expires_at >= @from");
+            select.Parameters.AddWithValue("from", from);
+        }
+
+        if (query.UpdatedTo is { } to)
+        {
+            recorded.Add("updated_at < @to");
+            expired.Add("expires_at < @to");
+            select.Parameters.AddWithValue("to", to);
+        }
+
+        if (query.After is { } after)
+        {
+            recorded.Add("(updated_at, provider_reference) > (@afterAt, @afterReference)");
+            expired.Add("(expires_at, provider_reference) > (@afterAt, @afterReference)");
+            select.Parameters.AddWithValue("afterAt", after.UpdatedAt);
+            select.Parameters.AddWithValue("afterReference", after.ProviderReference);
+        }
+
+        select.CommandText = $"""
+            SELECT {PaymentColumns} FROM (
+                (SELECT {PaymentColumns}, updated_at AS listed_at FROM sandbox.payments
+                 WHERE {string.Join(" AND ", recorded)}
+                 ORDER BY updated_at, provider_reference LIMIT @take)
+                UNION ALL
+                (SELECT {PaymentColumns}, expires_at AS listed_at FROM sandbox.payments
+                 WHERE {string.Join(" AND ", expired)}
+                 ORDER BY expires_at, provider_reference LIMIT @take)
+            ) AS changed
+            ORDER BY listed_at, provider_reference
+            LIMIT @take
+            """;
+        var payments = await ReadPaymentsAsync(select, cancellationToken);
+        var page = payments.Take(query.Limit).ToList();
+        var next = payments.Count > query.Limit
+            ? new ListingPosition(page[^1].UpdatedAtAt(now), page[^1].ProviderReference).ToCursor()
+            : null;
+        return new PaymentListing(await ViewsAsync(null, null, page, cancellationToken, asOf: now), next);
+    }
+
+    /// <summary>
     /// Cancels a pending payment. Cancel is idempotent for every payment that can no longer be paid
     /// (canceled, expired, failed): the caller's goal, "this QR code will not take money", holds.
     /// Only a paid payment refuses.
@@ -93,7 +151,7 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
                 case PaymentStatus.Succeeded:
                     return Conflict("A paid payment cannot be canceled; refund it instead.");
                 case PaymentStatus.Pending:
-                    await SetStatusAsync(connection, transaction, payment, PaymentStatus.Canceled, now, cancellationToken);
+                    await SetStatusAsync(connection, transaction, payment, PaymentStatus.Canceled, now, now, cancellationToken);
                     return null;
                 default:
                     return null;
@@ -109,7 +167,8 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
 
             var captured = amount ?? payment.Amount;
             await using var update = new NpgsqlCommand("""
-                UPDATE sandbox.payments SET status = 'succeeded', paid_at = @now, captured_amount = @captured
+                UPDATE sandbox.payments
+                SET status = 'succeeded', paid_at = @now, captured_amount = @captured, updated_at = greatest(updated_at, @now)
                 WHERE provider_reference = @providerReference
                 """, connection, transaction);
             update.Parameters.AddWithValue("now", now);
@@ -129,7 +188,7 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
             if (await RefuseUnlessPendingAsync(connection, transaction, payment, now, "failed", cancellationToken) is { } refusal)
                 return refusal;
 
-            await SetStatusAsync(connection, transaction, payment, PaymentStatus.Failed, now, cancellationToken);
+            await SetStatusAsync(connection, transaction, payment, PaymentStatus.Failed, now, now, cancellationToken);
             await webhooks.EnqueueAsync(connection, transaction, new WebhookEvent(NewGuid(now),
                 WebhookEventType.PaymentFailed, payment.ProviderReference, payment.MerchantReference,
                 payment.Amount, payment.Currency, now), cancellationToken);
@@ -183,6 +242,17 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
             await transaction.RollbackAsync(cancellationToken);
             var winner = await FindRefundByKeyAsync(connection, null, idempotencyKey, cancellationToken);
             return ReplayOrConflict(winner!, providerReference, amount);
+        }
+
+        // A refund is a change of its payment: the provider listing reports the payment again.
+        await using (var touch = new NpgsqlCommand("""
+                         UPDATE sandbox.payments SET updated_at = greatest(updated_at, @now)
+                         WHERE provider_reference = @providerReference
+                         """, connection, transaction))
+        {
+            touch.Parameters.AddWithValue("now", now);
+            touch.Parameters.AddWithValue("providerReference", providerReference);
+            await touch.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await webhooks.EnqueueAsync(connection, transaction, new WebhookEvent(NewGuid(now),
@@ -239,8 +309,11 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
         var status = payment.StatusAt(now);
         if (status == PaymentStatus.Pending)
             return null;
+        // Writing the expiry down is not a change of its own: the payment changed at its expiresAt (which is
+        // where the listing already showed it), so that is what updated_at records.
         if (status == PaymentStatus.Expired && payment.StoredStatus == PaymentStatus.Pending)
-            await SetStatusAsync(connection, transaction, payment, PaymentStatus.Expired, now, cancellationToken);
+            await SetStatusAsync(connection, transaction, payment, PaymentStatus.Expired, now, payment.ExpiresAt,
+                cancellationToken);
         return Conflict(status == PaymentStatus.Expired
             ? string.Create(CultureInfo.InvariantCulture,
                 $"The payment expired at {payment.ExpiresAt:O} and can no longer be {verb}.")
@@ -249,13 +322,16 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
 
     static async Task SetStatusAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Payment payment, string status, DateTime now,
-        CancellationToken cancellationToken)
+        DateTime changedAt, CancellationToken cancellationToken)
     {
         await using var update = new NpgsqlCommand("""
-            UPDATE sandbox.payments SET status = @status, closed_at = @now WHERE provider_reference = @providerReference
+            UPDATE sandbox.payments
+            SET status = @status, closed_at = @now, updated_at = greatest(updated_at, @changedAt)
+            WHERE provider_reference = @providerReference
             """, connection, transaction);
         update.Parameters.AddWithValue("status", status);
         update.Parameters.AddWithValue("now", now);
+        update.Parameters.AddWithValue("changedAt", changedAt);
         update.Parameters.AddWithValue("providerReference", payment.ProviderReference);
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -297,7 +373,7 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
     /// <summary>Attaches refunds; uses the given connection when inside a transaction, else its own.</summary>
     async Task<IReadOnlyList<PaymentView>> ViewsAsync(
         NpgsqlConnection? connection, NpgsqlTransaction? transaction, IReadOnlyList<Payment> payments,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, DateTime? asOf = null)
     {
         if (payments.Count == 0)
             return [];
@@ -312,7 +388,7 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
             : new NpgsqlCommand(sql, connection, transaction);
         select.Parameters.AddWithValue("providerReferences", payments.Select(p => p.ProviderReference).ToArray());
         var refunds = (await ReadRefundsAsync(select, cancellationToken)).ToLookup(r => r.ProviderReference);
-        var now = Now();
+        var now = asOf ?? Now();
         return payments.Select(p => PaymentView.From(p, refunds[p.ProviderReference], now)).ToList();
     }
 
@@ -333,7 +409,8 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
                 reader.GetDateTime(8),
                 reader.GetDateTime(9),
                 reader.IsDBNull(10) ? null : reader.GetDateTime(10),
-                reader.IsDBNull(11) ? null : reader.GetDecimal(11)));
+                reader.IsDBNull(11) ? null : reader.GetDecimal(11),
+                reader.GetDateTime(12)));
         return payments;
     }
 

@@ -1,5 +1,8 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Sagas.PaymentSandbox.Http;
+using Sagas.PaymentSandbox.Simulation;
 
 namespace Sagas.PaymentSandbox.Payments;
 
@@ -7,7 +10,7 @@ namespace Sagas.PaymentSandbox.Payments;
 /// The provider API the Workers call (<c>/v1/qr-payments</c>), as pinned in the HTTP contract. These
 /// endpoints are the ones faults (error rate, latency) apply to.
 /// </summary>
-public static class ProviderApi
+public static partial class ProviderApi
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const int DefaultExpiresInSeconds = 120;
@@ -19,9 +22,10 @@ public static class ProviderApi
     {
         var payments = app.MapGroup("/v1/qr-payments");
         payments.MapPost("", CreateAsync);
+        payments.MapGet("", ListAsync);
         payments.MapGet("{providerReference}", GetAsync);
-        payments.MapPost("{providerReference}/cancel", CancelAsync);
-        payments.MapPost("{providerReference}/refunds", RefundAsync);
+        payments.MapPost("{providerReference}/cancel", CancelAsync).RejectableBy(RejectableOperation.Cancels);
+        payments.MapPost("{providerReference}/refunds", RefundAsync).RejectableBy(RejectableOperation.Refunds);
         return app;
     }
 
@@ -61,6 +65,53 @@ public static class ProviderApi
         await ledger.FindAsync(providerReference, cancellationToken) is { } payment
             ? TypedResults.Ok(payment)
             : ProblemResponses.NotFound($"No payment '{providerReference}'.");
+
+    /// <summary>
+    /// Payments changed in <c>[updatedFrom, updatedTo)</c> (both optional), oldest change first, a page of
+    /// <c>limit</c> (default 200, 1-500) at a time. Every query parameter is read as text and checked here,
+    /// so that each bad one is named in the 400; an empty one (<c>cursor=</c>) counts as absent.
+    /// </summary>
+    static async Task<IResult> ListAsync(
+        string? updatedFrom, string? updatedTo, string? cursor, string? limit, PaymentLedger ledger,
+        CancellationToken cancellationToken)
+    {
+        (updatedFrom, updatedTo, cursor, limit) = (NullIfEmpty(updatedFrom), NullIfEmpty(updatedTo),
+            NullIfEmpty(cursor), NullIfEmpty(limit));
+        var errors = new Dictionary<string, string[]>();
+        var from = ParseTimestamp(updatedFrom, nameof(updatedFrom), errors);
+        var to = ParseTimestamp(updatedTo, nameof(updatedTo), errors);
+        if (from > to)
+            errors[nameof(updatedTo)] = ["must not be before updatedFrom."];
+        ListingPosition? after = null;
+        if (cursor is not null && (after = ListingPosition.FromCursor(cursor)) is null)
+            errors[nameof(cursor)] = ["is not a cursor this listing returned."];
+        var pageSize = PaymentListingQuery.DefaultLimit;
+        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize)
+                                   && pageSize is >= 1 and <= PaymentListingQuery.MaxLimit))
+            errors[nameof(limit)] = [$"must be an integer between 1 and {PaymentListingQuery.MaxLimit}."];
+        if (errors.Count > 0)
+            return ProblemResponses.Invalid(errors);
+
+        return TypedResults.Ok(await ledger.ListUpdatedAsync(new PaymentListingQuery(from, to, after, pageSize),
+            cancellationToken));
+    }
+
+    static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary>ISO-8601 with seconds optional and a zone (<c>Z</c> or an offset), e.g. 2026-11-26T10:00:00Z.</summary>
+    static DateTime? ParseTimestamp(string? value, string field, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+            return null;
+        if (IsoTimestamp().IsMatch(value)
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+            return parsed.UtcDateTime;
+        errors[field] = ["must be an ISO-8601 timestamp with a zone, e.g. 2026-11-26T10:00:00Z."];
+        return null;
+    }
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,7})?)?(Z|[+-][0-9]{2}:[0-9]{2})$")]
+    private static partial Regex IsoTimestamp();
 
     static async Task<IResult> CancelAsync(string providerReference, PaymentLedger ledger, CancellationToken cancellationToken) =>
         (await ledger.CancelAsync(providerReference, cancellationToken)).ToResult(TypedResults.Ok);

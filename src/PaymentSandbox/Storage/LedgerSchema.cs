@@ -5,7 +5,10 @@ namespace Sagas.PaymentSandbox.Storage;
 /// <summary>
 /// The sandbox's own tables in schema <c>sandbox</c>. The sandbox is a stand-in provider outside the
 /// project's migration mechanism, so it creates what it needs itself, idempotently, under an advisory lock
-/// so that several instances starting at once do not race on the DDL.
+/// so that several instances starting at once do not race on the DDL. <see cref="Ddl"/> is the schema as
+/// it first shipped; each later change is a step of <see cref="Migrations"/>, run after it in order, that
+/// does its work only when it finds it not done (so a ledger of any age, or a fresh one, ends up the same).
+/// All of it runs as one batch, which PostgreSQL applies as one transaction.
 /// </summary>
 public static class LedgerSchema
 {
@@ -72,6 +75,38 @@ public static class LedgerSchema
             ON sandbox.webhook_deliveries (provider_reference, id);
         """;
 
+    static readonly string[] Migrations =
+    [
+        // 2026-11-26: payments.updated_at, the instant of the payment's latest recorded change (created,
+        // paid, failed, canceled, refunded; an expiry written down counts as of expires_at), for the
+        // provider listing. A ledger from before gets it filled in from what it recorded; the column is
+        // NOT NULL from then on, so a writer that forgets it fails loudly. The partial index finds pending
+        // payments by expiry, which the listing shows at their expires_at without any row having changed.
+        """
+        DO $migration$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = 'sandbox' AND table_name = 'payments' AND column_name = 'updated_at') THEN
+                ALTER TABLE sandbox.payments ADD COLUMN updated_at timestamptz NULL;
+                UPDATE sandbox.payments AS p SET updated_at = greatest(
+                    p.created_at,
+                    p.paid_at,
+                    CASE WHEN p.status = 'expired' THEN p.expires_at ELSE p.closed_at END,
+                    (SELECT max(r.created_at) FROM sandbox.refunds AS r WHERE r.provider_reference = p.provider_reference));
+                ALTER TABLE sandbox.payments ALTER COLUMN updated_at SET NOT NULL;
+            END IF;
+        END
+        $migration$;
+        CREATE INDEX IF NOT EXISTS payments_updated_at_idx
+            ON sandbox.payments (updated_at, provider_reference);
+        CREATE INDEX IF NOT EXISTS payments_pending_expires_at_idx
+            ON sandbox.payments (expires_at, provider_reference) WHERE status = 'pending';
+        """,
+    ];
+
+    /// <summary>What <see cref="ExistsAsync"/> looks for: the last object the last migration creates.</summary>
+    const string LastObject = "sandbox.payments_pending_expires_at_idx";
+
     public static async Task CreateAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
@@ -83,7 +118,7 @@ public static class LedgerSchema
 
         try
         {
-            await using var ddl = new NpgsqlCommand(Ddl, connection);
+            await using var ddl = new NpgsqlCommand(string.Join('\n', [Ddl, .. Migrations]), connection);
             await ddl.ExecuteNonQueryAsync(cancellationToken);
         }
         finally
@@ -95,11 +130,10 @@ public static class LedgerSchema
         }
     }
 
-    /// <summary>True when the database answers and the last table created above exists.</summary>
+    /// <summary>True when the database answers and the last object created above exists.</summary>
     public static async Task<bool> ExistsAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
-        await using var command = database.CreateCommand(
-            "SELECT to_regclass('sandbox.webhook_deliveries') IS NOT NULL");
+        await using var command = database.CreateCommand($"SELECT to_regclass('{LastObject}') IS NOT NULL");
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 }

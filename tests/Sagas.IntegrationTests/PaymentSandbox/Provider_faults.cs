@@ -74,8 +74,9 @@ public sealed class Provider_faults : IClassFixture<SandboxFixture>, IAsyncLifet
 
         var settings = await _api.Client.GetStringAsync("/sandbox/settings");
 
-        Assert.Equal("""{"webhooks":"off","webhookDelayMs":250,"webhookDuplicates":1,"errorRate":0.3,"latencyMs":0}""",
-            settings);
+        Assert.Equal("""
+            {"webhooks":"off","webhookDelayMs":250,"webhookDuplicates":1,"errorRate":0.3,"latencyMs":0,"refunds":"ok","cancels":"ok"}
+            """, settings);
     }
 
     [Fact]
@@ -84,10 +85,15 @@ public sealed class Provider_faults : IClassFixture<SandboxFixture>, IAsyncLifet
         var before = await _api.Client.GetStringAsync("/sandbox/settings");
 
         var problem = await SandboxApi.ProblemAsync(
-            await _api.PutSettingsAsync(new { webhooks = "sometimes", errorRate = 1.5, latencyMs = -1, webhookDuplicates = 99 }),
+            await _api.PutSettingsAsync(new
+            {
+                webhooks = "sometimes", errorRate = 1.5, latencyMs = -1, webhookDuplicates = 99, refunds = "never",
+                cancels = "OK",
+            }),
             HttpStatusCode.BadRequest);
 
-        Assert.Equal(["errorRate", "latencyMs", "webhookDuplicates", "webhooks"], problem.Errors!.Keys.Order());
+        Assert.Equal(["cancels", "errorRate", "latencyMs", "refunds", "webhookDuplicates", "webhooks"],
+            problem.Errors!.Keys.Order());
         Assert.Equal(before, await _api.Client.GetStringAsync("/sandbox/settings"));
     }
 }

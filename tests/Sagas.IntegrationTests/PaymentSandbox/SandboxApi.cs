@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 
@@ -38,6 +39,48 @@ public sealed class SandboxApi(HttpClient client)
         var response = await GetAsync(providerReference);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<PaymentDto>())!;
+    }
+
+    /// <summary>
+    /// <c>GET /v1/qr-payments</c> with the given query parameters (null ones left out), values escaped.
+    /// </summary>
+    public Task<HttpResponseMessage> ListAsync(
+        DateTime? updatedFrom = null, DateTime? updatedTo = null, string? cursor = null, string? limit = null) =>
+        ListAsync(("updatedFrom", Timestamp(updatedFrom)), ("updatedTo", Timestamp(updatedTo)), ("cursor", cursor),
+            ("limit", limit));
+
+    public Task<HttpResponseMessage> ListAsync(params (string Name, string? Value)[] query) =>
+        Client.GetAsync("/v1/qr-payments" + QueryString(query));
+
+    public async Task<PaymentListingDto> ListingAsync(
+        DateTime? updatedFrom = null, DateTime? updatedTo = null, string? cursor = null, int? limit = null)
+    {
+        var response = await ListAsync(updatedFrom, updatedTo, cursor, limit?.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<PaymentListingDto>())!;
+    }
+
+    /// <summary>Every page from the first, following <c>nextCursor</c> until it is null.</summary>
+    public async Task<List<PaymentListingDto>> AllPagesAsync(DateTime? updatedFrom, DateTime? updatedTo, int? limit = null)
+    {
+        var pages = new List<PaymentListingDto> { await ListingAsync(updatedFrom, updatedTo, null, limit) };
+        while (pages[^1].NextCursor is { } cursor)
+        {
+            Assert.True(pages.Count < 10_000, "the listing's cursor does not come to an end");
+            pages.Add(await ListingAsync(updatedFrom, updatedTo, cursor, limit));
+        }
+
+        return pages;
+    }
+
+    public static string? Timestamp(DateTime? utc) =>
+        utc?.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    static string QueryString((string Name, string? Value)[] query)
+    {
+        var present = query.Where(p => p.Value is not null)
+            .Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return present.Count == 0 ? "" : "?" + string.Join('&', present);
     }
 
     public Task<HttpResponseMessage> CancelAsync(string providerReference) =>
@@ -81,6 +124,7 @@ public sealed class SandboxApi(HttpClient client)
     public Task ResetSettingsAsync() => SettingsAsync(new
     {
         webhooks = "on", webhookDelayMs = 0, webhookDuplicates = 0, errorRate = 0.0, latencyMs = 0,
+        refunds = "ok", cancels = "ok",
     });
 
     public static async Task<ProblemDto> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
@@ -109,7 +153,10 @@ public sealed record PaymentDto(
     decimal? CapturedAmount,
     DateTime? PaidAt,
     DateTime ExpiresAt,
+    DateTime UpdatedAt,
     List<RefundDto> Refunds);
+
+public sealed record PaymentListingDto(List<PaymentDto> Items, string? NextCursor);
 
 public sealed record WebhookDeliveryDto(Guid EventId, string Type, string Status, int Attempts, string? LastError);
 

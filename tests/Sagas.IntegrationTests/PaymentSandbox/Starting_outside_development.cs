@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Npgsql;
+using Sagas.Testing;
+
+namespace Sagas.IntegrationTests.PaymentSandbox;
+
+/// <summary>
+/// Outside Development the sandbox starts only with <c>Sandbox:Enabled=true</c>. Run as the built
+/// <c>Sagas.PaymentSandbox.dll</c>, as a deployment would, with a complete configuration otherwise (a real
+/// database, a secret), so that the missing flag is the only thing that can stop it.
+/// </summary>
+public sealed class Starting_outside_development : IAsyncLifetime
+{
+    static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(60);
+    TemporaryDatabase _database = null!;
+
+    public async Task InitializeAsync() => _database = await TemporaryDatabase.CreateAsync("sandbox_guard");
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    [Theory]
+    [InlineData("Production", null)]
+    [InlineData("Production", "false")]
+    [InlineData("Staging", "yes")]
+    public async Task It_exits_non_zero_with_the_reason_on_stderr_and_touches_nothing(string environment, string? enabled)
+    {
+        await using var sandbox = SandboxProcess.Start(Environment(environment, enabled));
+
+        var exitCode = await sandbox.ExitCodeAsync(ExitTimeout);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Sandbox:Enabled", sandbox.StandardError);
+        Assert.Contains($"'{environment}'", sandbox.StandardError);
+        Assert.DoesNotContain("Now listening", sandbox.StandardOutput);
+        Assert.False(await SandboxSchemaExistsAsync(), "the sandbox created its schema before refusing to start");
+    }
+
+    [Fact]
+    public async Task It_starts_in_production_when_enabled()
+    {
+        await using var sandbox = SandboxProcess.Start(Environment("Production", "true"));
+
+        await sandbox.WaitUntilReadyAsync(ExitTimeout);
+
+        Assert.True(await SandboxSchemaExistsAsync());
+    }
+
+    Dictionary<string, string> Environment(string environment, string? enabled)
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
+            ["DOTNET_ENVIRONMENT"] = environment,
+            ["ConnectionStrings__Postgres"] = _database.ConnectionString,
+            ["Webhooks__Secret"] = SandboxFixtureBase.WebhookSecret,
+        };
+        if (enabled is not null)
+            variables["Sandbox__Enabled"] = enabled;
+        return variables;
+    }
+
+    async Task<bool> SandboxSchemaExistsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'sandbox')", connection);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// The sandbox as a child process with exactly the given environment for ASP.NET Core (ServiceProcess
+    /// always runs services in Development, which is the case this test is not about), stdout and stderr
+    /// kept apart.
+    /// </summary>
+    sealed class SandboxProcess : IAsyncDisposable
+    {
+        readonly Process _process;
+        readonly ConcurrentQueue<string> _output = new();
+        readonly ConcurrentQueue<string> _error = new();
+
+        SandboxProcess(Process process, Uri baseAddress)
+        {
+            _process = process;
+            BaseAddress = baseAddress;
+        }
+
+        public Uri BaseAddress { get; }
+        public string StandardOutput => string.Join('\n', _output);
+        public string StandardError => string.Join('\n', _error);
+
+        public static SandboxProcess Start(Dictionary<string, string> environment)
+        {
+            var dll = RepositoryLayout.ServiceDll("PaymentSandbox");
+            var baseAddress = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+            var info = new ProcessStartInfo("dotnet", [dll])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = Path.GetDirectoryName(dll)!,
+            };
+            // Only what the test says: an ASPNETCORE_/DOTNET_ variable of the test runner must not decide.
+            foreach (var name in info.Environment.Keys.Where(IsHostingVariable).ToList())
+                info.Environment.Remove(name);
+            foreach (var (name, value) in environment)
+                info.Environment[name] = value;
+            info.Environment["Urls"] = baseAddress.ToString().TrimEnd('/');
+
+            var process = new Process { StartInfo = info };
+            var sandbox = new SandboxProcess(process, baseAddress);
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) sandbox._output.Enqueue(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) sandbox._error.Enqueue(e.Data); };
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return sandbox;
+        }
+
+        static bool IsHostingVariable(string name) =>
+            name.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("DOTNET_ENVIRONMENT", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("Sandbox__", StringComparison.OrdinalIgnoreCase);
+
+        public async Task<int> ExitCodeAsync(TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                await _process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"The sandbox was still running after {timeout}:\n{StandardOutput}\n{StandardError}");
+            }
+
+            // The parameterless wait also drains the redirected streams.
+            _process.WaitForExit();
+            return _process.ExitCode;
+        }
+
+        public async Task WaitUntilReadyAsync(TimeSpan timeout)
+        {
+            using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+            await Eventually.Until(async () =>
+            {
+                Assert.False(_process.HasExited, $"The sandbox exited:\n{StandardOutput}\n{StandardError}");
+                try
+                {
+                    return (await client.GetAsync("/health/ready")).IsSuccessStatusCode;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+            }, timeout, "the sandbox becomes ready");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
+    }
+}
