@@ -159,25 +159,30 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
         }, cancellationToken);
 
     /// <summary>The customer pays. <paramref name="amount"/> defaults to the requested amount.</summary>
-    public Task<LedgerOutcome<PaymentView>> PayAsync(string providerReference, decimal? amount, CancellationToken cancellationToken) =>
+    public Task<LedgerOutcome<PaymentView>> PayAsync(string providerReference, decimal? amount, DateTimeOffset? at,
+        CancellationToken cancellationToken) =>
         ChangeAsync(providerReference, async (connection, transaction, payment, now) =>
         {
-            if (await RefuseUnlessPendingAsync(connection, transaction, payment, now, "paid", cancellationToken) is { } refusal)
+            // The customer's instant, never before the payment existed nor after this call arrived.
+            var paidAt = at is { } instant ? Truncate(instant.UtcDateTime) : now;
+            paidAt = paidAt < payment.CreatedAt ? payment.CreatedAt : paidAt > now ? now : paidAt;
+            if (await RefuseUnlessPendingAsync(connection, transaction, payment, paidAt, "paid", cancellationToken) is { } refusal)
                 return refusal;
 
             var captured = amount ?? payment.Amount;
             await using var update = new NpgsqlCommand("""
                 UPDATE sandbox.payments
-                SET status = 'succeeded', paid_at = @now, captured_amount = @captured, updated_at = greatest(updated_at, @now)
+                SET status = 'succeeded', paid_at = @paidAt, captured_amount = @captured, updated_at = greatest(updated_at, @now)
                 WHERE provider_reference = @providerReference
                 """, connection, transaction);
+            update.Parameters.AddWithValue("paidAt", paidAt);
             update.Parameters.AddWithValue("now", now);
             update.Parameters.AddWithValue("captured", captured);
             update.Parameters.AddWithValue("providerReference", payment.ProviderReference);
             await update.ExecuteNonQueryAsync(cancellationToken);
             await webhooks.EnqueueAsync(connection, transaction, new WebhookEvent(NewGuid(now),
                 WebhookEventType.PaymentSucceeded, payment.ProviderReference, payment.MerchantReference,
-                captured, payment.Currency, now), cancellationToken);
+                captured, payment.Currency, paidAt), cancellationToken);
             return null;
         }, cancellationToken);
 
@@ -440,9 +445,7 @@ public sealed class PaymentLedger(NpgsqlDataSource database, TimeProvider clock,
     static Guid NewGuid(DateTime now) => Guid.CreateVersion7(new DateTimeOffset(now));
 
     // PostgreSQL keeps microseconds; truncating here makes what we compare against what we stored.
-    DateTime Now()
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        return now.AddTicks(-(now.Ticks % 10));
-    }
+    DateTime Now() => Truncate(clock.GetUtcNow().UtcDateTime);
+
+    static DateTime Truncate(DateTime instant) => instant.AddTicks(-(instant.Ticks % 10));
 }

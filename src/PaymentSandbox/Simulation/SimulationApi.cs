@@ -22,14 +22,20 @@ public static class SimulationApi
         return app;
     }
 
-    public sealed record PayRequest(decimal? Amount);
+    /// <summary>
+    /// <paramref name="At"/>: when the customer paid, for a test or benchmark that plays a customer paying at a precise
+    /// instant (a call may reach the sandbox a little after it was made on a loaded machine, as a bank's confirmation
+    /// reaches a provider). Kept between the payment's creation and now; the payment must still be open when the
+    /// call arrives (not canceled or failed) and <paramref name="At"/> must come before its deadline.
+    /// </summary>
+    public sealed record PayRequest(decimal? Amount, DateTimeOffset? At = null);
 
     static async Task<IResult> PayAsync(
         string providerReference, PayRequest? request, PaymentLedger ledger, CancellationToken cancellationToken)
     {
         if (request?.Amount is { } amount && Money.AmountError(amount) is { } error)
             return ProblemResponses.Invalid("amount", error);
-        return (await ledger.PayAsync(providerReference, request?.Amount, cancellationToken)).ToResult(TypedResults.Ok);
+        return (await ledger.PayAsync(providerReference, request?.Amount, request?.At, cancellationToken)).ToResult(TypedResults.Ok);
     }
 
     static async Task<IResult> FailAsync(string providerReference, PaymentLedger ledger, CancellationToken cancellationToken) =>

@@ -124,6 +124,36 @@ public sealed class Paying_canceling_and_expiring(SandboxFixture sandbox) : ICla
     }
 
     [Fact]
+    public async Task A_customer_paying_before_the_deadline_is_booked_at_that_instant_even_when_the_call_arrives_after_it()
+    {
+        var order = Guid.NewGuid().ToString();
+        var created = sandbox.Clock.GetUtcNow();
+        var payment = await _api.CreatePaymentAsync(order, expiresInSeconds: 30);
+        sandbox.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.Equal(HttpStatusCode.OK, (await _api.PayAsync(payment.ProviderReference, at: created.AddSeconds(29.9))).StatusCode);
+
+        var status = await _api.GetPaymentAsync(payment.ProviderReference);
+        Assert.Equal("succeeded", status.Status);
+        Assert.Equal(created.AddSeconds(29.9).UtcTicks / 10, status.PaidAt!.Value.Ticks / 10); // kept to the microsecond
+    }
+
+    [Fact]
+    public async Task A_customer_instant_after_the_deadline_or_on_a_withdrawn_payment_is_refused()
+    {
+        var created = sandbox.Clock.GetUtcNow();
+        var late = await _api.CreatePaymentAsync(Guid.NewGuid().ToString(), expiresInSeconds: 30);
+        var withdrawn = await _api.CreatePaymentAsync(Guid.NewGuid().ToString(), expiresInSeconds: 30);
+        await _api.CancelAsync(withdrawn.ProviderReference);
+        sandbox.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        await SandboxApi.ProblemAsync(await _api.PayAsync(late.ProviderReference, at: created.AddSeconds(30.5)), HttpStatusCode.Conflict);
+        // Withdrawn before the call arrived: an earlier instant does not bring it back.
+        await SandboxApi.ProblemAsync(await _api.PayAsync(withdrawn.ProviderReference, at: created.AddSeconds(1)), HttpStatusCode.Conflict);
+        Assert.Equal("canceled", (await _api.GetPaymentAsync(withdrawn.ProviderReference)).Status);
+    }
+
+    [Fact]
     public async Task Unknown_payments_are_404_problems()
     {
         var unknown = Guid.NewGuid().ToString();

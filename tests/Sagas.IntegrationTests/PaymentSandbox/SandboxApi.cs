@@ -97,9 +97,9 @@ public sealed class SandboxApi(HttpClient client)
         return Client.SendAsync(request);
     }
 
-    public Task<HttpResponseMessage> PayAsync(string providerReference, decimal? amount = null) =>
+    public Task<HttpResponseMessage> PayAsync(string providerReference, decimal? amount = null, DateTimeOffset? at = null) =>
         Client.PostAsync($"/sandbox/qr-payments/{providerReference}/pay",
-            amount is null ? null : JsonContent.Create(new { amount }));
+            amount is null && at is null ? null : JsonContent.Create(new { amount, at }));
 
     public async Task PaidAsync(string providerReference, decimal? amount = null) =>
         Assert.Equal(HttpStatusCode.OK, (await PayAsync(providerReference, amount)).StatusCode);
