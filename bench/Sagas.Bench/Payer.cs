@@ -18,8 +18,9 @@ public enum PayTreatment
 
 /// <summary>
 /// The customers: watches the sandbox's ledger for pending payments (a partial index on the sandbox's own
-/// table, in its own database) and calls <c>POST /sandbox/qr-payments/{ref}/pay</c> as soon as one appears.
-/// The sandbox has no "pay instantly" setting, so this is how "the sandbox pays at once" is played.
+/// table, in its own database) and calls <c>POST /sandbox/qr-payments/{ref}/pay</c> as soon as the storefront can
+/// show that QR code (the order's saga has recorded it: a customer pays only a QR code they were shown). The
+/// sandbox has no "pay instantly" setting, so this is how "the sandbox pays at once" is played.
 /// </summary>
 public sealed class Payer : IAsyncDisposable
 {
@@ -69,8 +70,14 @@ public sealed class Payer : IAsyncDisposable
                 var batch = new List<(string Reference, string Merchant, decimal Amount)>();
                 while (await reader.ReadAsync(_stop.Token))
                     batch.Add((reader.GetString(0), reader.GetString(1), reader.GetDecimal(2)));
+                batch.RemoveAll(p => _seen.ContainsKey(p.Reference));
+                var shown = await ShownAsync(batch);
                 foreach (var (reference, merchant, amount) in batch)
                 {
+                    var treatment0 = Guid.TryParse(merchant, out var id) ? _treatment(id) : PayTreatment.Pay;
+                    // Not shown to anyone yet: nobody can pay it; look again next round.
+                    if (treatment0 is PayTreatment.Pay or PayTreatment.Underpay && !shown.Contains(reference))
+                        continue;
                     if (!_seen.TryAdd(reference, 0))
                         continue;
                     found++;
@@ -109,6 +116,23 @@ public sealed class Payer : IAsyncDisposable
         }
 
         await Task.WhenAll(pending);
+    }
+
+    /// <summary>Which of these QR payments the storefront can show: their order's saga recorded the QR code.</summary>
+    async Task<HashSet<string>> ShownAsync(List<(string Reference, string Merchant, decimal Amount)> payments)
+    {
+        var orders = payments.Select(p => Guid.TryParse(p.Merchant, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).Distinct().ToArray();
+        if (orders.Length == 0)
+            return [];
+        Interlocked.Increment(ref _stack.OwnQueries);
+        await using var command = _stack.Data.CreateCommand(
+            "SELECT provider_reference FROM ordering.order_state WHERE order_id = ANY($1) AND qr_payload IS NOT NULL");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = orders });
+        await using var reader = await command.ExecuteReaderAsync(_stop.Token);
+        var shown = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(_stop.Token))
+            shown.Add(reader.GetString(0));
+        return shown;
     }
 
     /// <summary>The storefront showed this order's QR code: its customer pays now (see <see cref="PayTreatment.AfterQrShown"/>).</summary>

@@ -30,13 +30,38 @@ public sealed class TemporaryDatabase : IAsyncDisposable
         return new TemporaryDatabase(settings, name);
     }
 
+    /// <summary>
+    /// Drops the database. Not <c>WITH (FORCE)</c>: that fails for a non-superuser when an autovacuum worker happens to
+    /// be in the database (it is the superuser's). Our own role's sessions are ended instead, and a plain DROP stops
+    /// the autovacuum worker itself; a session that was still closing is waited for.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
         await using var connection = new NpgsqlConnection(Settings.ConnectionString("postgres"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            await using (var terminate = new NpgsqlCommand("""
+                             SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                              WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()
+                             """, connection))
+            {
+                terminate.Parameters.Add(new NpgsqlParameter { Value = Name });
+                await terminate.ExecuteScalarAsync();
+            }
+
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\"", connection);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 20)
+            {
+                await Task.Delay(250);
+            }
+        }
     }
 
     static string Sanitize(string purpose) =>

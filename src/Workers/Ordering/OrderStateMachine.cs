@@ -210,7 +210,7 @@ public sealed partial class OrderStateMachine : MassTransitStateMachine<OrderSta
                 .ReleaseStock(this)
                 .TransitionTo(Compensating)
                 .TrackPendingWork(this),
-            When(PaymentRefunded)
+            When(PaymentRefunded, c => c.Saga.RefundedAt is null)
                 .Then(RecordRefund)
                 .Then(c => _timeline.Note(c, $"refund {c.Message.RefundId} of {OrderTimeline.Money(c.Message.Amount, c.Saga.Currency)} " +
                                              $"reported by the provider ({c.Message.Source}) although none was asked for")));
@@ -220,7 +220,8 @@ public sealed partial class OrderStateMachine : MassTransitStateMachine<OrderSta
         // are awaited is only known at run time: a late payment can add a refund while compensating).
         During(Compensating,
             When(StockReleased).Then(c => c.Saga.StockReleasedAt ??= Now).FinishCompensation(this, "stock released"),
-            When(PaymentRefunded).Then(RecordRefund)
+            // The refund is reported by our refund call and by the provider's webhook: the first one counts.
+            When(PaymentRefunded, c => c.Saga.RefundedAt is null).Then(RecordRefund)
                 .FinishCompensation(this, c => $"refund {c.Message.RefundId} of {OrderTimeline.Money(c.Message.Amount, c.Saga.Currency)} confirmed"),
             When(PaymentCanceled).Then(c => RecordWithdrawal(c, PaymentStatus.Canceled)).FinishCompensation(this, "QR payment withdrawn at the provider"),
             When(PaymentSucceeded, c => c.Saga.RefundRequestedAt is null)
@@ -249,7 +250,7 @@ public sealed partial class OrderStateMachine : MassTransitStateMachine<OrderSta
                 .Then(RecordLatePayment)
                 .RequestRefund(LatePayment, this)
                 .TrackPendingWork(this),
-            When(PaymentRefunded)
+            When(PaymentRefunded, c => c.Saga.RefundedAt is null)
                 .Then(RecordRefund)
                 .Then(c => _timeline.Note(c, $"refund {c.Message.RefundId} of {c.Message.Amount:0.00} confirmed"))
                 .TrackPendingWork(this),

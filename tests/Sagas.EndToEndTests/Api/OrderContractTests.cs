@@ -145,12 +145,42 @@ public sealed class OrderContractTests(ApiFixture fixture) : IClassFixture<ApiFi
         await (await storefront.GetAsync("/orders")).AssertProblem(HttpStatusCode.Forbidden);
         await (await storefront.GetAsync("/orders/stats")).AssertProblem(HttpStatusCode.Forbidden);
         await (await storefront.GetAsync($"/orders/{Guid.NewGuid()}/timeline")).AssertProblem(HttpStatusCode.Forbidden);
+        await (await storefront.GetAsync("/support/attention")).AssertProblem(HttpStatusCode.Forbidden);
+        await (await storefront.PostAsync($"/orders/{Guid.NewGuid()}/retry-compensation", null)).AssertProblem(HttpStatusCode.Forbidden);
         using var support = fixture.Client(ApiFixture.SupportKey);
         await (await support.SendAsync(Post(Order(), Guid.NewGuid().ToString()))).AssertProblem(HttpStatusCode.Forbidden);
         using var admin = fixture.Client(ApiFixture.AdminKey);
         await (await admin.GetAsync($"/orders/{Guid.NewGuid()}")).AssertProblem(HttpStatusCode.Forbidden);
         using var anonymous = fixture.Client();
         await (await anonymous.SendAsync(Post(Order(), Guid.NewGuid().ToString()))).AssertProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Support_retries_compensation_only_of_an_order_that_waits_for_something()
+    {
+        using var storefront = fixture.Client(ApiFixture.StorefrontKey);
+        var accepted = await (await storefront.SendAsync(Post(Order(), Guid.NewGuid().ToString()))).Content.ReadFromJsonAsync<JsonElement>();
+        using var support = fixture.Client(ApiFixture.SupportKey);
+
+        // No Workers here: the order has no saga yet, so nothing it waits for can be issued again.
+        await (await support.PostAsync($"/orders/{accepted.GetProperty("orderId").GetGuid()}/retry-compensation", null))
+            .AssertProblem(HttpStatusCode.Conflict);
+        await (await support.PostAsync($"/orders/{Guid.NewGuid()}/retry-compensation", null)).AssertProblem(HttpStatusCode.NotFound);
+        var order = await support.GetFromJsonAsync<JsonElement>($"/orders/{accepted.GetProperty("orderId").GetGuid()}");
+        Assert.Equal(JsonValueKind.Null, order.GetProperty("attention").ValueKind);
+    }
+
+    [Fact]
+    public async Task The_attention_list_pages_oldest_first_and_refuses_a_bad_cursor_or_limit()
+    {
+        using var support = fixture.Client(ApiFixture.SupportKey);
+
+        var page = await support.GetFromJsonAsync<JsonElement>("/support/attention?limit=5");
+
+        Assert.Equal(JsonValueKind.Array, page.GetProperty("items").ValueKind);
+        Assert.Equal(JsonValueKind.Null, page.GetProperty("nextCursor").ValueKind);
+        await (await support.GetAsync("/support/attention?limit=0")).AssertProblem(HttpStatusCode.BadRequest);
+        await (await support.GetAsync("/support/attention?cursor=nonsense")).AssertProblem(HttpStatusCode.BadRequest);
     }
 
     [Fact]

@@ -233,6 +233,21 @@ public sealed class Canceling_an_order : OrderSagaSpec
     }
 
     [Fact]
+    public async Task Should_record_a_refund_reported_by_both_the_refund_call_and_the_webhook_once()
+    {
+        await GivenPlaced();
+        await Deliver(By(CancelRequesters.Support));
+        await Deliver(new StockReleased { OrderId = OrderId });
+
+        await Deliver(new PaymentRefunded { OrderId = OrderId, RefundId = "rf_6", Amount = Total, Source = "refund" });
+        await Deliver(new PaymentRefunded { OrderId = OrderId, Amount = Total, Source = PaymentSources.Webhook });
+
+        Assert.Equal(OrderStatuses.Canceled, Order.CurrentState);
+        Assert.Equal("rf_6", Order.RefundId);
+        Assert.Single(Order.Timeline, e => e.Event == nameof(PaymentRefunded));
+    }
+
+    [Fact]
     public async Task Should_ignore_a_second_cancel_while_compensating()
     {
         await GivenPlaced();
