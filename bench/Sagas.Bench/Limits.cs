@@ -197,6 +197,7 @@ public static class Limits
         builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         builder.Services.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry();
             x.AddPostgresOutbox<LagDbContext>(o => o.UseBusOutbox());
             x.UsingRabbitMq((_, cfg) => Rabbit(cfg, settings, vhost.Name));
         });

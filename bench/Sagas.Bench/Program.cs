@@ -5,6 +5,8 @@
 //   --output DIR   where the Markdown report goes (default: docs/ for a full run); charts in DIR/benchmarks/
 //   --seed N       the random moments of the crash scenarios
 //   --keep-infra   leave the benchmark's PostgreSQL and RabbitMQ running afterwards
+//   --only NAME    run only the reliability scenarios whose name contains NAME (repeatable; skips the performance run),
+//                  e.g. --smoke --only "RabbitMQ" to repeat one fault while chasing a rare failure
 //
 // Exit code 0 when every reliability verdict passed, 1 when one failed, 2 when the run itself broke.
 using System.Globalization;
@@ -58,8 +60,9 @@ try
     await infrastructure.UpAsync();
     await DescribeMachineAsync();
 
-    var reliability = new ReliabilityRun(infrastructure, profile, report, Progress, seed);
-    if (profile.Performance)
+    var only = args.Select((a, i) => (a, i)).Where(x => x.a == "--only" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
+    var reliability = new ReliabilityRun(infrastructure, profile, report, Progress, seed, only);
+    if (profile.Performance && only.Count == 0)
         await new PerformanceRun(infrastructure, profile, report, Progress, whileSettling: reliability.StartEarly).RunAsync();
 
     await reliability.RunAsync();

@@ -9,7 +9,8 @@ namespace Sagas.Bench;
 /// that its verdicts concern its orders only: kill -9 of the Workers, kill -9 of the Api, RabbitMQ stopped,
 /// PostgreSQL restarted, a faulty provider, two Workers and two Apis, a cancel storm. Verdicts: <see cref="Verdicts"/>.
 /// </summary>
-public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, int seed)
+public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, int seed,
+    IReadOnlyList<string>? only = null)
 {
     readonly Random _random = new(seed);
 
@@ -222,6 +223,8 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
         Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false,
         Func<SubmittedOrder, Task>? onAccepted = null)
     {
+        if (only is { Count: > 0 } && !only.Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
+            return;
         var stack = _stack ?? await FreshStackAsync();
         report.Begin(name);
         var orders = burst ? profile.BurstOrders : name.StartsWith("kill", StringComparison.Ordinal) ? profile.ReliabilityOrders : profile.OtherReliabilityOrders;

@@ -60,6 +60,7 @@ async Task<IHost> StartHost(bool deliver)
     builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
     builder.Services.AddMassTransit(x =>
     {
+        x.DisableUsageTelemetry();
         x.AddPostgresOutbox<BenchDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = deliver));
         x.UsingRabbitMq((_, cfg) => Rabbit(cfg));
     });

@@ -44,6 +44,8 @@ builder.Services.AddReadinessChecks();
 var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 builder.Services.AddMassTransit(bus =>
 {
+    // MassTransit 8.5 reports usage to its authors unless told not to.
+    bus.DisableUsageTelemetry();
     // Publishes made while handling a request become outbox rows in the request's transaction; a hosted
     // service delivers them after commit (woken at once, LISTEN/NOTIFY across instances).
     bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.UseBusOutbox());

@@ -36,6 +36,8 @@ var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOpt
 var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 builder.Services.AddMassTransit(bus =>
 {
+    // MassTransit 8.5 reports usage to its authors unless told not to.
+    bus.DisableUsageTelemetry();
     bus.SetKebabCaseEndpointNameFormatter();
     // Every consumer and the saga run behind the PostgreSQL inbox + consumer outbox; the sweeps publish
     // through the bus outbox.

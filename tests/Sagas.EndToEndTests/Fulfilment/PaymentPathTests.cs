@@ -102,7 +102,7 @@ public sealed class Paying_just_before_the_deadline(Paying_just_before_the_deadl
 {
     public sealed class Stack : StackFixture
     {
-        protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(12);
+        protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(20);
         protected override TimeSpan PollInterval => TimeSpan.FromMinutes(5);
     }
 

@@ -51,6 +51,7 @@ public sealed class WorkersHost : IAsyncDisposable
 
         builder.Services.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
 
             x.AddPostgresMessageScheduler(options =>

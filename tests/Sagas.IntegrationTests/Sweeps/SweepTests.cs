@@ -42,6 +42,7 @@ public sealed class SweepTests : IAsyncLifetime
         builder.Services.AddScoped<Sagas.Workers.Inventory.StockLedger>();
         builder.Services.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry();
             x.AddPostgresOutbox<FulfilmentDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = false));
             x.UsingRabbitMq((_, cfg) => cfg.Host(_virtualHost.Settings.RabbitHost, (ushort)_virtualHost.Settings.RabbitPort, _virtualHost.Name, h =>
             {
