@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Sagas.Messaging;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Sagas;
@@ -228,23 +229,28 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
     [Fact]
     public async Task Inbox_entries_past_the_duplicate_detection_window_are_removed_in_batches()
     {
-        await _host.StopAsync();
-        _host.Dispose();
-        _host = await infrastructure.StartHost(x => x.AddConsumer<RecordLedgerEntryConsumer>(), o =>
-        {
-            ConfigureOutbox(o);
-            o.DuplicateDetectionWindow = TimeSpan.Zero;
-            o.InboxCleanupBatchSize = 2;
-            o.InboxCleanupInterval = TimeSpan.FromHours(1); // only the explicit batches below run after start-up
-        }, services => services.AddSingleton(_faults));
-
+        // The host's own cleanup service keeps the default window, so it never removes what this test creates; a
+        // second instance with a zero window and batches of two removes it, and only when called below. (A host started
+        // with a zero window ran its start-up pass while the five messages were being consumed and removed entries the
+        // test was still waiting for.)
+        var messageIds = Enumerable.Range(0, 5).Select(_ => NewId.NextGuid()).ToArray();
         var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
-        for (var i = 0; i < 5; i++)
-            await endpoint.Send(new RecordLedgerEntry($"cleanup-{NewId.NextGuid()}"));
-        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE delivered IS NOT NULL"),
-            n => n >= 5, because: "five messages consumed");
+        foreach (var messageId in messageIds)
+            await endpoint.Send(new RecordLedgerEntry($"cleanup-{messageId}"), c => c.MessageId = messageId);
 
-        var cleanup = _host.Services.GetServices<IHostedService>().OfType<InboxCleanupService<TestDbContext>>().Single();
+        // Finished: delivered, and (delivering inline) the last pass has removed the entry's stored messages. An entry
+        // removed before that pass would be inserted again by it, as a new message.
+        await Eventually.Until(() => infrastructure.Count("""
+                SELECT count(*) FROM messaging.inbox_state i
+                WHERE i.message_id = ANY($1) AND i.delivered IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM messaging.outbox_message m WHERE m.inbox_message_id = i.message_id)
+                """, messageIds),
+            n => n == 5, because: "five messages consumed");
+
+        Assert.Single(_host.Services.GetServices<IHostedService>().OfType<InboxCleanupService<TestDbContext>>());
+        var cleanup = new InboxCleanupService<TestDbContext>(_host.Services.GetRequiredService<IServiceScopeFactory>(),
+            new PostgresOutboxOptions { DuplicateDetectionWindow = TimeSpan.Zero, InboxCleanupBatchSize = 2 },
+            NullLogger<InboxCleanupService<TestDbContext>>.Instance);
         var batches = new List<int>();
         int deleted;
         while ((deleted = await cleanup.DeleteExpiredBatch()) > 0)
@@ -252,6 +258,7 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
 
         Assert.All(batches, size => Assert.InRange(size, 1, 2));
         Assert.True(batches.Sum() >= 5);
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE message_id = ANY($1)", messageIds));
         Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE delivered IS NOT NULL"));
     }
 
