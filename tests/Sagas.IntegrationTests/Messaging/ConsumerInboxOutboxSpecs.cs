@@ -263,9 +263,13 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
     }
 
     // The probe consumes one message at a time in queue order: once a message published after the ones under test
-    // has arrived, anything those could still have produced would have arrived before it.
+    // has arrived, anything those could still have produced would have arrived before it. Order only holds per outbox,
+    // though: the delivery service sends different bus outboxes concurrently, so the sentinel's message may overtake one
+    // committed earlier. Hence first wait until nothing committed is left unsent (a row goes once the broker has it).
     async Task SentinelPassedTheProbe()
     {
+        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_message"), n => n == 0,
+            because: "every committed message reached the broker");
         var sentinel = $"sentinel-{NewId.NextGuid()}";
         await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(sentinel));
         await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == sentinel)),
