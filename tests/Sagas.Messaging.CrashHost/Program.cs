@@ -1,6 +1,16 @@
-// Publishes through the bus outbox like the Api does, then waits to be killed.
-//   SAGAS_CRASH_MODE=hold    delivery service off: commit SAGAS_CRASH_COUNT messages, print "COMMITTED <n>", wait
-//   SAGAS_CRASH_MODE=deliver delivery service on: deliver whatever is in the outbox, print "READY", wait
+// A process for the crash-recovery spec, started with `dotnet Sagas.Messaging.CrashHost.dll` and killed with SIGKILL,
+// by the spec or by itself at a precise point. It runs as Api and Workers do: the bus outbox with its delivery service,
+// and a consumer behind the inbox (CrashHostMessageConsumer) whose effect is one row in test.ledger, "<run>/<index>".
+//
+//   SAGAS_CRASH_MODE=publish  commit SAGAS_CRASH_COUNT messages of run SAGAS_CRASH_RUN through the bus outbox (five per
+//                             outbox, all in one transaction), print "COMMITTED <n>", keep running
+//   SAGAS_CRASH_MODE=run      print "READY", keep running (delivering what the outbox holds, consuming)
+//
+//   SAGAS_CRASH_KILL_AT       optional: the process prints "KILLING <point>" and sends itself SIGKILL
+//     before-send:<n>         when the delivery service is about to hand its n-th message to the broker
+//     after-send:<n>          when the broker has confirmed the n-th send, before the delivery service deletes its row
+//     in-consume:<index>      inside the consume transaction of message <index> of SAGAS_CRASH_RUN, its effect written
+//
 // Connection settings come from SAGAS_CRASH_POSTGRES and SAGAS_CRASH_RABBIT_{HOST,PORT,VHOST,USER,PASSWORD}.
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -11,37 +21,52 @@ using Sagas.Messaging;
 using Sagas.Messaging.CrashHost;
 
 var mode = Env("SAGAS_CRASH_MODE");
-var hold = mode == "hold";
+var run = Env("SAGAS_CRASH_RUN");
+var killSwitch = new KillSwitch(Environment.GetEnvironmentVariable("SAGAS_CRASH_KILL_AT"), run);
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddDbContext<CrashHostDbContext>(o => o.UseNpgsql(Env("SAGAS_CRASH_POSTGRES")));
+builder.Services.AddSingleton(killSwitch);
 builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
 builder.Services.AddMassTransit(x =>
 {
-    x.AddPostgresOutbox<CrashHostDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = !hold));
-    x.UsingRabbitMq((_, cfg) => cfg.Host(Env("SAGAS_CRASH_RABBIT_HOST"), ushort.Parse(Env("SAGAS_CRASH_RABBIT_PORT")),
-        Env("SAGAS_CRASH_RABBIT_VHOST"), h =>
+    x.AddPostgresOutbox<CrashHostDbContext>(o => o.UseBusOutbox());
+    x.AddConsumer<CrashHostMessageConsumer>();
+    x.UsingRabbitMq((context, cfg) =>
+    {
+        cfg.Host(Env("SAGAS_CRASH_RABBIT_HOST"), ushort.Parse(Env("SAGAS_CRASH_RABBIT_PORT")), Env("SAGAS_CRASH_RABBIT_VHOST"), h =>
         {
             h.Username(Env("SAGAS_CRASH_RABBIT_USER"));
             h.Password(Env("SAGAS_CRASH_RABBIT_PASSWORD"));
-        }));
+        });
+        // Only the delivery service sends in this process (the consumer publishes nothing).
+        cfg.ConnectSendObserver(killSwitch);
+        cfg.ConfigureEndpoints(context);
+    });
 });
 
 using var host = builder.Build();
 await host.StartAsync();
 
-if (hold)
+if (mode == "publish")
 {
     var count = int.Parse(Env("SAGAS_CRASH_COUNT"));
-    // Five messages per request, as several requests would commit them.
-    for (var first = 0; first < count; first += 5)
+    await using (var scope = host.Services.CreateAsyncScope())
     {
-        await using var scope = host.Services.CreateAsyncScope();
+        // Several outboxes (as several requests would write them) committed at once: every message is committed before
+        // the delivery service can send the first one.
+        var dbContext = scope.ServiceProvider.GetRequiredService<CrashHostDbContext>();
         var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
-        for (var index = first; index < Math.Min(first + 5, count); index++)
-            await publish.Publish(new CrashHostMessage(index));
-        await scope.ServiceProvider.GetRequiredService<CrashHostDbContext>().SaveChangesAsync();
+        await using var transaction = await dbContext.Database.BeginTransactionAsync();
+        for (var first = 0; first < count; first += 5)
+        {
+            for (var index = first; index < Math.Min(first + 5, count); index++)
+                await publish.Publish(new CrashHostMessage(run, index));
+            await dbContext.SaveChangesAsync();
+        }
+
+        await transaction.CommitAsync();
     }
 
     Console.WriteLine($"COMMITTED {count}");
@@ -57,10 +82,95 @@ static string Env(string name) => Environment.GetEnvironmentVariable(name) ?? th
 
 namespace Sagas.Messaging.CrashHost
 {
-    public record CrashHostMessage(int Index);
+    using System.Diagnostics;
+
+    public record CrashHostMessage(string Run, int Index);
+
+    /// <summary>The effect of consuming a message: one row in the spec database's test.ledger.</summary>
+    public sealed class CrashHostEffect
+    {
+        public long Id { get; set; }
+        public string Reference { get; set; } = "";
+    }
 
     public sealed class CrashHostDbContext(DbContextOptions<CrashHostDbContext> options) : DbContext(options)
     {
-        protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddMessagingEntities();
+        protected override void OnModelCreating(ModelBuilder modelBuilder)
+        {
+            modelBuilder.AddMessagingEntities();
+            modelBuilder.Entity<CrashHostEffect>(e =>
+            {
+                e.ToTable("ledger", "test");
+                e.HasKey(x => x.Id);
+                e.Property(x => x.Id).HasColumnName("id");
+                e.Property(x => x.Reference).HasColumnName("reference");
+            });
+        }
+    }
+
+    public sealed class CrashHostMessageConsumer(CrashHostDbContext dbContext, KillSwitch killSwitch) : IConsumer<CrashHostMessage>
+    {
+        public async Task Consume(ConsumeContext<CrashHostMessage> context)
+        {
+            dbContext.Add(new CrashHostEffect { Reference = $"{context.Message.Run}/{context.Message.Index}" });
+            // Written inside the inbox's transaction, which is still open.
+            await dbContext.SaveChangesAsync(context.CancellationToken);
+            killSwitch.Consuming(context.Message);
+        }
+    }
+
+    /// <summary>Kills this process (SIGKILL: no shutdown, no flushing, no further send or commit) at the point SAGAS_CRASH_KILL_AT names.</summary>
+    public sealed class KillSwitch : ISendObserver
+    {
+        readonly string? _point;
+        readonly int _value;
+        readonly string _run;
+        int _sending;
+        int _sent;
+
+        public KillSwitch(string? killAt, string run)
+        {
+            _run = run;
+            if (string.IsNullOrEmpty(killAt))
+                return;
+            var parts = killAt.Split(':');
+            (_point, _value) = (parts[0], int.Parse(parts[1]));
+            if (_point is not ("before-send" or "after-send" or "in-consume"))
+                throw new ArgumentException($"Unknown kill point {killAt}");
+        }
+
+        public void Consuming(CrashHostMessage message)
+        {
+            if (_point == "in-consume" && message.Run == _run && message.Index == _value)
+                Kill();
+        }
+
+        public Task PreSend<T>(SendContext<T> context)
+            where T : class
+        {
+            if (_point == "before-send" && Interlocked.Increment(ref _sending) == _value)
+                Kill();
+            return Task.CompletedTask;
+        }
+
+        // Called once the broker has confirmed the message (publisher confirms).
+        public Task PostSend<T>(SendContext<T> context)
+            where T : class
+        {
+            if (_point == "after-send" && Interlocked.Increment(ref _sent) == _value)
+                Kill();
+            return Task.CompletedTask;
+        }
+
+        public Task SendFault<T>(SendContext<T> context, Exception exception)
+            where T : class => Task.CompletedTask;
+
+        void Kill()
+        {
+            Console.WriteLine($"KILLING {_point}:{_value}");
+            Console.Out.Flush();
+            Process.GetCurrentProcess().Kill();
+            Thread.Sleep(Timeout.Infinite);
+        }
     }
 }

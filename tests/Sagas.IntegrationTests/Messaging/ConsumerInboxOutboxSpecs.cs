@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Sagas.Messaging;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Sagas;
@@ -18,13 +19,25 @@ public sealed class Consumer_inbox_and_outbox_delivering_inline(MessagingInfrast
     protected override void ConfigureOutbox(PostgresOutboxOptions options)
     {
     }
+
+    // MassTransit's outbox pipe fails the first delivery pass; InboxRetry runs the pass again, which receives the
+    // message a second time.
+    protected override async Task<int> FailedDeliveries(Guid messageId, Guid sentMessageId) =>
+        (int)await Infrastructure.Count("SELECT receive_count - 1 FROM messaging.inbox_state WHERE message_id = $1", messageId);
 }
 
 /// <summary>The same with the bus outbox on: what a consumer publishes is handed to the delivery service at commit.</summary>
 public sealed class Consumer_inbox_and_outbox_handing_off_to_the_bus_outbox(MessagingInfrastructure infrastructure)
     : Consumer_inbox_and_outbox(infrastructure), IClassFixture<MessagingInfrastructure>
 {
+    readonly FailFirstSend _sendFaults = new();
+
     protected override void ConfigureOutbox(PostgresOutboxOptions options) => options.UseBusOutbox();
+
+    protected override void ConfigureBus(IRabbitMqBusFactoryConfigurator configurator) => configurator.ConnectSendObserver(_sendFaults);
+
+    protected override Task<int> FailedDeliveries(Guid messageId, Guid sentMessageId) =>
+        Task.FromResult(_sendFaults.Failed.Count(x => x == sentMessageId));
 
     [Fact]
     public async Task The_consume_transaction_finishes_the_inbox_entry_and_commits_the_messages_as_a_bus_outbox()
@@ -59,6 +72,13 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
 
     protected abstract void ConfigureOutbox(PostgresOutboxOptions options);
 
+    protected virtual void ConfigureBus(IRabbitMqBusFactoryConfigurator configurator)
+    {
+    }
+
+    /// <summary>How often delivering <paramref name="sentMessageId"/>, sent by the consumer of <paramref name="messageId"/>, failed.</summary>
+    protected abstract Task<int> FailedDeliveries(Guid messageId, Guid sentMessageId);
+
     public async Task InitializeAsync()
     {
         _probe = await MessageProbe.Start(infrastructure, (e, probe) =>
@@ -72,7 +92,7 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
             x.AddConsumer<RecordLedgerEntryConsumer>();
             x.AddConsumer<ReserveNameConsumer>();
             x.AddSagaStateMachine<CounterStateMachine, CounterState>().PostgresRepository(r => r.ExistingDbContext<TestDbContext>());
-        }, ConfigureOutbox, services => services.AddSingleton(_faults));
+        }, ConfigureOutbox, services => services.AddSingleton(_faults), ConfigureBus);
     }
 
     public async Task DisposeAsync()
@@ -160,16 +180,19 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
     [Fact]
     public async Task A_failed_delivery_of_a_committed_outbox_is_retried_without_consuming_again()
     {
-        var reference = $"fail-delivery-{NewId.NextGuid()}";
+        var messageId = NewId.NextGuid();
+        var reference = $"fail-delivery-{messageId}";
 
-        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference));
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
 
         await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
-            because: "the retried delivery pass sent the stored message");
+            because: "the retried delivery sent the stored message");
         await SentinelPassedTheProbe();
 
+        // The first delivery of the consumer's message did fail, and what arrived is that message, delivered again.
+        var recorded = Assert.Single(_probe.Arrivals, x => x.Message is LedgerEntryRecorded r && r.Reference == reference);
+        Assert.Equal(1, await FailedDeliveries(messageId, recorded.MessageId!.Value));
         Assert.Single(_faults.AttemptsOf(reference)); // consumed once; only the delivery was retried
-        Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
         Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
         Assert.DoesNotContain(_probe.Received<Fault<RecordLedgerEntry>>(), x => x.Message.Reference == reference);
     }
@@ -228,23 +251,28 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
     [Fact]
     public async Task Inbox_entries_past_the_duplicate_detection_window_are_removed_in_batches()
     {
-        await _host.StopAsync();
-        _host.Dispose();
-        _host = await infrastructure.StartHost(x => x.AddConsumer<RecordLedgerEntryConsumer>(), o =>
-        {
-            ConfigureOutbox(o);
-            o.DuplicateDetectionWindow = TimeSpan.Zero;
-            o.InboxCleanupBatchSize = 2;
-            o.InboxCleanupInterval = TimeSpan.FromHours(1); // only the explicit batches below run after start-up
-        }, services => services.AddSingleton(_faults));
-
+        // The host's own cleanup service keeps the default window, so it never removes what this test creates; a
+        // second instance with a zero window and batches of two removes it, and only when called below. (A host started
+        // with a zero window ran its start-up pass while the five messages were being consumed and removed entries the
+        // test was still waiting for.)
+        var messageIds = Enumerable.Range(0, 5).Select(_ => NewId.NextGuid()).ToArray();
         var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
-        for (var i = 0; i < 5; i++)
-            await endpoint.Send(new RecordLedgerEntry($"cleanup-{NewId.NextGuid()}"));
-        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE delivered IS NOT NULL"),
-            n => n >= 5, because: "five messages consumed");
+        foreach (var messageId in messageIds)
+            await endpoint.Send(new RecordLedgerEntry($"cleanup-{messageId}"), c => c.MessageId = messageId);
 
-        var cleanup = _host.Services.GetServices<IHostedService>().OfType<InboxCleanupService<TestDbContext>>().Single();
+        // Finished: delivered, and (delivering inline) the last pass has removed the entry's stored messages. An entry
+        // removed before that pass would be inserted again by it, as a new message.
+        await Eventually.Until(() => infrastructure.Count("""
+                SELECT count(*) FROM messaging.inbox_state i
+                WHERE i.message_id = ANY($1) AND i.delivered IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM messaging.outbox_message m WHERE m.inbox_message_id = i.message_id)
+                """, messageIds),
+            n => n == 5, because: "five messages consumed");
+
+        Assert.Single(_host.Services.GetServices<IHostedService>().OfType<InboxCleanupService<TestDbContext>>());
+        var cleanup = new InboxCleanupService<TestDbContext>(_host.Services.GetRequiredService<IServiceScopeFactory>(),
+            new PostgresOutboxOptions { DuplicateDetectionWindow = TimeSpan.Zero, InboxCleanupBatchSize = 2 },
+            NullLogger<InboxCleanupService<TestDbContext>>.Instance);
         var batches = new List<int>();
         int deleted;
         while ((deleted = await cleanup.DeleteExpiredBatch()) > 0)
@@ -252,13 +280,18 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
 
         Assert.All(batches, size => Assert.InRange(size, 1, 2));
         Assert.True(batches.Sum() >= 5);
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE message_id = ANY($1)", messageIds));
         Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE delivered IS NOT NULL"));
     }
 
     // The probe consumes one message at a time in queue order: once a message published after the ones under test
-    // has arrived, anything those could still have produced would have arrived before it.
+    // has arrived, anything those could still have produced would have arrived before it. Order only holds per outbox,
+    // though: the delivery service sends different bus outboxes concurrently, so the sentinel's message may overtake one
+    // committed earlier. Hence first wait until nothing committed is left unsent (a row goes once the broker has it).
     async Task SentinelPassedTheProbe()
     {
+        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_message"), n => n == 0,
+            because: "every committed message reached the broker");
         var sentinel = $"sentinel-{NewId.NextGuid()}";
         await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(sentinel));
         await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == sentinel)),

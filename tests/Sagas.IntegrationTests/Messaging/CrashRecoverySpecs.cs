@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using MassTransit;
@@ -6,57 +7,159 @@ using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 
-/// <summary>A process killed (SIGKILL) after its outbox committed and before anything reached the broker.</summary>
+/// <summary>
+/// A process running as Api and Workers do (bus outbox with its delivery service, a consumer behind the inbox; see
+/// tests/Sagas.Messaging.CrashHost) is killed with SIGKILL where a crash could lose a message or repeat an effect, and
+/// restarted: every message then takes effect exactly once. The probe has no inbox, so it shows what the broker carried,
+/// duplicates included; the consumer's effect is a row in test.ledger per consumption.
+/// </summary>
 public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : IClassFixture<MessagingInfrastructure>
 {
+    const int Count = 20;
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
     [Fact]
     public async Task Messages_committed_before_a_kill_are_delivered_once_after_restart()
     {
-        await using var probe = await MessageProbe.Start(infrastructure, (e, p) => e.Handler<CrashHostMessage>(c => p.Record(c)));
+        var run = NewRun();
+        await using var probe = await StartProbe();
 
-        using (var held = ChildProcess.Start(infrastructure, "hold", count: 20))
+        // Killed when its delivery service was about to send the first of the twenty committed messages.
+        using (var killed = CrashHost.Start(infrastructure, "publish", run, killAt: "before-send:1"))
+            await killed.WaitUntilKilled();
+
+        Assert.Equal(Count, await OutboxRowsOf(run));
+        Assert.Empty(Arrivals(probe, run));
+
+        using var restarted = CrashHost.Start(infrastructure, "run", run);
+        await EachTookEffectOnce(probe, run);
+
+        // Nothing reached the broker before the kill: each message was sent once.
+        Assert.Equal(Enumerable.Range(0, Count), Arrivals(probe, run).Select(x => ((CrashHostMessage)x.Message).Index).Order());
+    }
+
+    [Fact]
+    public async Task Messages_sent_but_not_yet_deleted_at_a_kill_are_sent_again_and_the_inbox_drops_the_duplicates()
+    {
+        var run = NewRun();
+        await using var probe = await StartProbe();
+
+        // Killed once the broker had confirmed seven sends, before the delivery service deleted their rows.
+        using (var killed = CrashHost.Start(infrastructure, "publish", run, killAt: "after-send:7"))
+            await killed.WaitUntilKilled();
+
+        Assert.Equal(Count, await OutboxRowsOf(run));
+        await Eventually.Until(() => Task.FromResult(Arrivals(probe, run).Count), n => n >= 7, Patience,
+            because: "the seven confirmed sends are at the broker");
+
+        using var restarted = CrashHost.Start(infrastructure, "run", run);
+        await EachTookEffectOnce(probe, run);
+
+        // The restarted process sent the seven again, with their message ids: the broker carried duplicates.
+        Assert.True(Arrivals(probe, run).Count >= Count + 7, $"{Arrivals(probe, run).Count} deliveries of {Count} messages");
+    }
+
+    [Fact]
+    public async Task A_message_whose_consumer_was_killed_inside_its_transaction_is_redelivered_and_consumed_once()
+    {
+        var run = NewRun();
+        await using var probe = await StartProbe();
+
+        using (var killed = CrashHost.Start(infrastructure, "run", run, killAt: "in-consume:7"))
         {
-            await held.WaitForLine(line => line == "COMMITTED 20");
-            held.Kill();
+            await killed.WaitForLine("READY");
+            await PublishDirectly(Enumerable.Range(0, Count).Select(index => new CrashHostMessage(run, index)).ToArray());
+            await killed.WaitUntilKilled();
         }
 
-        Assert.Equal(20, await infrastructure.Count("SELECT count(*) FROM messaging.outbox_message"));
-        Assert.Empty(probe.Received<CrashHostMessage>());
+        // Its effect row was written in the killed transaction: nothing of it is left.
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", $"{run}/7"));
 
-        using var restarted = ChildProcess.Start(infrastructure, "deliver");
+        using var restarted = CrashHost.Start(infrastructure, "run", run);
+        await EachTookEffectOnce(probe, run);
+        Assert.Equal(Count, Arrivals(probe, run).Count);
+    }
+
+    static string NewRun() => $"run-{NewId.NextGuid()}";
+
+    Task<MessageProbe> StartProbe() => MessageProbe.Start(infrastructure, (e, p) => e.Handler<CrashHostMessage>(c => p.Record(c)));
+
+    static List<Arrival> Arrivals(MessageProbe probe, string run) =>
+        probe.Arrivals.Where(x => x.Message is CrashHostMessage m && m.Run == run).ToList();
+
+    Task<long> OutboxRowsOf(string run) =>
+        infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%' || $1 || '%'", run);
+
+    // Published by a bus of the spec's own, straight to the broker.
+    async Task PublishDirectly(params CrashHostMessage[] messages)
+    {
+        var bus = Bus.Factory.CreateUsingRabbitMq(infrastructure.ConfigureRabbitMq);
+        await bus.StartAsync();
         try
         {
-            await Eventually.Until(() => Task.FromResult(probe.Received<CrashHostMessage>().Count), n => n >= 20, TimeSpan.FromSeconds(60),
-                because: "the restarted process delivered the outbox");
-            await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_message"), n => n == 0);
-
-            var indexes = probe.Received<CrashHostMessage>().Select(x => x.Index).Order().ToList();
-            Assert.Equal(Enumerable.Range(0, 20), indexes);
+            foreach (var message in messages)
+                await bus.Publish(message);
         }
         finally
         {
-            restarted.Kill();
+            await bus.StopAsync();
         }
     }
 
-    sealed class ChildProcess : IDisposable
+    // Every message reached the broker and the probe; every copy the broker carried reached the consumer's inbox (a
+    // duplicate adds to the receive count of its entry, its consumption is skipped); each message has exactly one effect.
+    async Task EachTookEffectOnce(MessageProbe probe, string run)
+    {
+        await Eventually.Until(() => Task.FromResult(Arrivals(probe, run).Select(x => x.MessageId).Distinct().Count()), n => n == Count,
+            Patience, because: "every message reached the probe");
+        await Eventually.Until(() => OutboxRowsOf(run), n => n == 0, Patience, because: "the outbox was sent and its rows removed");
+
+        // Nothing of the run is left to send: once a message published now has reached the probe (one queue, consumed in
+        // order), so has every copy of the run.
+        var sentinel = new CrashHostMessage($"{run}-sentinel", 0);
+        await PublishDirectly(sentinel);
+        await Eventually.Until(() => Task.FromResult(probe.Received<CrashHostMessage>().Contains(sentinel)), Patience,
+            because: "the sentinel reached the probe");
+
+        var copies = Arrivals(probe, run);
+        await Eventually.Until(() => infrastructure.Count(
+                "SELECT coalesce(sum(receive_count), 0) FROM messaging.inbox_state WHERE message_id = ANY($1) AND consumed IS NOT NULL",
+                copies.Select(x => x.MessageId!.Value).Distinct().ToArray()),
+            n => n >= copies.Count, Patience, because: $"the {copies.Count} copies reached the consumer's inbox");
+
+        Assert.Equal(Count, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference LIKE $1 || '/%'", run));
+        Assert.Equal(Count, await infrastructure.Count("SELECT count(DISTINCT reference) FROM test.ledger WHERE reference LIKE $1 || '/%'", run));
+    }
+
+    /// <summary>A CrashHost process; SIGKILLed when disposed if it is still running.</summary>
+    sealed class CrashHost : IDisposable
     {
         readonly Process _process;
         readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+        readonly ConcurrentQueue<string> _output = new();
+        readonly string? _killAt;
 
-        ChildProcess(Process process)
+        CrashHost(Process process, string? killAt)
         {
             _process = process;
+            _killAt = killAt;
             _process.OutputDataReceived += (_, e) =>
             {
+                if (e.Data is null)
+                    return;
+                _output.Enqueue(e.Data);
+                _lines.Writer.TryWrite(e.Data);
+            };
+            _process.ErrorDataReceived += (_, e) =>
+            {
                 if (e.Data is not null)
-                    _lines.Writer.TryWrite(e.Data);
+                    _output.Enqueue(e.Data);
             };
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
         }
 
-        public static ChildProcess Start(MessagingInfrastructure infrastructure, string mode, int count = 0)
+        public static CrashHost Start(MessagingInfrastructure infrastructure, string mode, string run, string? killAt = null)
         {
             var settings = infrastructure.Settings;
             var start = new ProcessStartInfo("dotnet", [typeof(CrashHostMessage).Assembly.Location])
@@ -66,7 +169,9 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
                 Environment =
                 {
                     ["SAGAS_CRASH_MODE"] = mode,
-                    ["SAGAS_CRASH_COUNT"] = count.ToString(),
+                    ["SAGAS_CRASH_RUN"] = run,
+                    ["SAGAS_CRASH_COUNT"] = Count.ToString(),
+                    ["SAGAS_CRASH_KILL_AT"] = killAt ?? "",
                     ["SAGAS_CRASH_POSTGRES"] = infrastructure.Database.ConnectionString,
                     ["SAGAS_CRASH_RABBIT_HOST"] = settings.RabbitHost,
                     ["SAGAS_CRASH_RABBIT_PORT"] = settings.RabbitPort.ToString(),
@@ -75,32 +180,45 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
                     ["SAGAS_CRASH_RABBIT_PASSWORD"] = settings.RabbitPassword,
                 },
             };
-            return new ChildProcess(Process.Start(start)!);
+            return new CrashHost(Process.Start(start)!, killAt);
         }
 
-        public async Task WaitForLine(Func<string, bool> match)
+        public async Task WaitForLine(string expected)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await foreach (var line in _lines.Reader.ReadAllAsync(timeout.Token))
+            using var timeout = new CancellationTokenSource(Patience);
+            try
             {
-                if (match(line))
-                    return;
+                await foreach (var line in _lines.Reader.ReadAllAsync(timeout.Token))
+                {
+                    if (line == expected)
+                        return;
+                }
             }
+            catch (OperationCanceledException)
+            {
+            }
+
+            throw new TimeoutException($"The crash host did not print '{expected}' within {Patience}; its output:\n{string.Join("\n", _output)}");
+        }
+
+        /// <summary>Waits until the process has killed itself at its kill point: it said so, and SIGKILL ended it.</summary>
+        public async Task WaitUntilKilled()
+        {
+            await WaitForLine($"KILLING {_killAt}");
+            using var timeout = new CancellationTokenSource(Patience);
+            await _process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(128 + 9, _process.ExitCode);
         }
 
         // Process.Kill is SIGKILL on Linux: no shutdown hooks, no flushing, no chance to deliver anything.
-        public void Kill()
+        public void Dispose()
         {
             if (!_process.HasExited)
             {
                 _process.Kill();
                 _process.WaitForExit();
             }
-        }
 
-        public void Dispose()
-        {
-            Kill();
             _process.Dispose();
         }
     }

@@ -55,7 +55,7 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
 
     /// <summary>Starts an application host: the test DbContext, the PostgreSQL outbox on every endpoint, RabbitMQ.</summary>
     public async Task<IHost> StartHost(Action<IBusRegistrationConfigurator> configureBus, Action<PostgresOutboxOptions>? configureOutbox = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null, Action<IRabbitMqBusFactoryConfigurator>? configureRabbitMq = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
@@ -70,6 +70,7 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
             x.UsingRabbitMq((context, cfg) =>
             {
                 ConfigureRabbitMq(cfg);
+                configureRabbitMq?.Invoke(cfg);
                 cfg.ConfigureEndpoints(context);
             });
         });

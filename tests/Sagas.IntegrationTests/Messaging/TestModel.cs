@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -149,6 +150,34 @@ public sealed class LedgerFaults
         new("could not serialize access due to concurrent update", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure);
 }
 
+/// <summary>
+/// Fails the first attempt to send each message that carries MassTransit's <c>MT-Fail-Delivery</c> header, at the
+/// transport, just before it would publish (a bus send observer): what a broker refusing one send looks like to the bus
+/// outbox's delivery service. MassTransit's inline outbox pipe honours that header itself (it fails the first delivery
+/// pass); the delivery service does not, so without this the hand-off mode's failed-delivery spec injected nothing.
+/// </summary>
+public sealed class FailFirstSend : ISendObserver
+{
+    readonly ConcurrentDictionary<Guid, bool> _failed = new();
+
+    /// <summary>The ids of the messages whose first send was failed.</summary>
+    public IReadOnlyList<Guid> Failed => _failed.Keys.ToList();
+
+    public Task PreSend<T>(SendContext<T> context)
+        where T : class
+    {
+        if (context.Headers.Get<bool>("MT-Fail-Delivery") == true && context.MessageId is { } messageId && _failed.TryAdd(messageId, true))
+            throw new InvalidOperationException($"Simulated failure sending message {messageId}");
+        return Task.CompletedTask;
+    }
+
+    public Task PostSend<T>(SendContext<T> context)
+        where T : class => Task.CompletedTask;
+
+    public Task SendFault<T>(SendContext<T> context, Exception exception)
+        where T : class => Task.CompletedTask;
+}
+
 /// <summary>Writes a ledger row and announces it — the effect and the message that must happen exactly once.</summary>
 public sealed class RecordLedgerEntryConsumer(TestDbContext dbContext, LedgerFaults faults) : IConsumer<RecordLedgerEntry>
 {
@@ -156,7 +185,8 @@ public sealed class RecordLedgerEntryConsumer(TestDbContext dbContext, LedgerFau
     {
         dbContext.Ledger.Add(new LedgerEntry { Reference = context.Message.Reference });
         await dbContext.SaveChangesAsync(context.CancellationToken);
-        // MassTransit's outbox fails the first delivery attempt of a message carrying this header.
+        // The first delivery of a message carrying this header fails: MassTransit's inline outbox pipe fails the first
+        // delivery pass, and FailFirstSend (connected in the hand-off mode's host) the delivery service's first send.
         var failFirstDelivery = context.Message.Reference.StartsWith("fail-delivery", StringComparison.Ordinal);
         await context.Publish(new LedgerEntryRecorded(context.Message.Reference), c =>
         {
