@@ -31,6 +31,7 @@ builder.Services.AddSingleton(killSwitch);
 builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
 builder.Services.AddMassTransit(x =>
 {
+    x.DisableUsageTelemetry();
     x.AddPostgresOutbox<CrashHostDbContext>(o => o.UseBusOutbox());
     x.AddConsumer<CrashHostMessageConsumer>();
     x.UsingRabbitMq((context, cfg) =>

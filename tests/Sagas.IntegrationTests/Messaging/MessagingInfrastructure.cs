@@ -64,6 +64,7 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
         configureServices?.Invoke(builder.Services);
         builder.Services.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
             x.AddPostgresOutbox<TestDbContext>(configureOutbox);
             configureBus(x);

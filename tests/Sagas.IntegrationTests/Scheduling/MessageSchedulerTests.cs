@@ -57,7 +57,8 @@ public sealed class MessageSchedulerTests(ITestOutputHelper output)
         var workers = await environment.StartWorkersAsync("workers");
         var canceledId = NewId.NextGuid();
         var controlId = NewId.NextGuid();
-        var due = DateTime.UtcNow.AddSeconds(2);
+        // Far enough out that the cancel lands first even on a loaded machine (2 s was not, at a load average of 25).
+        var due = DateTime.UtcNow.AddSeconds(10);
 
         await workers.Bus.Publish(new StartTimer(canceledId, due));
         await workers.Bus.Publish(new StartTimer(controlId, due));
