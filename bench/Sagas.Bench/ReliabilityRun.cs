@@ -300,6 +300,9 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
         if (failed.Count > 0)
         {
             progress(stack.Logs(15));
+            var logs = stack.SaveLogs(Path.Combine(RepositoryLayout.Root, ".local", "bench-logs",
+                $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{prefix}"));
+            progress($"{name}: the services' whole output is in {logs}");
             progress($"{name}: the next scenario starts on a fresh stack");
             await DisposeStackAsync();
         }

@@ -178,6 +178,18 @@ public sealed class Stack : IAsyncDisposable
 
     static string Tail(string text, int lines) => Shell.Tail(text, lines);
 
+    /// <summary>Writes what is kept of every service's output (its last 2,000 lines) under <paramref name="directory"/>; returns the folder.</summary>
+    public string SaveLogs(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        for (var i = 0; i < Apis.Count; i++)
+            File.WriteAllText(Path.Combine(directory, $"api-{i + 1}.log"), Apis[i].FullOutput);
+        for (var i = 0; i < Workers.Count; i++)
+            File.WriteAllText(Path.Combine(directory, $"workers-{i + 1}.log"), Workers[i].FullOutput);
+        File.WriteAllText(Path.Combine(directory, "sandbox.log"), Sandbox.FullOutput);
+        return directory;
+    }
+
     public async Task StopProcessesAsync()
     {
         await Task.WhenAll(Apis.Concat(Workers).Append(Sandbox).Select(p => p.StopAsync(TimeSpan.FromSeconds(10))));

@@ -88,6 +88,12 @@ public sealed class BrowserStack : IAsyncLifetime
     {
         protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(120);
         protected override TimeSpan PollInterval => TimeSpan.FromMilliseconds(500);
+
+        // A step the provider refuses waits for the person at the console, not for the automatic retry.
+        protected override IDictionary<string, string> Configuration => new Dictionary<string, string>
+        {
+            ["Saga__PendingWorkRetry"] = "00:10:00",
+        };
     }
 }
 

@@ -34,6 +34,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int Port { get; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
     public string Output => string.Join(Environment.NewLine, _output.TakeLast(80));
+
+    /// <summary>Everything kept of the output: the last 2,000 lines.</summary>
+    public string FullOutput => string.Join(Environment.NewLine, _output);
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>The pid of the running process (null when it is not running).</summary>

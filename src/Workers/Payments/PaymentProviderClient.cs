@@ -125,10 +125,28 @@ public sealed class PaymentProviderClient(HttpClient http)
         if (response.IsSuccessStatusCode)
             return response;
 
-        var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+        var detail = Readable(await response.Content.ReadAsStringAsync(cancellationToken));
         response.Dispose();
         if (ProviderResilience.IsTransient(response.StatusCode))
             throw new HttpRequestException($"payment provider answered {(int)response.StatusCode}", null, response.StatusCode);
         throw new PaymentProviderRejectedException(response.StatusCode, detail.Length > 500 ? detail[..500] : detail);
+    }
+
+    /// <summary>A problem+json answer's <c>detail</c> (or <c>title</c>), which support reads; the raw body otherwise.</summary>
+    static string Readable(string body)
+    {
+        try
+        {
+            using var problem = JsonDocument.Parse(body);
+            foreach (var field in new[] { "detail", "title" })
+                if (problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty(field, out var text)
+                    && text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } readable)
+                    return readable;
+        }
+        catch (JsonException)
+        {
+        }
+
+        return body;
     }
 }

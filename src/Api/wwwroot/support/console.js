@@ -229,7 +229,7 @@ function clearData() {
   for (const id of ["results-body", "lines-body", "timeline-body"]) $(id).replaceChildren();
   for (const id of ["results-status", "page-number", "order-status", "order-live", "order-message", "order-customer",
     "order-total", "order-failure", "order-created", "order-updated", "payment-status", "payment-reference",
-    "payment-expires", "payment-refunds", "timeline-summary", "order-error", "stats-stuck", "stats-outbox", "stats-updated"]) {
+    "payment-expires", "payment-paid", "payment-refunds", "attention-reason", "attention-since", "attention-detail", "timeline-summary", "order-error", "stats-stuck", "stats-outbox", "stats-updated"]) {
     $(id).textContent = "";
   }
   for (const count of document.querySelectorAll("#stats-by-status .count")) count.textContent = "";
@@ -492,7 +492,8 @@ function showOrderError(message) {
 function isLive() {
   const order = current.order;
   if (!order) return true;
-  return !FINAL.has(order.status) || (current.cancelFrom !== null && order.status === current.cancelFrom);
+  // An ended order that still needs a person (a refund the provider refused, say) keeps changing until it is settled.
+  return !FINAL.has(order.status) || !!order.attention || (current.cancelFrom !== null && order.status === current.cancelFrom);
 }
 
 async function refreshOrder() {
@@ -539,12 +540,15 @@ function renderOrder(order, timeline) {
     status.className = "status " + (payment.status === "Succeeded" ? "final-ok" : payment.status === "Pending" ? "waiting" : "final-bad");
     setText($("payment-reference"), payment.providerReference ?? "—");
     setText($("payment-expires"), payment.expiresAt ? `${instant(payment.expiresAt)} UTC` : "—");
+    setText($("payment-paid"), payment.paidAt ? `${instant(payment.paidAt)} UTC` : "—");
   } else {
     $("payment-status").className = "";
     setText($("payment-status"), "none yet");
     setText($("payment-reference"), "—");
     setText($("payment-expires"), "—");
+    setText($("payment-paid"), "—");
   }
+  renderAttention(order);
   renderRefunds(timeline, payment);
   renderLines(order);
   renderTimeline(timeline);
@@ -554,6 +558,38 @@ function renderOrder(order, timeline) {
   button.hidden = !cancelable || current.cancelFrom !== null;
   button.disabled = false;
   setText(button, order.status === "Placed" ? "Cancel and refund…" : "Cancel order…");
+}
+
+// An order that needs a person: why, since when, and a retry of whatever it waits for (refund, QR withdrawal,
+// stock release, placement), which the provider may accept again by now.
+function renderAttention(order) {
+  const attention = order.attention;
+  $("order-attention").hidden = !attention;
+  $("order-retry").hidden = !attention;
+  if (!attention) return;
+  setText($("attention-reason"), attention.reason);
+  setText($("attention-since"), `since ${instant(attention.since)} UTC`);
+  setText($("attention-detail"), attention.detail ?? "");
+}
+
+async function requestRetry() {
+  const id = current.id;
+  const button = $("order-retry");
+  button.disabled = true;
+  try {
+    await api(`/orders/${encodeURIComponent(id)}/retry-compensation`, "POST");
+    if (id !== current.id) return;
+    setText($("order-message"), `Retry requested at ${clock()} UTC; the pending step is being issued again.`);
+  } catch (error) {
+    if (handled(error) || id !== current.id) return;
+    setText($("order-message"), error instanceof UnreachableError
+      ? "Not retried: the Api did not answer. Try again."
+      : `Not retried: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+  $("order-message").focus();
+  refreshOrder();
 }
 
 function messageFor(order, timeline) {
@@ -710,6 +746,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("page-back").addEventListener("click", previousPage);
   $("order-refresh").addEventListener("click", () => refreshOrder());
   $("order-cancel").addEventListener("click", openCancelDialog);
+  $("order-retry").addEventListener("click", requestRetry);
   $("cancel-keep").addEventListener("click", () => $("cancel-dialog").close("keep"));
   $("cancel-confirm").addEventListener("click", () => $("cancel-dialog").close("confirm"));
   $("cancel-dialog").addEventListener("close", cancelDialogClosed);
