@@ -63,7 +63,33 @@ public sealed class BusOutboxOptions
     /// <summary>Messages read per transaction across the claimed outboxes.</summary>
     public int MessageBatchSize { get; set; } = 500;
 
+    /// <summary>How long one send to the broker may take before it is cancelled and the outbox retried later.</summary>
     public TimeSpan MessageDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A send still running this long after <see cref="MessageDeliveryTimeout"/> is abandoned (the message stays in
+    /// the outbox and goes out on a later pass). MassTransit 8.5 with RabbitMQ.Client 7.2 can leave a send waiting
+    /// forever, deaf to its cancellation: a topology declare parked on the RPC semaphore of a channel that is then
+    /// disposed (a stall followed by a dropped connection), and every send queued behind that one-time setup.
+    /// Without this bound one such send holds its delivery loop, and the outboxes it claimed, until a restart.
+    /// </summary>
+    public TimeSpan SendAbandonGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Replace the bus's RabbitMQ connection (close it; MassTransit opens a new one with new channels) when sends to
+    /// one destination have kept timing out for this long while the bus reports being connected; at most once per this
+    /// interval. Null: never.
+    /// </summary>
+    public TimeSpan? RecycleConnectionAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long closing a connection to replace it waits for the broker before closing the socket.</summary>
+    public TimeSpan ConnectionCloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Readiness (<c>outbox-delivery</c>) turns Unhealthy when delivery has made no progress this long while messages
+    /// wait on it.
+    /// </summary>
+    public TimeSpan StalledAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>First wait after a failed delivery (broker or database down); doubles up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(250);

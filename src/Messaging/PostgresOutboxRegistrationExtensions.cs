@@ -46,6 +46,8 @@ public static class PostgresOutboxRegistrationExtensions
         {
             configurator.TryAddSingleton(busOutbox);
             configurator.TryAddSingleton<OutboxDeliverySignal>();
+            configurator.TryAddSingleton<OutboxDeliveryProgress>(_ => new OutboxDeliveryProgress());
+            configurator.TryAddSingleton<BrokerConnectionRecycler>();
             configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
             if (busOutbox.DeliveryServiceEnabled)
                 configurator.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
@@ -74,6 +76,18 @@ public static class PostgresOutboxRegistrationExtensions
         endpoint.ConnectConsumerConfigurationObserver(observer);
         endpoint.ConnectSagaConfigurationObserver(observer);
     }
+
+    /// <summary>
+    /// Unhealthy when this process's bus outbox delivery has made no progress for longer than <paramref name="threshold"/>
+    /// (default <see cref="BusOutboxOptions.StalledAfter"/>, 30 s) while messages wait on it. Healthy in a process
+    /// without the bus outbox delivery service.
+    /// </summary>
+    public static IHealthChecksBuilder AddOutboxDeliveryCheck(this IHealthChecksBuilder builder, TimeSpan? threshold = null,
+        string name = "outbox-delivery") =>
+        builder.Add(new HealthCheckRegistration(name,
+            provider => new OutboxDeliveryHealthCheck(provider.GetService<OutboxDeliveryProgress>(),
+                threshold ?? provider.GetService<BusOutboxOptions>()?.StalledAfter ?? TimeSpan.FromSeconds(30)),
+            HealthStatus.Unhealthy, ["ready"]));
 
     /// <summary>Degraded when the oldest undelivered outbox message is older than <paramref name="threshold"/> (default 1 min).</summary>
     public static IHealthChecksBuilder AddOutboxCheck(this IHealthChecksBuilder builder, TimeSpan? threshold = null, string name = "outbox") =>

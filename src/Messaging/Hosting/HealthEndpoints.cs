@@ -48,12 +48,14 @@ public static class HealthEndpoints
 public static class ReadinessChecks
 {
     /// <summary>
-    /// What every process of the system needs to be ready: PostgreSQL reachable, the schema current, and
-    /// (Degraded only, never Unhealthy) no outbox message waiting too long. MassTransit adds its own bus check.
+    /// What every process of the system needs to be ready: PostgreSQL reachable, the schema current, the bus outbox
+    /// delivering (Unhealthy once it has made no progress for 30 s while messages wait: broker away that long, or
+    /// delivery stuck), and (Degraded only) no outbox message waiting too long. MassTransit adds its own bus check.
     /// </summary>
     public static IHealthChecksBuilder AddReadinessChecks(this IServiceCollection services) =>
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
             .AddMigrationsCheck()
+            .AddOutboxDeliveryCheck()
             .AddOutboxCheck();
 }

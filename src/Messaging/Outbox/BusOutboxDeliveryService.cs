@@ -19,12 +19,22 @@ namespace Sagas.Messaging.Outbox;
 /// process (PostgreSQL <c>NOTIFY messaging_outbox</c>), or by the fallback poll. After a failure it backs off
 /// exponentially, so a broker outage costs one attempt per backoff step, not a hot loop.
 /// </para>
+/// <para>
+/// A send never holds a loop for longer than <see cref="BusOutboxOptions.MessageDeliveryTimeout"/> plus
+/// <see cref="BusOutboxOptions.SendAbandonGrace"/>: MassTransit/RabbitMQ.Client sends can hang for good after a
+/// connection loss, deaf to their cancellation, and one that did would keep its loop's transaction, and the
+/// outboxes it claimed, locked until a restart. When sends to a destination keep timing out although the bus says
+/// it is connected, the bus's RabbitMQ connection is replaced (<see cref="BrokerConnectionRecycler"/>).
+/// <see cref="OutboxDeliveryProgress"/> tells readiness whether delivery is moving.
+/// </para>
 /// </summary>
 public sealed class BusOutboxDeliveryService<TDbContext>(
     IServiceScopeFactory scopeFactory,
     IBus bus,
     OutboxDeliverySignal signal,
     BusOutboxOptions options,
+    OutboxDeliveryProgress progress,
+    BrokerConnectionRecycler recycler,
     ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
@@ -70,6 +80,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             {
                 backoff = backoff == TimeSpan.Zero ? options.MinBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
                 logger.LogWarning(exception, "Outbox delivery failed; retrying in {Backoff}", backoff);
+                await RecycleConnectionIfSendsKeepTimingOut(stoppingToken);
                 try
                 {
                     await Task.Delay(backoff, stoppingToken);
@@ -82,8 +93,46 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         }
     }
 
+    /// <summary>
+    /// Sends to one destination have timed out for <see cref="BusOutboxOptions.RecycleConnectionAfter"/> while the bus
+    /// kept reporting a live connection: what holds them (a channel, a one-time topology setup on it, the connection
+    /// itself) will not heal by itself, so the connection and its channels are replaced.
+    /// </summary>
+    async Task RecycleConnectionIfSendsKeepTimingOut(CancellationToken stoppingToken)
+    {
+        if (options.RecycleConnectionAfter is not { } after || progress.LongestTimeoutStreak is not { } streak)
+            return;
+        if (streak.For < after || streak.Count < 2 || !recycler.BusConnected)
+            return;
+        var reason = $"{streak.Count} sends to {streak.Destination} timed out over {streak.For.TotalSeconds:0} s while the bus reported being connected";
+        if (await recycler.RecycleAsync(reason, stoppingToken))
+            progress.ForgetTimeouts();
+    }
+
     /// <summary>One claim–send–delete transaction; true when it was full, so more may be waiting.</summary>
     internal async Task<bool> DeliverBatch(CancellationToken cancellationToken)
+    {
+        var pass = progress.PassStarted();
+        var unsent = 0;
+        try
+        {
+            var (full, left) = await DeliverBatch(pass, cancellationToken);
+            unsent = left;
+            return full;
+        }
+        catch (Exception)
+        {
+            // Whatever it claimed is still there (rolled back or not sent).
+            unsent = 1;
+            throw;
+        }
+        finally
+        {
+            progress.PassEnded(pass, unsent);
+        }
+    }
+
+    async Task<(bool Full, int Unsent)> DeliverBatch(long pass, CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
@@ -95,7 +144,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             .Select(x => x.OutboxId)
             .ToListAsync(cancellationToken);
         if (claimed.Count == 0)
-            return false;
+            return (false, 0);
 
         // Once claimed, the batch is finished even when the host is stopping: abandoning it after sends would only
         // make them go out twice after the restart. Each send is bounded by MessageDeliveryTimeout.
@@ -126,7 +175,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         if (failures.Count > 0)
             throw new AggregateException($"{failures.Count} of {outcomes.Length} outboxes could not be delivered completely", failures);
 
-        return claimed.Count == options.OutboxBatchSize || messages.Count == options.MessageBatchSize;
+        return (claimed.Count == options.OutboxBatchSize || messages.Count == options.MessageBatchSize, 0);
     }
 
     async Task<(List<long> Sent, Exception? Failure)> SendInOrder(IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
@@ -138,9 +187,19 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             {
                 await Send(message, cancellationToken);
                 sent.Add(message.Id);
+                if (((OutboxMessageContext)message).DestinationAddress is { } destination)
+                    progress.Sent(destination);
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
+                if (((OutboxMessageContext)message).DestinationAddress is { } destination)
+                {
+                    if (IsTimeout(exception))
+                        progress.TimedOut(destination, recycler.BusConnected);
+                    else
+                        progress.Failed(destination);
+                }
+
                 return (sent, exception);
             }
         }
@@ -156,12 +215,38 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             return;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.MessageDeliveryTimeout);
+        var sending = SendCore(message, destination, timeout.Token);
+        try
+        {
+            // Not only the token: a send that ignores it must not hold this outbox, its loop and its locks for good.
+            await sending.WaitAsync(options.MessageDeliveryTimeout + options.SendAbandonGrace, CancellationToken.None);
+        }
+        catch (TimeoutException) when (!sending.IsCompleted)
+        {
+            // Left running (it cannot be stopped); its outcome is observed and the token source freed if it ever ends.
+            // Should it still reach the broker, the message goes out twice: consumers' inboxes drop the duplicate.
+            _ = sending.ContinueWith(static (task, state) =>
+            {
+                _ = task.Exception;
+                ((IDisposable)state!).Dispose();
+            }, timeout, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new OutboxSendAbandonedException(destination, options.MessageDeliveryTimeout + options.SendAbandonGrace);
+        }
 
-        var endpoint = await bus.GetSendEndpoint(destination);
-        await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), timeout.Token);
+        timeout.Dispose();
     }
+
+    async Task SendCore(OutboxMessageContext message, Uri destination, CancellationToken cancellationToken)
+    {
+        var endpoint = await bus.GetSendEndpoint(destination);
+        await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), cancellationToken);
+    }
+
+    static bool IsTimeout(Exception exception) =>
+        exception is OperationCanceledException or TimeoutException or OutboxSendAbandonedException
+        || exception is AggregateException { InnerExceptions.Count: > 0 } aggregate && aggregate.InnerExceptions.All(IsTimeout);
 
     // A dedicated connection LISTENing for commits of other processes. When it breaks, the fallback poll covers
     // the gap until it is back.
@@ -237,3 +322,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         return connection;
     }
 }
+
+/// <summary>A send to the broker ignored its cancellation and was given up after <paramref name="after"/>.</summary>
+public sealed class OutboxSendAbandonedException(Uri destination, TimeSpan after)
+    : TimeoutException($"Sending to {destination} did not finish within {after.TotalSeconds:0.#} s although cancelled; abandoned, it will be retried");

@@ -46,16 +46,24 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
-    public void ConfigureRabbitMq(IRabbitMqBusFactoryConfigurator cfg) =>
-        cfg.Host(Settings.RabbitHost, (ushort)Settings.RabbitPort, VirtualHost.Name, h =>
+    /// <summary>The class's virtual host, on RabbitMQ's own port or on <paramref name="port"/> (a <see cref="TcpFaultProxy"/>).</summary>
+    public void ConfigureRabbitMq(IRabbitMqBusFactoryConfigurator cfg) => ConfigureRabbitMq(cfg, null, null);
+
+    public void ConfigureRabbitMq(IRabbitMqBusFactoryConfigurator cfg, int? port, Action<IRabbitMqHostConfigurator>? configureHost) =>
+        cfg.Host(Settings.RabbitHost, (ushort)(port ?? Settings.RabbitPort), VirtualHost.Name, h =>
         {
             h.Username(Settings.RabbitUser);
             h.Password(Settings.RabbitPassword);
+            configureHost?.Invoke(h);
         });
 
-    /// <summary>Starts an application host: the test DbContext, the PostgreSQL outbox on every endpoint, RabbitMQ.</summary>
+    /// <summary>
+    /// Starts an application host: the test DbContext, the PostgreSQL outbox on every endpoint, RabbitMQ (through
+    /// <paramref name="rabbitPort"/> when given, e.g. a <see cref="TcpFaultProxy"/>).
+    /// </summary>
     public async Task<IHost> StartHost(Action<IBusRegistrationConfigurator> configureBus, Action<PostgresOutboxOptions>? configureOutbox = null,
-        Action<IServiceCollection>? configureServices = null, Action<IRabbitMqBusFactoryConfigurator>? configureRabbitMq = null)
+        Action<IServiceCollection>? configureServices = null, Action<IRabbitMqBusFactoryConfigurator>? configureRabbitMq = null,
+        int? rabbitPort = null, Action<IRabbitMqHostConfigurator>? configureHost = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
@@ -70,7 +78,7 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
             configureBus(x);
             x.UsingRabbitMq((context, cfg) =>
             {
-                ConfigureRabbitMq(cfg);
+                ConfigureRabbitMq(cfg, rabbitPort, configureHost);
                 configureRabbitMq?.Invoke(cfg);
                 cfg.ConfigureEndpoints(context);
             });
