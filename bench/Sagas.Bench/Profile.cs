@@ -27,6 +27,13 @@ public sealed record Profile
     public int IngestMaxConcurrency { get; init; } = 48;
     public int ReadRate { get; init; } = 2500;
     public int BurstOrders { get; init; }
+    /// <summary>Orders awaiting payment while nobody pays (<see cref="LookingCustomersRun"/>).</summary>
+    public int LookingCustomers { get; init; }
+    public int LookingRate { get; init; } = 100;
+    /// <summary>How long their CPU is counted once every one of them shows its QR code.</summary>
+    public TimeSpan LookingWindow { get; init; }
+    /// <summary>Over how long they then pay.</summary>
+    public TimeSpan LookingPaySpread { get; init; }
 
     public int ReliabilityOrders { get; init; }
     /// <summary>Orders of the scenarios other than the two kill -9 ones (which always use <see cref="ReliabilityOrders"/>).</summary>
@@ -50,6 +57,9 @@ public sealed record Profile
         E2eDuration = TimeSpan.FromSeconds(60),
         IngestDuration = TimeSpan.FromSeconds(20),
         BurstOrders = 10_000,
+        LookingCustomers = 3000,
+        LookingWindow = TimeSpan.FromSeconds(30),
+        LookingPaySpread = TimeSpan.FromSeconds(60),
         ReliabilityOrders = 1000,
         OtherReliabilityOrders = 500,
         ReliabilityRate = 50,
@@ -78,6 +88,10 @@ public sealed record Profile
         E2eDuration = TimeSpan.FromSeconds(8),
         IngestDuration = TimeSpan.FromSeconds(3),
         BurstOrders = 200,
+        LookingCustomers = 300,
+        LookingRate = 50,
+        LookingWindow = TimeSpan.FromSeconds(10),
+        LookingPaySpread = TimeSpan.FromSeconds(10),
         ReliabilityOrders = 100,
         OtherReliabilityOrders = 60,
         ReliabilityRate = 40,

@@ -63,7 +63,10 @@ try
     var only = args.Select((a, i) => (a, i)).Where(x => x.a == "--only" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
     var reliability = new ReliabilityRun(infrastructure, profile, report, Progress, seed, only);
     if (profile.Performance && only.Count == 0)
+    {
         await new PerformanceRun(infrastructure, profile, report, Progress, whileSettling: reliability.StartEarly).RunAsync();
+        await new LookingCustomersRun(infrastructure, profile, report, Progress).RunAsync();
+    }
 
     await reliability.RunAsync();
 }

@@ -33,6 +33,7 @@ builder.Services.AddSingleton<StuckOrdersGauge>();
 builder.Services.AddReadinessChecks();
 
 var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
+var timings = builder.Configuration.GetSection(SagaTimings.Section).Get<SagaTimings>() ?? new SagaTimings();
 var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 builder.Services.AddMassTransit(bus =>
 {
@@ -55,6 +56,8 @@ builder.Services.AddMassTransit(bus =>
             Every<ExpiredHoldsSweep>(quartz, sweeps.ExpiredHoldsInterval);
             Every<UnsettledPaymentsSweep>(quartz, sweeps.ReconciliationInterval);
             Every<StuckOrdersSweep>(quartz, sweeps.StuckOrdersInterval);
+            // One provider listing per tick for every order awaiting payment (not a timer per order).
+            Every<PaymentStatusPoll>(quartz, timings.PollInterval);
         };
     });
 

@@ -27,12 +27,6 @@ static class OrderCommands
         HoldAfterDeadline = timings.HoldAfterDeadline,
     };
 
-    public static CheckPaymentStatus CheckPaymentStatus(OrderState order) => new()
-    {
-        OrderId = order.CorrelationId,
-        ProviderReference = order.ProviderReference!,
-    };
-
     public static PlaceOrder PlaceOrder(OrderState order) => new()
     {
         OrderId = order.CorrelationId,
@@ -69,7 +63,6 @@ static class OrderCommands
         PlacedAt = order.PlacedAt!.Value,
     };
 
-    public static PaymentPollDue PaymentPollDue(OrderState order) => new() { OrderId = order.CorrelationId };
     public static PaymentWindowExpired PaymentWindowExpired(OrderState order) => new() { OrderId = order.CorrelationId };
     public static PendingWorkDue PendingWorkDue(OrderState order) => new() { OrderId = order.CorrelationId };
 }

@@ -35,6 +35,7 @@ public sealed partial class OrderStateMachine
     public Event<StockCommitted> StockCommitted { get; private set; } = null!;
     public Event<OrderPlacementFailed> OrderPlacementFailed { get; private set; } = null!;
     public Event<PaymentRequested> PaymentRequested { get; private set; } = null!;
+    /// <summary>Reconciliation's answer for a payment still open; nothing to do (ignored).</summary>
     public Event<PaymentStillPending> PaymentStillPending { get; private set; } = null!;
     public Event<PaymentSucceeded> PaymentSucceeded { get; private set; } = null!;
     public Event<PaymentFailed> PaymentFailed { get; private set; } = null!;
@@ -42,6 +43,7 @@ public sealed partial class OrderStateMachine
     public Event<PaymentRefunded> PaymentRefunded { get; private set; } = null!;
 
     // Steps that failed for good after their consumer's own retries.
+    /// <summary>Reconciliation's check faulted; it asks again by itself (ignored).</summary>
     public Event<Fault<CheckPaymentStatus>> PaymentStatusCheckFaulted { get; private set; } = null!;
     public Event<Fault<RequestPayment>> PaymentRequestFaulted { get; private set; } = null!;
     public Event<Fault<RefundPayment>> RefundFaulted { get; private set; } = null!;
@@ -53,6 +55,11 @@ public sealed partial class OrderStateMachine
     /// <summary>The QR's deadline (plus grace); while placing, the placement's watchdog.</summary>
     public Schedule<OrderState, PaymentWindowExpired> PaymentWindow { get; private set; } = null!;
 
+    /// <summary>
+    /// The per-order payment poll of earlier versions, replaced by the Workers' PaymentStatusPoll (one provider listing
+    /// per tick for every order). Still declared so that a timer armed before the upgrade is unscheduled when its order
+    /// moves on, or ignored when it fires; never armed any more.
+    /// </summary>
     public Schedule<OrderState, PaymentPollDue> PaymentPoll { get; private set; } = null!;
 
     /// <summary>Re-issues whatever the saga asked for and has not heard back about.</summary>

@@ -67,7 +67,6 @@ public sealed partial class OrderStateMachine : MassTransitStateMachine<OrderSta
                 .Publish(c => OrderCommands.RequestPayment(c.Saga, _timings))
                 // Until the QR's own deadline is known, a QR code that never comes ends the order at window + grace.
                 .Schedule(PaymentWindow, c => OrderCommands.PaymentWindowExpired(c.Saga), _ => _timings.PaymentWindow + _timings.PaymentGrace)
-                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga))
                 .TransitionTo(AwaitingPayment)
                 .TrackPendingWork(this),
             When(StockHoldRejected)
@@ -85,19 +84,6 @@ public sealed partial class OrderStateMachine : MassTransitStateMachine<OrderSta
         During(AwaitingPayment,
             When(PaymentRequested, c => c.Saga.ProviderReference is null)
                 .Then(RecordQr),
-            When(PaymentPoll.Received, c => c.Saga.ProviderReference is not null)
-                .Publish(c => OrderCommands.CheckPaymentStatus(c.Saga)),
-            // Nothing to ask about before the QR exists: try again next tick.
-            When(PaymentPoll.Received, c => c.Saga.ProviderReference is null)
-                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga)),
-            // The next tick is scheduled only once the previous check was answered, so a slow provider never has
-            // checks piling up. A check that faulted for good is answered by its Fault, or polling would stop.
-            When(PaymentStillPending)
-                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga)),
-            When(PaymentStatusCheckFaulted)
-                .Then(c => logger.LogWarning("Order {OrderId}: payment status check faulted; polling again in {Interval}",
-                    c.Saga.CorrelationId, _timings.PollInterval))
-                .Schedule(PaymentPoll, c => OrderCommands.PaymentPollDue(c.Saga)),
             // Paid while we still hold the stock: placed, whichever of webhook, poll or withdrawal brought the news and
             // whenever it came. The deadline timer stays armed as the placement's watchdog.
             When(PaymentSucceeded, PaidAsOrdered)

@@ -23,7 +23,10 @@ public sealed class SagaTimings
     /// </summary>
     public TimeSpan PaymentGrace { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the provider is asked for the payment's status while we wait.</summary>
+    /// <summary>
+    /// How often the provider's listing of changed payments is read for every order awaiting payment (one call per tick,
+    /// see PaymentStatusPoll): a payment whose webhook never comes is noticed within this long.
+    /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A non-final order older than this counts as stuck for support.</summary>

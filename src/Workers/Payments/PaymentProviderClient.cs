@@ -34,7 +34,12 @@ public sealed record ProviderPayment(
     string? QrPayload,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? PaidAt,
-    IReadOnlyList<ProviderRefund>? Refunds);
+    IReadOnlyList<ProviderRefund>? Refunds,
+    /// <summary>The payment's last change, on the provider's clock (its place in the listing).</summary>
+    DateTimeOffset? UpdatedAt = null);
+
+/// <summary>A page of the provider's listing of changed payments, oldest change first.</summary>
+public sealed record ProviderPaymentPage(IReadOnlyList<ProviderPayment> Items, string? NextCursor);
 
 public sealed record ProviderRefund(string RefundId, decimal Amount, string Status);
 
@@ -82,6 +87,20 @@ public sealed class PaymentProviderClient(HttpClient http)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/qr-payments/{Uri.EscapeDataString(providerReference)}");
         return await SendAsync<ProviderPayment>(request, cancellationToken);
+    }
+
+    /// <summary>
+    /// One page of the payments changed at or after <paramref name="updatedFrom"/> (the provider's clock), oldest change
+    /// first; <paramref name="cursor"/> continues where the previous page ended.
+    /// </summary>
+    public async Task<ProviderPaymentPage> ListChangedPaymentsAsync(DateTimeOffset updatedFrom, string? cursor, int limit,
+        CancellationToken cancellationToken)
+    {
+        var query = $"v1/qr-payments?updatedFrom={Uri.EscapeDataString(updatedFrom.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture))}&limit={limit}";
+        if (cursor is not null)
+            query += $"&cursor={Uri.EscapeDataString(cursor)}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, query);
+        return await SendAsync<ProviderPaymentPage>(request, cancellationToken);
     }
 
     /// <summary>

@@ -24,6 +24,38 @@ public sealed class Paid_through_polling_only(StackFixture stack) : IClassFixtur
         Assert.Equal((1, 1, 30m, 0), (money.Payments, money.Captured, money.CapturedAmount, money.Refunds));
         Assert.Equal((3, 0), await stack.Stock("POLL-1"));
     }
+
+    /// <summary>
+    /// One provider listing per tick serves every order awaiting payment: payments made in different ticks, and one
+    /// made while another order keeps waiting, are each noticed once; the order nobody paid is left alone.
+    /// </summary>
+    [Fact]
+    public async Task Payments_in_different_ticks_are_each_noticed_once_and_the_unpaid_order_keeps_waiting()
+    {
+        await stack.StockItem("POLL-2", 10, price: 7m);
+        var first = await stack.PlaceOrderAwaitingPayment(("POLL-2", 1));
+        var second = await stack.PlaceOrderAwaitingPayment(("POLL-2", 1));
+        var unpaid = await stack.PlaceOrderAwaitingPayment(("POLL-2", 1));
+
+        await stack.Pay(first.ProviderReference);
+        await stack.OrderIn(first.OrderId, "Placed");
+        // Several ticks later (500 ms each here), after the read position moved past the first payment.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stack.Pay(second.ProviderReference);
+        await stack.OrderIn(second.OrderId, "Placed");
+
+        foreach (var orderId in new[] { first.OrderId, second.OrderId })
+        {
+            var money = await stack.Money(orderId);
+            Assert.Equal((1, 1, 7m, 0), (money.Payments, money.Captured, money.CapturedAmount, money.Refunds));
+            var timeline = await stack.Timeline(orderId);
+            Assert.Single(timeline.EnumerateArray(), e => e.GetProperty("event").GetString() == "PaymentSucceeded");
+        }
+
+        var waiting = await stack.Order(unpaid.OrderId);
+        Assert.Equal("AwaitingPayment", waiting.GetProperty("status").GetString());
+        Assert.Equal((8, 1), await stack.Stock("POLL-2"));
+    }
 }
 
 /// <summary>Nobody pays: the order expires only once the provider confirms its QR code can no longer be paid.</summary>

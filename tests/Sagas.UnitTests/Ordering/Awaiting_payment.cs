@@ -43,83 +43,50 @@ public sealed class Payment_qr_ready : OrderSagaSpec
     }
 }
 
+/// <summary>
+/// The payment is polled by the Workers' PaymentStatusPoll (one provider listing per tick for every order), not by a
+/// timer per order: awaiting payment costs the saga nothing until something happens.
+/// </summary>
 public sealed class Polling_the_payment : OrderSagaSpec
 {
     [Fact]
-    public async Task Should_check_the_payment_status_when_the_poll_is_due()
+    public async Task Should_arm_no_poll_timer_of_its_own()
     {
         await GivenAwaitingPayment();
 
-        await PollFires();
-
-        var check = Assert.Single(Published<CheckPaymentStatus>());
-        Assert.Equal(new CheckPaymentStatus { OrderId = OrderId, ProviderReference = ProviderReference }, check);
+        Assert.Empty(Scheduled<PaymentPollDue>());
         Assert.Null(Order.PaymentPollTokenId);
-    }
-
-    [Fact]
-    public async Task Should_schedule_the_next_poll_while_the_payment_is_pending()
-    {
-        await GivenAwaitingPayment();
-        var firstPoll = Order.PaymentPollTokenId;
-        await PollFires();
-
-        await Deliver(new PaymentStillPending { OrderId = OrderId, ProviderReference = ProviderReference });
-
-        Assert.Equal(2, Scheduled<PaymentPollDue>().Count);
-        Assert.NotNull(Order.PaymentPollTokenId);
-        Assert.NotEqual(firstPoll, Order.PaymentPollTokenId);
-
-        await PollFires();
-        Assert.Equal(2, Published<CheckPaymentStatus>().Count);
-    }
-
-    [Fact]
-    public async Task Should_wait_for_the_qr_before_asking_the_provider()
-    {
-        await GivenAwaitingPayment(qrReady: false);
-
-        await PollFires();
-
         Assert.Empty(Published<CheckPaymentStatus>());
-        Assert.Equal(2, Scheduled<PaymentPollDue>().Count);
-        Assert.NotNull(Order.PaymentPollTokenId);
     }
 
     [Fact]
-    public async Task Should_keep_polling_when_a_status_check_faulted()
+    public async Task Should_ignore_a_poll_timer_armed_by_an_earlier_version()
     {
         await GivenAwaitingPayment();
-        await PollFires();
+        var token = Guid.NewGuid();
+        Order.PaymentPollTokenId = token;
+        var entries = Order.Timeline.Count;
 
-        await Deliver<Fault<CheckPaymentStatus>>(new CheckFault(new CheckPaymentStatus { OrderId = OrderId, ProviderReference = ProviderReference }));
+        await DeliverTimer(new PaymentPollDue { OrderId = OrderId }, token);
 
-        Assert.Equal(2, Scheduled<PaymentPollDue>().Count);
-        Assert.NotNull(Order.PaymentPollTokenId);
+        Assert.Equal(OrderStatuses.AwaitingPayment, Order.CurrentState);
+        Assert.Empty(Published<CheckPaymentStatus>());
+        Assert.Empty(Scheduled<PaymentPollDue>());
+        Assert.Equal(entries, Order.Timeline.Count);
     }
 
     [Fact]
-    public async Task Should_leave_polls_off_the_timeline()
+    public async Task Should_leave_a_still_pending_answer_off_the_timeline()
     {
         await GivenAwaitingPayment();
         var entries = Order.Timeline.Count;
         var updatedAt = Order.UpdatedAt;
         Clock.Advance(TimeSpan.FromSeconds(5));
 
-        await PollFires();
         await Deliver(new PaymentStillPending { OrderId = OrderId, ProviderReference = ProviderReference });
 
+        Assert.Equal(OrderStatuses.AwaitingPayment, Order.CurrentState);
         Assert.Equal(entries, Order.Timeline.Count);
         Assert.Equal(updatedAt, Order.UpdatedAt);
-    }
-
-    sealed record CheckFault(CheckPaymentStatus Message) : Fault<CheckPaymentStatus>
-    {
-        public Guid FaultId { get; } = NewId.NextGuid();
-        public Guid? FaultedMessageId => null;
-        public DateTime Timestamp { get; } = DateTime.UtcNow;
-        public ExceptionInfo[] Exceptions => [];
-        public HostInfo Host => null!;
-        public string[] FaultMessageTypes => [];
     }
 }

@@ -29,15 +29,15 @@ public sealed class Holding_stock : OrderSagaSpec
     }
 
     [Fact]
-    public async Task Should_schedule_the_payment_window_and_the_first_poll()
+    public async Task Should_schedule_the_payment_window_only()
     {
         await WhenStockIsHeld();
 
         Assert.Equal(OrderId, Assert.Single(Scheduled<PaymentWindowExpired>()).OrderId);
-        Assert.Equal(OrderId, Assert.Single(Scheduled<PaymentPollDue>()).OrderId);
         Assert.NotNull(Order.PaymentWindowTokenId);
-        Assert.NotNull(Order.PaymentPollTokenId);
-        Assert.NotEqual(Order.PaymentWindowTokenId, Order.PaymentPollTokenId);
+        // The payment is polled for every order at once by the Workers' PaymentStatusPoll, not per order.
+        Assert.Empty(Scheduled<PaymentPollDue>());
+        Assert.Null(Order.PaymentPollTokenId);
     }
 
     [Fact]

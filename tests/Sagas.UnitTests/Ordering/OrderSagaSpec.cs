@@ -122,7 +122,6 @@ public abstract class OrderSagaSpec : IAsyncLifetime
         return DeliverTimer(new PaymentWindowExpired { OrderId = OrderId }, Order.PaymentWindowTokenId);
     }
 
-    protected Task PollFires() => DeliverTimer(new PaymentPollDue { OrderId = OrderId }, Order.PaymentPollTokenId);
     protected Task PendingWorkFires() => DeliverTimer(new PendingWorkDue { OrderId = OrderId }, Order.PendingWorkTokenId);
 
     // The harness's lists keep waiting for more elements after the last one unless told not to: these read what is

@@ -12,7 +12,6 @@ public sealed class Order_timeline : OrderSagaSpec
     {
         await GivenAwaitingPayment();
         Clock.Advance(TimeSpan.FromSeconds(5));
-        await PollFires();
         await Deliver(new PaymentStillPending { OrderId = OrderId, ProviderReference = ProviderReference });
         Clock.Advance(TimeSpan.FromSeconds(5));
         await Deliver(Payment(PaymentSources.Webhook));

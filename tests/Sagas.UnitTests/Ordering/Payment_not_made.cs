@@ -19,7 +19,6 @@ public sealed class Payment_window_expiring : OrderSagaSpec
         Assert.Empty(Published<ReleaseStock>());
         Assert.Equal(PaymentStatus.Pending, Order.PaymentStatus);
         Assert.NotNull(Order.PaymentCancelRequestedAt);
-        Assert.NotNull(Order.PaymentPollTokenId); // still listening for the payment meanwhile
         Assert.NotNull(Order.PendingWorkTokenId); // and asking again if the provider does not answer
         Assert.Equal("not paid by the deadline; asking the provider to withdraw the QR code, stock still held", Order.Timeline[^1].Detail);
         AssertTimelineIsConsistent();
@@ -50,7 +49,6 @@ public sealed class Payment_window_expiring : OrderSagaSpec
     public async Task Should_expire_when_a_poll_reads_the_payment_expired_at_the_provider()
     {
         await GivenAwaitingPayment();
-        await PollFires();
 
         await Deliver(Withdrawn("expired"));
 
@@ -175,45 +173,6 @@ public sealed class Stale_timers : OrderSagaSpec
         Assert.NotNull(Order.PaymentWindowTokenId);
         Assert.Empty(Published<CancelPayment>());
         Assert.Empty(Published<ReleaseStock>());
-    }
-
-    [Fact]
-    public async Task Should_ignore_a_poll_with_another_token()
-    {
-        await GivenAwaitingPayment();
-
-        await DeliverTimer(new PaymentPollDue { OrderId = OrderId }, Guid.NewGuid());
-
-        Assert.Empty(Published<CheckPaymentStatus>());
-        Assert.Single(Scheduled<PaymentPollDue>());
-    }
-
-    [Fact]
-    public async Task Should_ignore_a_poll_that_was_replaced_by_a_later_one()
-    {
-        await GivenAwaitingPayment();
-        var replaced = Order.PaymentPollTokenId;
-        await PollFires();
-        await Deliver(new PaymentStillPending { OrderId = OrderId, ProviderReference = ProviderReference });
-
-        await DeliverTimer(new PaymentPollDue { OrderId = OrderId }, replaced);
-
-        Assert.Single(Published<CheckPaymentStatus>());
-    }
-
-    [Fact]
-    public async Task Should_ignore_the_poll_once_paid()
-    {
-        await GivenAwaitingPayment();
-        var poll = Order.PaymentPollTokenId;
-        await Deliver(Payment());
-
-        await DeliverTimer(new PaymentPollDue { OrderId = OrderId }, poll);
-
-        Assert.Equal(OrderStatuses.Placing, Order.CurrentState);
-        Assert.Empty(Published<CancelPayment>());
-        Assert.Empty(Published<ReleaseStock>());
-        Assert.Empty(Published<CheckPaymentStatus>());
     }
 
     [Fact]
