@@ -19,10 +19,40 @@ public sealed partial class Validation
 
     public Validation Require(bool condition, string field, string message) => condition ? this : Add(field, message);
 
+    /// <summary>The largest amount a money column (numeric(12,2)) holds.</summary>
+    public const decimal MaxMoney = 9_999_999_999.99m;
+
     public Validation Text(string? value, string field, int min, int max) =>
         value is null ? Add(field, "is required")
         : value.Length < min || value.Length > max ? Add(field, $"must be {min} to {max} characters")
-        : this;
+        : PrintableText(value, field);
+
+    /// <summary>
+    /// Text that can be stored and shown: no control characters (PostgreSQL refuses NUL, and none belongs in a name or
+    /// an id) and no unpaired UTF-16 surrogates (not encodable as UTF-8).
+    /// </summary>
+    public Validation PrintableText(string value, string field) =>
+        IsPrintable(value) ? this : Add(field, "must not contain control characters or invalid Unicode");
+
+    public static bool IsPrintable(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsControl(c))
+                return false;
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1]))
+                    return false;
+                i++;
+            }
+            else if (char.IsLowSurrogate(c))
+                return false;
+        }
+
+        return true;
+    }
 
     public Validation Currency(string? value, string field = "currency") =>
         value is null ? Add(field, "is required")
@@ -31,7 +61,7 @@ public sealed partial class Validation
 
     public Validation Money(decimal? value, string field) =>
         value is null ? Add(field, "is required")
-        : value < 0 || value > 9_999_999_999.99m ? Add(field, "must be between 0 and 9999999999.99")
+        : value < 0 || value > MaxMoney ? Add(field, "must be between 0 and 9999999999.99")
         : decimal.Round(value.Value, 2) != value ? Add(field, "must have at most 2 decimals")
         : this;
 

@@ -78,6 +78,9 @@ public static class OrderEndpoints
         var now = clock.GetUtcNow();
         var orderLines = lines.Select(l => new OrderLine { Sku = l.Sku, Quantity = l.Quantity, UnitPrice = catalog[l.Sku].Price }).ToList();
         var total = orderLines.Sum(l => l.UnitPrice * l.Quantity);
+        if (total > Validation.MaxMoney)
+            return Results.Problem(statusCode: 422, title: "Unprocessable Content",
+                detail: $"The order's total {total:0.00} {request.Currency} exceeds the largest amount an order can carry ({Validation.MaxMoney:0.00}).");
         var linesJson = JsonSerializer.Serialize(orderLines.Select(l => new OrderLineView(l.Sku, l.Quantity, l.UnitPrice)), JsonSerializerOptions.Web);
 
         var inserted = await db.Database.ExecuteSqlAsync($"""

@@ -44,6 +44,8 @@ public static class SupportEndpoints
             validation.Add("status", $"must be one of {string.Join(", ", OrderStatuses.All)}");
         if (customerId.Length > 100)
             validation.Add("customerId", "must be at most 100 characters");
+        else
+            validation.PrintableText(customerId, "customerId");
         var createdFrom = Instant(query["createdFrom"], "createdFrom", validation);
         var createdTo = Instant(query["createdTo"], "createdTo", validation);
         var limit = 50;

@@ -6,20 +6,23 @@ using Npgsql;
 namespace Sagas.EndToEndTests.Api;
 
 /// <summary>
-/// Quality bar, "Bad input": at least 1,000 malformed, oversized, wrongly typed, out-of-range,
-/// unauthenticated and wrong-role requests. Every answer is a 4xx problem+json, none a 5xx, and nothing in
+/// Quality bar, "Bad input" and "hostile input": at least 2,000 malformed, oversized, wrongly typed, out-of-range,
+/// control-character, invalid-Unicode, overflowing, unauthenticated and wrong-role requests. Every answer is a 4xx problem+json, none a 5xx, and nothing in
 /// the database moves: orders, idempotency keys, outbox rows, items and webhook events are counted before
 /// and after. The generator is seeded, so a failure names a reproducible request.
 /// </summary>
 public sealed class FuzzTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
-    const int Requests = 1_200;
+    const int Requests = 2_000;
 
     [Fact]
-    public async Task A_thousand_bad_requests_get_4xx_problems_and_change_nothing()
+    public async Task Two_thousand_bad_and_hostile_requests_get_4xx_problems_and_change_nothing()
     {
         using var admin = fixture.Client(ApiFixture.AdminKey);
         (await admin.PutAsJsonAsync("/items/FUZZ-1", new { name = "Fuzz", category = "t", price = 5m, currency = "USD", onHand = 10 }))
+            .EnsureSuccessStatusCode();
+        // The dearest item there can be: 1,000 of them overflow an order's total (numeric(12,2)).
+        (await admin.PutAsJsonAsync("/items/FUZZ-BIG", new { name = "Fuzz", category = "t", price = 99_999_999.99m, currency = "USD", onHand = 5000 }))
             .EnsureSuccessStatusCode();
         var before = await Counts();
 
@@ -88,6 +91,11 @@ public sealed class FuzzTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         r => new string('[', r.Next(70, 2000)) + new string(']', 10),
         r => $$"""{"customerId":"{{new string('x', 70_000 + r.Next(10_000))}}","currency":"USD","lines":[]}""",
         _ => "{\"customerId\":\"\uD800\",\"currency\":\"USD\"}",
+        // Hostile text: control characters (PostgreSQL refuses NUL) and unpaired surrogates, in an otherwise valid order.
+        r => $$"""{"customerId":"{{new[] { @"a\u0000b", @"\u0000", @"x\u0007", @"\u001Fy", @"tab\there", @"\u007F", @"\u0085" }[r.Next(7)]}}","currency":"USD","lines":[{"sku":"FUZZ-1","quantity":1}]}""",
+        r => $$"""{"customerId":"{{new[] { @"\uD800x", @"x\uDC00", @"\uDBFF" }[r.Next(3)]}}","currency":"USD","lines":[{"sku":"FUZZ-1","quantity":1}]}""",
+        // A total beyond what a money column holds.
+        r => $$"""{"customerId":"c","currency":"USD","lines":[{"sku":"FUZZ-BIG","quantity":{{r.Next(101, 1001)}}}]}""",
     ];
 
     static (string, HttpRequestMessage) BadRequest(Random r)
@@ -117,7 +125,10 @@ public sealed class FuzzTests(ApiFixture fixture) : IClassFixture<ApiFixture>
                 // Catalog writes: bad bodies as admin, or valid ones without the admin role.
                 var admin = r.Next(3) > 0;
                 var body = admin
-                    ? new[] { "{", """{"name":"n","category":"c","price":"x","currency":"USD","onHand":1}""", """{"name":"n","category":"c","price":1.001,"currency":"USD","onHand":1}""", """{"name":"n","category":"c","price":1,"currency":"USD","onHand":-5}""", """{"name":"","category":"c","price":1,"currency":"USD","onHand":1}""", """{"category":"c","price":1,"currency":"USD","onHand":1}""" }[r.Next(6)]
+                    ? new[] { "{", """{"name":"n","category":"c","price":"x","currency":"USD","onHand":1}""", """{"name":"n","category":"c","price":1.001,"currency":"USD","onHand":1}""", """{"name":"n","category":"c","price":1,"currency":"USD","onHand":-5}""", """{"name":"","category":"c","price":1,"currency":"USD","onHand":1}""", """{"category":"c","price":1,"currency":"USD","onHand":1}""",
+                        """{"name":"a\u0000b","category":"c","price":1,"currency":"USD","onHand":1}""", """{"name":"n","category":"\u0001","price":1,"currency":"USD","onHand":1}""",
+                        """{"name":"\uD800","category":"c","price":1,"currency":"USD","onHand":1}""", """{"name":"n","category":"c","price":99999999999.99,"currency":"USD","onHand":1}""",
+                        """{"name":"n","category":"c","price":1,"currency":"USD","onHand":99999999999}""" }[r.Next(11)]
                     : """{"name":"n","category":"c","price":1,"currency":"USD","onHand":1}""";
                 var sku = r.Next(5) == 0 ? new string('S', 65) : "FUZZ-NEW";
                 var key = admin ? ApiFixture.AdminKey : new[] { null, "x", ApiFixture.StorefrontKey, ApiFixture.SupportKey }[r.Next(4)];
@@ -126,7 +137,8 @@ public sealed class FuzzTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             case 5:
             {
                 // Support queries with bad parameters, or from a role that may not read them.
-                var query = new[] { "limit=0", "limit=201", "limit=abc", "status=Lost", "cursor=!!", "cursor=bm9wZQ", "createdFrom=soon", "createdTo=2026-13-45", $"customerId={new string('c', 101)}" }[r.Next(9)];
+                var query = new[] { "limit=0", "limit=201", "limit=abc", "status=Lost", "cursor=!!", "cursor=bm9wZQ", "createdFrom=soon", "createdTo=2026-13-45", $"customerId={new string('c', 101)}",
+                    "customerId=a%00b", "customerId=%01", "limit=99999999999999999999" }[r.Next(12)];
                 var role = r.Next(3) == 0 ? new[] { ApiFixture.StorefrontKey, ApiFixture.AdminKey, null }[r.Next(3)] : ApiFixture.SupportKey;
                 var path = r.Next(4) == 0 ? "/orders/stats" : $"/orders?{query}";
                 if (path == "/orders/stats" && role == ApiFixture.SupportKey)
