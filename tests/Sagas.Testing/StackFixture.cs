@@ -101,19 +101,31 @@ public class StackFixture : IAsyncLifetime
     public async Task<Guid> PlaceOrderFor(string customerId, params (string Sku, int Quantity)[] lines)
     {
         using var storefront = Client(TestApiKeys.Storefront);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders")
+        var key = Guid.NewGuid().ToString();
+        // As a storefront does: a 503 (overloaded, or a dependency away for a moment) is retried with the same
+        // Idempotency-Key after its Retry-After, for up to a minute.
+        for (var attempt = 1; ; attempt++)
         {
-            Content = JsonContent.Create(new
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/orders")
             {
-                customerId,
-                currency = "USD",
-                lines = lines.Select(l => new { sku = l.Sku, quantity = l.Quantity }),
-            }),
-        };
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        var response = await storefront.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
+                Content = JsonContent.Create(new
+                {
+                    customerId,
+                    currency = "USD",
+                    lines = lines.Select(l => new { sku = l.Sku, quantity = l.Quantity }),
+                }),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            using var response = await storefront.SendAsync(request);
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && attempt < 30)
+            {
+                await Task.Delay(response.Headers.RetryAfter?.Delta is { } wait && wait < TimeSpan.FromSeconds(5) ? wait : TimeSpan.FromSeconds(2));
+                continue;
+            }
+
+            response.EnsureSuccessStatusCode();
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
+        }
     }
 
     public async Task<JsonElement> Order(Guid orderId)

@@ -55,10 +55,17 @@ public sealed class OrderStateMachineDefinition : SagaDefinition<OrderState>
                 case NpgsqlException and not PostgresException:
                 case DbUpdateConcurrencyException:
                 case TimeoutException:
+                // Npgsql tearing a connection down under a running command (PostgreSQL restarting) surfaces as a
+                // disposed object or a cancelled wait inside Npgsql itself (seen in the bench's PostgreSQL restart).
+                case ObjectDisposedException or OperationCanceledException when ThrownInsideNpgsql(e):
                     return true;
             }
         }
 
         return false;
     }
+
+    static bool ThrownInsideNpgsql(Exception exception) =>
+        new System.Diagnostics.StackTrace(exception, false).GetFrames()
+            .Any(f => f.GetMethod()?.DeclaringType?.Assembly == typeof(NpgsqlConnection).Assembly);
 }

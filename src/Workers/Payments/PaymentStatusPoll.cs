@@ -7,6 +7,7 @@ using Quartz;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Data.Ordering;
+using Sagas.Data.Payments;
 using Sagas.Workers.Ordering;
 
 namespace Sagas.Workers.Payments;
@@ -49,9 +50,8 @@ public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider 
             """).SingleAsync(cancellationToken);
         if (oldestAwaiting is null)
             return;
-        var listedThrough = await db.Database.SqlQuery<DateTimeOffset?>($"""
-            SELECT listed_through AS "Value" FROM payments.status_poll WHERE id = 1
-            """).SingleAsync(cancellationToken);
+        var position = await db.Set<PaymentStatusPollState>().SingleAsync(p => p.Id == 1, cancellationToken);
+        var listedThrough = position.ListedThrough;
         var from = oldestAwaiting.Value - ClockAllowance;
         if (listedThrough is { } through && through - Overlap > from)
             from = through - Overlap;
@@ -68,13 +68,11 @@ public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider 
             await publish.Publish(outcome, outcome.GetType(), c => c.MessageId = messageId, cancellationToken);
         }
 
+        // One Worker polls at a time (a clustered job that disallows concurrent runs): the position read above is ours.
+        if (lastChange > position.ListedThrough || position.ListedThrough is null)
+            position.ListedThrough = lastChange;
+        position.PolledAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
-        if (lastChange is not null)
-            await db.Database.ExecuteSqlAsync($"""
-                UPDATE payments.status_poll
-                   SET listed_through = greatest(listed_through, {lastChange.Value}), polled_at = now()
-                 WHERE id = 1
-                """, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
         if (outcomes.Count > 0)

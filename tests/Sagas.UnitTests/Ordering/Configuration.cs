@@ -84,6 +84,24 @@ public sealed class Retrying_a_saga_message
         Assert.True(OrderStateMachineDefinition.IsTransient(new Microsoft.EntityFrameworkCore.DbUpdateException("save failed",
             new PostgresException("could not serialize", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure))));
         Assert.True(OrderStateMachineDefinition.IsTransient(new TimeoutException()));
+        Assert.True(OrderStateMachineDefinition.IsTransient(ThrownByNpgsql()));
+    }
+
+    /// <summary>An ObjectDisposedException raised from inside Npgsql: a command on a connection that is gone.</summary>
+    static Exception ThrownByNpgsql()
+    {
+        var connection = new NpgsqlConnection("Host=127.0.0.1");
+        connection.Dispose();
+        try
+        {
+            connection.BeginTransaction();
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+
+        throw new InvalidOperationException("a disposed connection accepted a command");
     }
 
     [Fact]
@@ -92,5 +110,8 @@ public sealed class Retrying_a_saga_message
         Assert.False(OrderStateMachineDefinition.IsTransient(new InvalidOperationException()));
         Assert.False(OrderStateMachineDefinition.IsTransient(new PostgresException("check violated", "ERROR", "ERROR", PostgresErrorCodes.CheckViolation)));
         Assert.False(OrderStateMachineDefinition.IsTransient(new NullReferenceException()));
+        // Disposed or cancelled elsewhere than in Npgsql: not a lost connection.
+        Assert.False(OrderStateMachineDefinition.IsTransient(new ObjectDisposedException("x")));
+        Assert.False(OrderStateMachineDefinition.IsTransient(new OperationCanceledException()));
     }
 }
