@@ -125,6 +125,14 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
         // transactions (idle_in_transaction_session_timeout) and RabbitMQ its connection (heartbeat), the other Workers
         // completes what it held, and resumed it repeats nothing. Besides the usual verdicts: no message faulted.
         ServiceProcess? frozen = null;
+        // What the freeze did to the frozen Workers, from its log: transactions PostgreSQL ended (25P03).
+        var ended = 0;
+        void CountEnded(string line)
+        {
+            if (line.Contains("25P03", StringComparison.Ordinal))
+                Interlocked.Increment(ref ended);
+        }
+
         await ScenarioAsync("frozen Workers", "FW", async (submission, _) =>
         {
             await WaitUntil(_t0 + submission * 0.2);
@@ -144,12 +152,15 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
             {
                 progress("starting a second Workers (the one to freeze)");
                 frozen = await _stack!.AddWorkersAsync(profile.FrozenWorkersSettings);
+                frozen.LineWritten += CountEnded;
             },
             after: async () =>
             {
                 var faulted = await TemporaryVirtualHost.ErrorQueueMessagesAsync(infrastructure.Settings, _stack!.VirtualHost.Name);
                 report.Verdicts.Add(new Verdict("frozen Workers", "nothing left in error queues", faulted.Count == 0,
-                    faulted.Count == 0 ? "every error queue empty" : string.Join(", ", faulted.Select(kv => $"{kv.Key}: {kv.Value}"))));
+                    (faulted.Count == 0 ? "every error queue empty" : string.Join(", ", faulted.Select(kv => $"{kv.Key}: {kv.Value}")))
+                    + $"; the frozen Workers logged {Volatile.Read(ref ended)} line(s) with 25P03 (a transaction ended by the server)"));
+                frozen!.LineWritten -= CountEnded;
                 await frozen!.StopAsync();
                 _stack.Workers.Remove(frozen);
             });
