@@ -36,10 +36,17 @@ public sealed record Profile
     public TimeSpan LookingPaySpread { get; init; }
 
     public int ReliabilityOrders { get; init; }
-    /// <summary>Orders of the scenarios other than the two kill -9 ones (which always use <see cref="ReliabilityOrders"/>).</summary>
+    /// <summary>Orders of the scenarios other than the two kill -9 ones and the frozen Workers (which always use <see cref="ReliabilityOrders"/>).</summary>
     public int OtherReliabilityOrders { get; init; }
     public int ReliabilityRate { get; init; }
     public TimeSpan BrokerOutage { get; init; }
+    /// <summary>How long one of two Workers stays SIGSTOPped in the "frozen Workers" scenario.</summary>
+    public TimeSpan Freeze { get; init; }
+    /// <summary>
+    /// Configuration of the Workers that is frozen: none in the full run (the services' own bounds, 60 s each); the
+    /// shorter runs scale the bounds down with the freeze, so that the freeze still outlasts them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FrozenWorkersSettings { get; init; } = new Dictionary<string, string>();
     public TimeSpan ReliabilityPaymentWindow { get; init; }
     public TimeSpan SettleTimeout { get; init; }
     /// <summary>The whole run's time budget: the burst's drain is cut short to leave the reliability scenarios theirs.</summary>
@@ -64,6 +71,7 @@ public sealed record Profile
         OtherReliabilityOrders = 500,
         ReliabilityRate = 50,
         BrokerOutage = TimeSpan.FromSeconds(30),
+        Freeze = TimeSpan.FromSeconds(60),
         ReliabilityPaymentWindow = TimeSpan.FromSeconds(15),
         SettleTimeout = TimeSpan.FromMinutes(4),
         Budget = TimeSpan.FromMinutes(24),
@@ -96,6 +104,12 @@ public sealed record Profile
         OtherReliabilityOrders = 60,
         ReliabilityRate = 40,
         BrokerOutage = TimeSpan.FromSeconds(5),
+        Freeze = TimeSpan.FromSeconds(15),
+        FrozenWorkersSettings = new Dictionary<string, string>
+        {
+            ["Postgres__IdleInTransactionTimeout"] = "00:00:05",
+            ["RabbitMq__Heartbeat"] = "00:00:03",
+        },
         ReliabilityPaymentWindow = TimeSpan.FromSeconds(6),
         SettleTimeout = TimeSpan.FromMinutes(3),
         Budget = TimeSpan.FromMinutes(3),

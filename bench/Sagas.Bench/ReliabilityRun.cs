@@ -7,7 +7,7 @@ namespace Sagas.Bench;
 /// The reliability scenarios, one after another on one stack of their own (a short payment window, and
 /// customers who mostly pay at once, sometimes underpay, sometimes never pay), each with its own items so
 /// that its verdicts concern its orders only: kill -9 of the Workers, kill -9 of the Api, RabbitMQ stopped,
-/// PostgreSQL restarted, a faulty provider, two Workers and two Apis, a cancel storm. Verdicts: <see cref="Verdicts"/>.
+/// PostgreSQL restarted, a faulty provider, two Workers and two Apis, one of two Workers frozen, a cancel storm. Verdicts: <see cref="Verdicts"/>.
 /// </summary>
 public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, int seed,
     IReadOnlyList<string>? only = null)
@@ -121,6 +121,50 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
                 _stack!.Workers.RemoveRange(1, _stack!.Workers.Count - 1);
             });
 
+        // One of two Workers frozen (SIGSTOP, as a paused VM) while the orders flow, then resumed: PostgreSQL ends its
+        // transactions (idle_in_transaction_session_timeout) and RabbitMQ its connection (heartbeat), the other Workers
+        // completes what it held, and resumed it repeats nothing. Besides the usual verdicts: no message faulted.
+        ServiceProcess? frozen = null;
+        // What the freeze did to the frozen Workers, from its log: transactions PostgreSQL ended (25P03).
+        var ended = 0;
+        void CountEnded(string line)
+        {
+            if (line.Contains("25P03", StringComparison.Ordinal))
+                Interlocked.Increment(ref ended);
+        }
+
+        await ScenarioAsync("frozen Workers", "FW", async (submission, _) =>
+        {
+            await WaitUntil(_t0 + submission * 0.2);
+            progress($"SIGSTOP Workers (pid {Pid(frozen!)}) at t={Clock.Now - _t0:0.0}s for {profile.Freeze.TotalSeconds:0} s");
+            frozen!.Signal("STOP");
+            try
+            {
+                await Task.Delay(profile.Freeze);
+            }
+            finally
+            {
+                frozen.Signal("CONT");
+                progress($"SIGCONT Workers at t={Clock.Now - _t0:0.0}s");
+            }
+        }, fullSize: true,
+            before: async () =>
+            {
+                progress("starting a second Workers (the one to freeze)");
+                frozen = await _stack!.AddWorkersAsync(profile.FrozenWorkersSettings);
+                frozen.LineWritten += CountEnded;
+            },
+            after: async () =>
+            {
+                var faulted = await TemporaryVirtualHost.ErrorQueueMessagesAsync(infrastructure.Settings, _stack!.VirtualHost.Name);
+                report.Verdicts.Add(new Verdict("frozen Workers", "nothing left in error queues", faulted.Count == 0,
+                    (faulted.Count == 0 ? "every error queue empty" : string.Join(", ", faulted.Select(kv => $"{kv.Key}: {kv.Value}")))
+                    + $"; the frozen Workers logged {Volatile.Read(ref ended)} line(s) with 25P03 (a transaction ended by the server)"));
+                frozen!.LineWritten -= CountEnded;
+                await frozen!.StopAsync();
+                _stack.Workers.Remove(frozen);
+            });
+
         // The storefront cancels every order right after its 202 while the customers pay whatever QR code appears:
         // every cancel answered 202 must end Canceled, every capture be refunded once (the usual verdicts) and the
         // stock come back.
@@ -221,13 +265,14 @@ public sealed class ReliabilityRun(BenchInfrastructure infrastructure, Profile p
     /// </summary>
     async Task ScenarioAsync(string name, string prefix, Func<double, ConcurrentBag<Sent>, Task> fault,
         Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false,
-        Func<SubmittedOrder, Task>? onAccepted = null)
+        Func<SubmittedOrder, Task>? onAccepted = null, bool fullSize = false)
     {
         if (only is { Count: > 0 } && !only.Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
             return;
         var stack = _stack ?? await FreshStackAsync();
         report.Begin(name);
-        var orders = burst ? profile.BurstOrders : name.StartsWith("kill", StringComparison.Ordinal) ? profile.ReliabilityOrders : profile.OtherReliabilityOrders;
+        var orders = burst ? profile.BurstOrders
+            : fullSize || name.StartsWith("kill", StringComparison.Ordinal) ? profile.ReliabilityOrders : profile.OtherReliabilityOrders;
         // Half the orders want the one hot item, of which there is enough for about 35% of all orders.
         var hot = $"{prefix}-HOT";
         var stock = new Dictionary<string, int> { [hot] = (int)(orders * 0.35) };

@@ -126,9 +126,13 @@ public sealed class Stack : IAsyncDisposable
         return api;
     }
 
-    public async Task<ServiceProcess> AddWorkersAsync()
+    /// <summary>One more Workers process; <paramref name="extra"/> adds to or overrides the stack's configuration for it alone.</summary>
+    public async Task<ServiceProcess> AddWorkersAsync(IReadOnlyDictionary<string, string>? extra = null)
     {
-        var workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), _environment);
+        var environment = new Dictionary<string, string>(_environment);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+            environment[key] = value;
+        var workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), environment);
         Workers.Add(workers);
         Started.Add(workers);
         workers.Start();

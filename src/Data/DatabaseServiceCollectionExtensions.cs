@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 
 namespace Sagas.Data;
@@ -17,6 +18,8 @@ public static class DatabaseServiceCollectionExtensions
     {
         var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured");
+        // A frozen or cut-off process must not keep its row locks for hours (see PostgresSessionLimits).
+        connectionString = SessionLimits(configuration).Apply(connectionString);
 
         services.AddSingleton(_ =>
         {
@@ -39,4 +42,8 @@ public static class DatabaseServiceCollectionExtensions
         services.AddMigrationSource(DataMigrations.Source);
         return services;
     }
+
+    /// <summary>The <c>Postgres</c> section: how long the server lets a silent session keep its transaction and its connection.</summary>
+    public static PostgresSessionLimits SessionLimits(IConfiguration configuration) =>
+        configuration.GetSection(PostgresSessionLimits.Section).Get<PostgresSessionLimits>() ?? new PostgresSessionLimits();
 }

@@ -11,6 +11,10 @@ namespace Sagas.Messaging;
 /// <list type="bullet">
 /// <item>a transaction that lost a race in PostgreSQL: unique violation (23505), serialization failure (40001),
 /// deadlock (40P01), or an EF concurrency conflict;</item>
+/// <item>a transaction the server ended because it sat idle longer than <c>idle_in_transaction_session_timeout</c>
+/// (25P03, see <see cref="Hosting.PostgresSessionLimits"/>): this process was frozen or cut off mid-consume and
+/// everything it wrote was rolled back; the next attempt reads the inbox again, and finds the message consumed when
+/// another instance took it over meanwhile;</item>
 /// <item>a failed delivery pass of a consumer outbox (<see cref="OutboxDeliveryException"/>): the consumer's work is
 /// committed, only sending its messages failed, and the retry resumes there.</item>
 /// </list>
@@ -18,8 +22,14 @@ namespace Sagas.Messaging;
 /// </summary>
 public static class InboxRetry
 {
+    /// <summary>25P03, which Npgsql's <c>PostgresErrorCodes</c> does not name.</summary>
+    public const string IdleInTransactionSessionTimeout = "25P03";
+
     static readonly HashSet<string> ConflictStates =
-        [PostgresErrorCodes.UniqueViolation, PostgresErrorCodes.SerializationFailure, PostgresErrorCodes.DeadlockDetected];
+        [
+            PostgresErrorCodes.UniqueViolation, PostgresErrorCodes.SerializationFailure, PostgresErrorCodes.DeadlockDetected,
+            IdleInTransactionSessionTimeout,
+        ];
 
     public static bool IsDatabaseConflict(Exception exception) =>
         exception is DbUpdateConcurrencyException || SqlState(exception) is { } state && ConflictStates.Contains(state);

@@ -47,10 +47,12 @@ builder.Services.AddMassTransit(bus =>
     {
         // Quartz opens a pooled connection per store operation; without the DISCARD ALL reset (see
         // AddFulfilmentDatabase) each costs one statement, not two.
-        scheduler.ConnectionString = new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Postgres"))
-        {
-            NoResetOnClose = true,
-        }.ConnectionString;
+        // A frozen Workers must not keep Quartz's cluster lock rows either.
+        scheduler.ConnectionString = DatabaseServiceCollectionExtensions.SessionLimits(builder.Configuration).Apply(
+            new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Postgres"))
+            {
+                NoResetOnClose = true,
+            }.ConnectionString);
         scheduler.ConfigureQuartz = quartz =>
         {
             Every<ExpiredHoldsSweep>(quartz, sweeps.ExpiredHoldsInterval);

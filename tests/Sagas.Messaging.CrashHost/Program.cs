@@ -10,8 +10,12 @@
 //     before-send:<n>         when the delivery service is about to hand its n-th message to the broker
 //     after-send:<n>          when the broker has confirmed the n-th send, before the delivery service deletes its row
 //     in-consume:<index>      inside the consume transaction of message <index> of SAGAS_CRASH_RUN, its effect written
+//     stop-in-consume:<index> the same place, but the process prints "STOPPING <point>" and sends itself SIGSTOP: it
+//                             stays frozen, transaction open, until SIGCONT
 //
-// Connection settings come from SAGAS_CRASH_POSTGRES and SAGAS_CRASH_RABBIT_{HOST,PORT,VHOST,USER,PASSWORD}.
+// Connection settings come from SAGAS_CRASH_POSTGRES and SAGAS_CRASH_RABBIT_{HOST,PORT,VHOST,USER,PASSWORD}; the
+// bounds on a frozen process (PostgresSessionLimits, the AMQP heartbeat) are the services' defaults unless
+// SAGAS_CRASH_IDLE_IN_TRANSACTION_TIMEOUT and SAGAS_CRASH_HEARTBEAT (TimeSpan, e.g. 00:00:03) scale them down.
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +23,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sagas.Messaging;
 using Sagas.Messaging.CrashHost;
+using Sagas.Messaging.Hosting;
 
 var mode = Env("SAGAS_CRASH_MODE");
 var run = Env("SAGAS_CRASH_RUN");
@@ -26,7 +31,13 @@ var killSwitch = new KillSwitch(Environment.GetEnvironmentVariable("SAGAS_CRASH_
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddDbContext<CrashHostDbContext>(o => o.UseNpgsql(Env("SAGAS_CRASH_POSTGRES")));
+var limits = new PostgresSessionLimits();
+if (Environment.GetEnvironmentVariable("SAGAS_CRASH_IDLE_IN_TRANSACTION_TIMEOUT") is { Length: > 0 } idle)
+    limits.IdleInTransactionTimeout = TimeSpan.Parse(idle);
+var heartbeat = Environment.GetEnvironmentVariable("SAGAS_CRASH_HEARTBEAT") is { Length: > 0 } beat
+    ? TimeSpan.Parse(beat)
+    : new RabbitMqOptions().Heartbeat;
+builder.Services.AddDbContext<CrashHostDbContext>(o => o.UseNpgsql(limits.Apply(Env("SAGAS_CRASH_POSTGRES"))));
 builder.Services.AddSingleton(killSwitch);
 builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
 builder.Services.AddMassTransit(x =>
@@ -40,6 +51,7 @@ builder.Services.AddMassTransit(x =>
         {
             h.Username(Env("SAGAS_CRASH_RABBIT_USER"));
             h.Password(Env("SAGAS_CRASH_RABBIT_PASSWORD"));
+            h.Heartbeat(heartbeat);
         });
         // Only the delivery service sends in this process (the consumer publishes nothing).
         cfg.ConnectSendObserver(killSwitch);
@@ -127,6 +139,7 @@ namespace Sagas.Messaging.CrashHost
         readonly int _value;
         readonly string _run;
         int _sending;
+        int _stopped;
         int _sent;
 
         public KillSwitch(string? killAt, string run)
@@ -136,14 +149,18 @@ namespace Sagas.Messaging.CrashHost
                 return;
             var parts = killAt.Split(':');
             (_point, _value) = (parts[0], int.Parse(parts[1]));
-            if (_point is not ("before-send" or "after-send" or "in-consume"))
+            if (_point is not ("before-send" or "after-send" or "in-consume" or "stop-in-consume"))
                 throw new ArgumentException($"Unknown kill point {killAt}");
         }
 
         public void Consuming(CrashHostMessage message)
         {
-            if (_point == "in-consume" && message.Run == _run && message.Index == _value)
+            if (message.Run != _run || message.Index != _value)
+                return;
+            if (_point == "in-consume")
                 Kill();
+            else if (_point == "stop-in-consume" && Interlocked.Exchange(ref _stopped, 1) == 0)
+                Stop();
         }
 
         public Task PreSend<T>(SendContext<T> context)
@@ -165,6 +182,20 @@ namespace Sagas.Messaging.CrashHost
 
         public Task SendFault<T>(SendContext<T> context, Exception exception)
             where T : class => Task.CompletedTask;
+
+        // Frozen where it stands, as SIGSTOP or a paused VM would leave it: its sockets stay open, its kernel still answers
+        // TCP, but nothing of the process runs until SIGCONT.
+        void Stop()
+        {
+            Console.WriteLine($"STOPPING {_point}:{_value}");
+            Console.Out.Flush();
+            _ = SendSignal(Environment.ProcessId, SignalStop);
+        }
+
+        const int SignalStop = 19;
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        static extern int SendSignal(int pid, int signal);
 
         void Kill()
         {

@@ -119,12 +119,19 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a signal by name (<c>STOP</c>, <c>CONT</c>, …), e.g. to freeze the process as a paused VM would.</summary>
+    public void Signal(string signal)
+    {
+        if (_process is { HasExited: false } process)
+            SendSignal(process.Id, signal);
+    }
+
     /// <summary>SIGTERM and a graceful shutdown; SIGKILL if it takes longer than the grace period.</summary>
     public async Task StopAsync(TimeSpan? grace = null)
     {
         if (_process is not { HasExited: false })
             return;
-        SendSigterm(_process.Id);
+        SendSignal(_process.Id, "TERM");
         using var timeout = new CancellationTokenSource(grace ?? TimeSpan.FromSeconds(15));
         try
         {
@@ -155,9 +162,9 @@ public sealed class ServiceProcess : IAsyncDisposable
             _output.TryDequeue(out _);
     }
 
-    static void SendSigterm(int pid)
+    static void SendSignal(int pid, string signal)
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", pid.ToString()]) { UseShellExecute = false });
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", pid.ToString()]) { UseShellExecute = false });
         kill?.WaitForExit();
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 
 namespace Sagas.Testing;
 
@@ -39,6 +40,35 @@ public sealed class TemporaryVirtualHost : IAsyncDisposable
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.RabbitUser}:{settings.RabbitPassword}")));
         return client;
+    }
+
+    /// <summary>The virtual host's error queues (MassTransit's <c>&lt;endpoint&gt;_error</c>) that hold messages, with their counts.</summary>
+    public Task<IReadOnlyDictionary<string, int>> ErrorQueueMessagesAsync() => ErrorQueueMessagesAsync(Settings, Name);
+
+    /// <summary>
+    /// Counted by fetching the messages (and putting them back), not from the management statistics, which lag by
+    /// seconds: a message faulted a moment ago is counted.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, int>> ErrorQueueMessagesAsync(InfrastructureSettings settings, string virtualHost)
+    {
+        using var management = CreateManagementClient(settings);
+        var vhost = Uri.EscapeDataString(virtualHost);
+        using var queues = JsonDocument.Parse(await management.GetStringAsync($"queues/{vhost}?columns=name"));
+        var counts = new Dictionary<string, int>();
+        foreach (var queue in queues.RootElement.EnumerateArray())
+        {
+            var name = queue.GetProperty("name").GetString()!;
+            if (!name.EndsWith("_error", StringComparison.Ordinal))
+                continue;
+            using var response = await management.PostAsync($"queues/{vhost}/{Uri.EscapeDataString(name)}/get",
+                Json("""{"count":10000,"ackmode":"ack_requeue_true","encoding":"auto","truncate":100}"""));
+            response.EnsureSuccessStatusCode();
+            using var messages = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (messages.RootElement.GetArrayLength() is var count and > 0)
+                counts[name] = count;
+        }
+
+        return counts;
     }
 
     public async ValueTask DisposeAsync()

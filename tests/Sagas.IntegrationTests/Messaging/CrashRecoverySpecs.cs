@@ -131,8 +131,8 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
         Assert.Equal(Count, await infrastructure.Count("SELECT count(DISTINCT reference) FROM test.ledger WHERE reference LIKE $1 || '/%'", run));
     }
 
-    /// <summary>A CrashHost process; SIGKILLed when disposed if it is still running.</summary>
-    sealed class CrashHost : IDisposable
+    /// <summary>A CrashHost process; SIGKILLed when disposed if it is still running (stopped or not).</summary>
+    internal sealed class CrashHost : IDisposable
     {
         readonly Process _process;
         readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
@@ -159,7 +159,8 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
             _process.BeginErrorReadLine();
         }
 
-        public static CrashHost Start(MessagingInfrastructure infrastructure, string mode, string run, string? killAt = null)
+        public static CrashHost Start(MessagingInfrastructure infrastructure, string mode, string run, string? killAt = null,
+            IReadOnlyDictionary<string, string>? environment = null)
         {
             var settings = infrastructure.Settings;
             var start = new ProcessStartInfo("dotnet", [typeof(CrashHostMessage).Assembly.Location])
@@ -180,6 +181,8 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
                     ["SAGAS_CRASH_RABBIT_PASSWORD"] = settings.RabbitPassword,
                 },
             };
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+                start.Environment[key] = value;
             return new CrashHost(Process.Start(start)!, killAt);
         }
 
@@ -209,6 +212,27 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
             await _process.WaitForExitAsync(timeout.Token);
             Assert.Equal(128 + 9, _process.ExitCode);
         }
+
+        /// <summary>Waits until the process has stopped itself at its stop point: it said so, and the kernel shows it stopped.</summary>
+        public async Task WaitUntilStopped()
+        {
+            await WaitForLine($"STOPPING {_killAt}");
+            await Eventually.Until(() => Task.FromResult(IsStopped), Patience, because: "the process stopped itself with SIGSTOP");
+        }
+
+        /// <summary>Stopped by a signal (state T in /proc/&lt;pid&gt;/stat): nothing of it runs.</summary>
+        public bool IsStopped =>
+            !_process.HasExited && File.ReadAllText($"/proc/{_process.Id}/stat") is var stat && stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+
+        /// <summary>SIGCONT: the stopped process carries on from where it stood.</summary>
+        public void Continue()
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-CONT", _process.Id.ToString()]) { UseShellExecute = false });
+            kill!.WaitForExit();
+            Assert.Equal(0, kill.ExitCode);
+        }
+
+        public string Output => string.Join("\n", _output);
 
         // Process.Kill is SIGKILL on Linux: no shutdown hooks, no flushing, no chance to deliver anything.
         public void Dispose()
