@@ -43,6 +43,8 @@ public sealed class Admitting_orders_again_once_the_backlog_drains(Admitting_ord
         var problem = await refused.AssertProblem(HttpStatusCode.ServiceUnavailable);
         Assert.EndsWith("/overloaded", problem.GetProperty("type").GetString());
         Assert.InRange(AdmissionSpecs.RetryAfterSeconds(refused), 1, 30);
+        using var support = stack.Client(TestApiKeys.Support);
+        Assert.Equal(0, (await support.GetFromJsonAsync<JsonElement>($"/orders?customerId={customer}")).GetProperty("items").GetArrayLength());
         // The order accepted before the door shut still answers as it did.
         var again = await storefront.SendAsync(AdmissionSpecs.Post(waitingKey, "admit-waiting"));
         Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
@@ -58,7 +60,6 @@ public sealed class Admitting_orders_again_once_the_backlog_drains(Admitting_ord
         await stack.OrderWhen(waitingId, QrShown, "the order that waited gets its QR code");
         // Nothing of the refusals was recorded or published: the customer has one order, not one per attempt (a
         // SubmitOrder sent for a refusal would have made a saga row of its own by now, the Workers taking them in order).
-        using var support = stack.Client(TestApiKeys.Support);
         var orders = await support.GetFromJsonAsync<JsonElement>($"/orders?customerId={customer}");
         Assert.Equal(new[] { orderId }, orders.GetProperty("items").EnumerateArray().Select(o => o.GetProperty("orderId").GetGuid()));
         Assert.Equal(1, await SagaRowsOf(customer));
