@@ -111,7 +111,6 @@ public static class OrderEndpoints
         }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        admission.Accepted();
 
         return Accepted(orderId);
     }

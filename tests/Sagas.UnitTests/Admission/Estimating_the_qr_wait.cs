@@ -72,6 +72,19 @@ public class Estimating_the_qr_wait
     }
 
     [Fact]
+    public void Until_an_order_of_the_spell_gets_its_qr_code_the_door_opens_only_a_little()
+    {
+        var at = T0;
+        var estimator = new QrWaitEstimator(TimeSpan.FromSeconds(5));
+        Feed(estimator, ref at, 4, backlog: 0, leftPerTick: 0);
+        // Cold or stalled Workers: a quarter of a second into a burst nothing has left yet.
+        var estimate = Feed(estimator, ref at, 1, backlog: 40, leftPerTick: 0);
+
+        Assert.Null(estimate.QrPerSecond);
+        Assert.Equal(40 / QrWaitEstimate.UnprovenQrPerSecond, estimate.WaitFor(0).TotalSeconds, 3);
+    }
+
+    [Fact]
     public void A_rate_older_than_the_window_is_forgotten()
     {
         var at = T0;

@@ -51,15 +51,17 @@ public class Refusing_new_orders
     }
 
     [Fact]
-    public void Orders_this_instance_accepted_since_the_reading_count_toward_the_next_decision()
+    public void Orders_this_instance_let_through_since_the_reading_count_toward_the_next_decision()
     {
         var admission = Admission(new Clock(Now), maxBacklog: 10);
         admission.Update(new QrWaitEstimate(Now, 8, null, TimeSpan.Zero), admission.Admitted);
 
         Assert.False(admission.Decide().Refused);
-        admission.Accepted();
         Assert.False(admission.Decide().Refused);
-        admission.Accepted();
+        Assert.True(admission.Decide().Refused);
+        // A new reading includes them (committed by then): only what came after it is added.
+        admission.Update(new QrWaitEstimate(Now, 9, null, TimeSpan.Zero), admission.Admitted);
+        Assert.False(admission.Decide().Refused);
         Assert.True(admission.Decide().Refused);
     }
 
