@@ -80,6 +80,7 @@ public static class OrderEndpoints
         // Last of all: a replay, a conflict and every 4xx answer as they would anyway; only a new, valid order is refused.
         if (admission.Decide() is { Refused: true } refused)
             return Overloaded(http.HttpContext.Response, refused);
+        using var pending = admission.Pending();
 
         var orderId = NewId.NextGuid();
         var now = clock.GetUtcNow();
@@ -111,6 +112,7 @@ public static class OrderEndpoints
         }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        admission.Committed();
 
         return Accepted(orderId);
     }

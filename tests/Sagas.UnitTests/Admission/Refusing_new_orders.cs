@@ -51,18 +51,21 @@ public class Refusing_new_orders
     }
 
     [Fact]
-    public void Orders_this_instance_let_through_since_the_reading_count_toward_the_next_decision()
+    public void Orders_this_instance_admitted_since_the_reading_count_toward_the_next_decision()
     {
         var admission = Admission(new Clock(Now), maxBacklog: 10);
-        admission.Update(new QrWaitEstimate(Now, 8, null, TimeSpan.Zero), admission.Admitted);
+        admission.Update(new QrWaitEstimate(Now, 7, null, TimeSpan.Zero), admission.Admitted);
 
         Assert.False(admission.Decide().Refused);
+        var onItsWay = admission.Pending(); // admitted, not committed yet
         Assert.False(admission.Decide().Refused);
-        Assert.True(admission.Decide().Refused);
-        // A new reading includes them (committed by then): only what came after it is added.
-        admission.Update(new QrWaitEstimate(Now, 9, null, TimeSpan.Zero), admission.Admitted);
+        using (admission.Pending())
+            admission.Committed();
         Assert.False(admission.Decide().Refused);
-        Assert.True(admission.Decide().Refused);
+        admission.Committed();
+        Assert.True(admission.Decide().Refused); // 7 + 2 committed + 1 on its way
+        onItsWay.Dispose();
+        Assert.False(admission.Decide().Refused); // that one failed before its commit
     }
 
     [Fact]
