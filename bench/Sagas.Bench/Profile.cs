@@ -35,6 +35,9 @@ public sealed record Profile
     /// <summary>Over how long they then pay.</summary>
     public TimeSpan LookingPaySpread { get; init; }
 
+    /// <summary>How long <see cref="OverloadRun"/> offers 3 × the end-to-end rate.</summary>
+    public TimeSpan OverloadDuration { get; init; }
+
     public int ReliabilityOrders { get; init; }
     /// <summary>Orders of the scenarios other than the two kill -9 ones and the frozen Workers (which always use <see cref="ReliabilityOrders"/>).</summary>
     public int OtherReliabilityOrders { get; init; }
@@ -67,6 +70,7 @@ public sealed record Profile
         LookingCustomers = 3000,
         LookingWindow = TimeSpan.FromSeconds(30),
         LookingPaySpread = TimeSpan.FromSeconds(60),
+        OverloadDuration = TimeSpan.FromSeconds(60),
         ReliabilityOrders = 1000,
         OtherReliabilityOrders = 500,
         ReliabilityRate = 50,
@@ -100,6 +104,7 @@ public sealed record Profile
         LookingRate = 50,
         LookingWindow = TimeSpan.FromSeconds(10),
         LookingPaySpread = TimeSpan.FromSeconds(10),
+        OverloadDuration = TimeSpan.FromSeconds(10),
         ReliabilityOrders = 100,
         OtherReliabilityOrders = 60,
         ReliabilityRate = 40,

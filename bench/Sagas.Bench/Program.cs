@@ -66,6 +66,7 @@ try
     {
         await new PerformanceRun(infrastructure, profile, report, Progress, whileSettling: reliability.StartEarly).RunAsync();
         await new LookingCustomersRun(infrastructure, profile, report, Progress).RunAsync();
+        await new OverloadRun(infrastructure, profile, report, Progress).RunAsync();
     }
 
     await reliability.RunAsync();

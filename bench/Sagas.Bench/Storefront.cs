@@ -63,7 +63,11 @@ public sealed class Storefront : IDisposable
     }
 
     /// <summary>One POST /orders; returns the status (and records the order when it was accepted).</summary>
-    public async Task<int> SubmitOnceAsync(SubmittedOrder order, CancellationToken cancellationToken = default)
+    public async Task<int> SubmitOnceAsync(SubmittedOrder order, CancellationToken cancellationToken = default) =>
+        (await SubmitAsync(order, cancellationToken)).Status;
+
+    /// <summary>One POST /orders; returns the status and the Retry-After seconds of a refusal (admission control's 503).</summary>
+    public async Task<(int Status, int? RetryAfter)> SubmitAsync(SubmittedOrder order, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(NextApi(), "orders"));
         request.Headers.Add("X-Api-Key", StorefrontKey);
@@ -80,7 +84,7 @@ public sealed class Storefront : IDisposable
             Orders[order.OrderId] = order;
         }
 
-        return (int)response.StatusCode;
+        return ((int)response.StatusCode, response.Headers.RetryAfter?.Delta is { } delta ? (int)delta.TotalSeconds : null);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using MassTransit;
 using Sagas.Api.Catalog;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
+using Sagas.Api.Orders.Admission;
 using Sagas.Api.Support;
 using Sagas.Api.Webhooks;
 using Sagas.Data;
@@ -36,6 +37,8 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
 builder.Services.AddOpenApi();
 builder.Services.AddScoped<OrderReader>();
+// After MigrateOnStartup: its first reading finds the schema current.
+builder.Services.AddOrderAdmission(builder.Configuration);
 builder.Services.Configure<SupportOptions>(builder.Configuration.GetSection("Saga"));
 builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.Section));
 

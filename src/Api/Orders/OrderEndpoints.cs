@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,6 +7,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Sagas.Api.Hosting;
+using Sagas.Api.Orders.Admission;
 using Sagas.Contracts.Ordering;
 using Sagas.Data;
 using Sagas.Data.Ordering;
@@ -15,7 +17,8 @@ namespace Sagas.Api.Orders;
 /// <summary>
 /// The storefront's endpoints (http-contract.md, "Orders"). Accepting an order is one PostgreSQL
 /// transaction: the idempotency record and the <see cref="SubmitOrder"/> outbox rows commit together, so
-/// an accepted order is never lost and a retried request never creates a second one.
+/// an accepted order is never lost and a retried request never creates a second one. A new order the system could
+/// not give its QR code in time is refused (503) before anything is written (<see cref="OrderAdmission"/>).
 /// </summary>
 public static class OrderEndpoints
 {
@@ -27,7 +30,7 @@ public static class OrderEndpoints
     {
         var orders = endpoints.MapGroup("/orders").WithTags("Orders");
         orders.MapPost("/", Submit).RequireAuthorization(Roles.Storefront)
-            .Produces<OrderAccepted>(202).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(422);
+            .Produces<OrderAccepted>(202).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
         orders.MapGet("/{orderId:guid}", Get).RequireAuthorization(Policies.StorefrontOrSupport)
             .Produces<OrderView>().ProducesProblem(404);
         orders.MapPost("/{orderId:guid}/cancel", Cancel).RequireAuthorization(Policies.StorefrontOrSupport)
@@ -38,7 +41,7 @@ public static class OrderEndpoints
     }
 
     static async Task<IResult> Submit(HttpRequest http, SubmitOrderRequest? request, ClaimsPrincipal user,
-        FulfilmentDbContext db, IPublishEndpoint publish, TimeProvider clock, CancellationToken cancellationToken)
+        FulfilmentDbContext db, IPublishEndpoint publish, OrderAdmission admission, TimeProvider clock, CancellationToken cancellationToken)
     {
         var key = http.Headers["Idempotency-Key"].ToString();
         var validation = new Validation();
@@ -74,6 +77,11 @@ public static class OrderEndpoints
         if (!validation.IsValid)
             return validation.Problem();
 
+        // Last of all: a replay, a conflict and every 4xx answer as they would anyway; only a new, valid order is refused.
+        if (admission.Decide() is { Refused: true } refused)
+            return Overloaded(http.HttpContext.Response, refused);
+        using var pending = admission.Pending();
+
         var orderId = NewId.NextGuid();
         var now = clock.GetUtcNow();
         var orderLines = lines.Select(l => new OrderLine { Sku = l.Sku, Quantity = l.Quantity, UnitPrice = catalog[l.Sku].Price }).ToList();
@@ -107,8 +115,18 @@ public static class OrderEndpoints
         }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        admission.Committed();
 
         return Accepted(orderId);
+    }
+
+    /// <summary>http-contract.md, "Additions, 2026-11-26": 503 with Retry-After; nothing was recorded, the same key may come again.</summary>
+    static IResult Overloaded(HttpResponse response, AdmissionDecision refused)
+    {
+        response.Headers.RetryAfter = refused.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Results.Problem(statusCode: 503, type: ProblemTypes.Overloaded, title: "Service Unavailable",
+            detail: string.Create(CultureInfo.InvariantCulture, $"New orders cannot get their QR code in time right now (estimated wait {refused.EstimatedWait.TotalSeconds:0.0} s). " +
+                    $"Nothing was recorded: send the same request with the same Idempotency-Key again after {refused.RetryAfterSeconds} s."));
     }
 
     static async Task<IResult?> Replay(FulfilmentDbContext db, string clientId, string key, string hash, CancellationToken cancellationToken)
