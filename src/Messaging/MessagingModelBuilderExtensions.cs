@@ -36,6 +36,10 @@ public static class MessagingModelBuilderExtensions
             outbox.HasKey(x => x.OutboxId);
             outbox.Property(x => x.OutboxId).HasColumnName("outbox_id").ValueGeneratedNever();
             outbox.Property(x => x.Created).HasColumnName("created").HasDefaultValueSql("now()");
+            outbox.Property(x => x.Attempts).HasColumnName("attempts");
+            outbox.Property(x => x.NextAttemptAt).HasColumnName("next_attempt_at").HasDefaultValueSql("now()");
+            outbox.Property(x => x.LastError).HasColumnName("last_error");
+            outbox.Property(x => x.ParkedAt).HasColumnName("parked_at");
         });
 
         modelBuilder.Entity<OutboxMessage>(message =>

@@ -91,8 +91,28 @@ public sealed class BusOutboxOptions
     /// </summary>
     public TimeSpan StalledAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>First wait after a failed delivery (broker or database down); doubles up to <see cref="MaxBackoff"/>.</summary>
+    /// <summary>
+    /// First wait of a delivery loop after a failure that is not one outbox's own (broker or database down, sends timing
+    /// out); doubles up to <see cref="MaxBackoff"/>. Such failures never count towards <see cref="MaxAttempts"/>.
+    /// </summary>
     public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(250);
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Failures specific to one outbox (the broker refused its message, or sending it failed otherwise while the bus was
+    /// connected) after which it is parked: claims skip it until <c>messaging.release_parked_outbox(id)</c>. With the
+    /// default delays the last attempt comes about 4 minutes after the first (1 + 2 + 4 + ... + 32 + 3 × 60 s), long
+    /// enough to ride out a topology change or a permission being fixed, short enough that the outbox stops costing
+    /// sends and alerts well within the hour.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>
+    /// How long an outbox waits after its first counted failure before it is due again; doubles with each further one up
+    /// to <see cref="MaxRetryDelay"/>. The other outboxes are not held up meanwhile.
+    /// </summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 }

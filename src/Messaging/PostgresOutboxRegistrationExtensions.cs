@@ -48,6 +48,7 @@ public static class PostgresOutboxRegistrationExtensions
             configurator.TryAddSingleton<OutboxDeliverySignal>();
             configurator.TryAddSingleton<OutboxDeliveryProgress>(_ => new OutboxDeliveryProgress());
             configurator.TryAddSingleton<BrokerConnectionRecycler>();
+            configurator.TryAddSingleton<BrokerRefusals>();
             configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
             if (busOutbox.DeliveryServiceEnabled)
                 configurator.AddHostedService<BusOutboxDeliveryService<TDbContext>>();

@@ -71,6 +71,18 @@ public sealed class TemporaryVirtualHost : IAsyncDisposable
         return counts;
     }
 
+    /// <summary>Declares an exchange through the management API, e.g. one that conflicts with what MassTransit declares.</summary>
+    public async Task DeclareExchangeAsync(string name, string type)
+    {
+        using var response = await _management.PutAsync($"exchanges/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(name)}",
+            Json($$"""{"type":"{{type}}","durable":true}"""));
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"declaring exchange {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public async Task DeleteExchangeAsync(string name) =>
+        (await _management.DeleteAsync($"exchanges/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(name)}")).EnsureSuccessStatusCode();
+
     public async ValueTask DisposeAsync()
     {
         await _management.DeleteAsync($"vhosts/{Uri.EscapeDataString(Name)}");

@@ -13,7 +13,13 @@ namespace Sagas.Messaging.Outbox;
 /// Sends what bus outboxes committed. Each pass claims the oldest outboxes nobody else holds
 /// (<c>FOR UPDATE SKIP LOCKED</c>, so several processes share the work and never send one outbox twice at once),
 /// sends each outbox's messages in sequence order (different outboxes concurrently), deletes what was sent and
-/// commits. A send that fails stops its outbox there; the rest stays for the next pass, in order.
+/// commits. A send that fails stops its outbox there; the rest stays for a later pass, in order.
+/// <para>
+/// Claims take only due outboxes. A failure specific to one outbox (see <see cref="OutboxSendFailure"/>) makes that
+/// outbox due again after its own exponential delay and the pass goes on; after <see cref="BusOutboxOptions.MaxAttempts"/>
+/// such failures it is parked until an operator releases it. Any other failure (broker away, sends timing out) counts
+/// against no outbox: the loop backs off as a whole.
+/// </para>
 /// <para>
 /// It sleeps until woken: by a commit in this process (<see cref="OutboxDeliverySignal"/>), by a commit in any
 /// process (PostgreSQL <c>NOTIFY messaging_outbox</c>), or by the fallback poll. After a failure it backs off
@@ -35,6 +41,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     BusOutboxOptions options,
     OutboxDeliveryProgress progress,
     BrokerConnectionRecycler recycler,
+    BrokerRefusals refusals,
     ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
@@ -44,15 +51,25 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     // later. Passing on at most one wake per RemoteWakeInterval keeps those from costing a claim transaction each,
     // while an outbox that nobody else delivers still goes out within the interval.
     volatile bool _remoteCommit;
+    CancellationToken _stopping;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.ListenForCommits)
             _ = ListenForCommits(stoppingToken);
 
-        // More than one loop so that a commit arriving while one loop is finishing its transaction is claimed by
-        // another at once instead of waiting; SKIP LOCKED keeps them on different outboxes.
-        return Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.DeliveryLoops)).Select(_ => DeliveryLoop(stoppingToken)));
+        _stopping = stoppingToken;
+        var watching = bus.ConnectSendObserver(refusals);
+        try
+        {
+            // More than one loop so that a commit arriving while one loop is finishing its transaction is claimed by
+            // another at once instead of waiting; SKIP LOCKED keeps them on different outboxes.
+            await Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.DeliveryLoops)).Select(_ => DeliveryLoop(stoppingToken)));
+        }
+        finally
+        {
+            watching.Disconnect();
+        }
     }
 
     async Task DeliveryLoop(CancellationToken stoppingToken)
@@ -138,8 +155,15 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
 
+        // Due outboxes only, in due order (outbox_state_due_idx): one waiting for its next attempt, or parked, is not claimed.
         var claimed = await dbContext.Set<OutboxState>()
-            .FromSql($"SELECT * FROM messaging.outbox_state ORDER BY created LIMIT {options.OutboxBatchSize} FOR UPDATE SKIP LOCKED")
+            .FromSql($"""
+                SELECT * FROM messaging.outbox_state
+                WHERE parked_at IS NULL AND next_attempt_at <= now()
+                ORDER BY next_attempt_at
+                LIMIT {options.OutboxBatchSize}
+                FOR UPDATE SKIP LOCKED
+                """)
             .AsNoTracking()
             .Select(x => x.OutboxId)
             .ToListAsync(cancellationToken);
@@ -157,7 +181,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             .Take(options.MessageBatchSize)
             .ToListAsync(cancellationToken);
 
-        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId).Select(outbox => SendInOrder(outbox, cancellationToken)));
+        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId!.Value).Select(outbox => SendInOrder(outbox.Key, outbox, cancellationToken)));
 
         var sent = outcomes.SelectMany(x => x.Sent).ToList();
         if (sent.Count > 0)
@@ -169,16 +193,52 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
               AND NOT EXISTS (SELECT 1 FROM messaging.outbox_message m WHERE m.outbox_id = s.outbox_id)
             """, cancellationToken);
 
+        var failures = outcomes.Where(x => x.Failure is not null).Select(x => x.Failure!).ToList();
+        var counted = failures.Where(x => x.CountsAgainstOutbox).ToList();
+        var recorded = counted.Count > 0 ? await OutboxAttempts.RecordAsync(dbContext, counted, options, cancellationToken) : [];
+
         await transaction.CommitAsync(cancellationToken);
 
-        var failures = outcomes.Where(x => x.Failure is not null).Select(x => x.Failure!).ToList();
-        if (failures.Count > 0)
-            throw new AggregateException($"{failures.Count} of {outcomes.Length} outboxes could not be delivered completely", failures);
+        foreach (var attempt in recorded)
+        {
+            LogAttempt(attempt, counted.First(x => x.OutboxId == attempt.OutboxId));
+            if (!attempt.Parked)
+                WakeWhenDue(attempt);
+        }
+
+        // Only failures that are no outbox's own hold the loop back: the broker is away or sends do not finish.
+        var uncounted = failures.Where(x => !x.CountsAgainstOutbox).Select(x => x.Exception).ToList();
+        if (uncounted.Count > 0)
+            throw new AggregateException($"{uncounted.Count} of {outcomes.Length} outboxes could not be delivered completely", uncounted);
 
         return (claimed.Count == options.OutboxBatchSize || messages.Count == options.MessageBatchSize, 0);
     }
 
-    async Task<(List<long> Sent, Exception? Failure)> SendInOrder(IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    /// <summary>
+    /// Nothing else need wake this process when an outbox it failed comes due again (no commit, the poll seconds away),
+    /// so that its delays are what <see cref="BusOutboxOptions.RetryDelay"/> says. The same doubling as in
+    /// <see cref="OutboxAttempts"/>, on this process's clock, a little late rather than early.
+    /// </summary>
+    void WakeWhenDue(RecordedAttempt attempt)
+    {
+        var seconds = Math.Min(options.MaxRetryDelay.TotalSeconds, options.RetryDelay.TotalSeconds * Math.Pow(2, Math.Min(attempt.Attempts - 1, 30)));
+        _ = Task.Delay(TimeSpan.FromSeconds(seconds) + TimeSpan.FromMilliseconds(50), _stopping)
+            .ContinueWith(static (_, state) => ((OutboxDeliverySignal)state!).Notify(), signal, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
+
+    void LogAttempt(RecordedAttempt attempt, OutboxSendFailure failure)
+    {
+        if (attempt.Parked)
+            logger.LogError(failure.Exception,
+                "Outbox {OutboxId} parked after {Attempts} failed attempts; it is not delivered until released with SELECT messaging.release_parked_outbox('{OutboxId}') (see messaging.outbox_parked)",
+                attempt.OutboxId, attempt.Attempts, attempt.OutboxId);
+        else
+            logger.LogWarning(failure.Exception, "Outbox {OutboxId} could not be delivered (attempt {Attempts} of {MaxAttempts}); next attempt at {NextAttemptAt:O}",
+                attempt.OutboxId, attempt.Attempts, options.MaxAttempts, attempt.NextAttemptAt);
+    }
+
+    async Task<(List<long> Sent, OutboxSendFailure? Failure)> SendInOrder(Guid outboxId, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         var sent = new List<long>();
         foreach (var message in outbox)
@@ -192,15 +252,18 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
-                if (((OutboxMessageContext)message).DestinationAddress is { } destination)
+                var destination = ((OutboxMessageContext)message).DestinationAddress;
+                var busConnected = recycler.BusConnected;
+                if (destination is not null)
                 {
-                    if (IsTimeout(exception))
-                        progress.TimedOut(destination, recycler.BusConnected);
+                    // A refused destination is no stuck connection: replacing the connection would not help it.
+                    if (OutboxSendFailure.IsTimeout(exception))
+                        progress.TimedOut(destination, busConnected);
                     else
                         progress.Failed(destination);
                 }
 
-                return (sent, exception);
+                return (sent, OutboxSendFailure.Of(outboxId, destination, exception, busConnected));
             }
         }
 
@@ -217,6 +280,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
 
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.MessageDeliveryTimeout);
+        using var refusal = message.MessageId is { } messageId ? refusals.Start(messageId, timeout) : null;
         var sending = SendCore(message, destination, timeout.Token);
         try
         {
@@ -232,7 +296,15 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
                 _ = task.Exception;
                 ((IDisposable)state!).Dispose();
             }, timeout, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (refusal?.Refusal is { } refusedFirst)
+                throw new OutboxSendRefusedException(destination, refusedFirst);
             throw new OutboxSendAbandonedException(destination, options.MessageDeliveryTimeout + options.SendAbandonGrace);
+        }
+        catch (Exception) when (refusal?.Refusal is { } refused)
+        {
+            // Cancelled by BrokerRefusals at the broker's first refusal, instead of MassTransit retrying it to the timeout.
+            timeout.Dispose();
+            throw new OutboxSendRefusedException(destination, refused);
         }
 
         timeout.Dispose();
@@ -243,10 +315,6 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         var endpoint = await bus.GetSendEndpoint(destination);
         await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), cancellationToken);
     }
-
-    static bool IsTimeout(Exception exception) =>
-        exception is OperationCanceledException or TimeoutException or OutboxSendAbandonedException
-        || exception is AggregateException { InnerExceptions.Count: > 0 } aggregate && aggregate.InnerExceptions.All(IsTimeout);
 
     // A dedicated connection LISTENing for commits of other processes. When it breaks, the fallback poll covers
     // the gap until it is back.

@@ -9,9 +9,13 @@ public interface IOutboxMonitor
 {
     /// <summary>
     /// How long the oldest message committed to an outbox (bus outbox or consumer outbox) has been waiting for the
-    /// broker; null when nothing is waiting. It grows while the broker is down or delivery is stuck.
+    /// broker; null when nothing is waiting. It grows while the broker is down or delivery is stuck. Parked outboxes are
+    /// not waiting for delivery and are left out (see <see cref="ParkedOutboxesAsync"/>).
     /// </summary>
     Task<TimeSpan?> OldestUndeliveredAgeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Bus outboxes parked after <see cref="BusOutboxOptions.MaxAttempts"/> (<c>messaging.outbox_parked</c>).</summary>
+    Task<long> ParkedOutboxesAsync(CancellationToken cancellationToken = default);
 }
 
 sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOutboxMonitor
@@ -26,16 +30,25 @@ sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOut
             SELECT extract(epoch FROM clock_timestamp() - min(m.enqueued_at))::float8 AS "Value"
             FROM messaging.outbox_message m
             LEFT JOIN messaging.inbox_state i ON i.message_id = m.inbox_message_id AND i.consumer_id = m.inbox_consumer_id
-            WHERE m.outbox_id IS NOT NULL
-               OR (i.delivered IS NULL AND m.sequence_number > coalesce(i.last_sequence_number, 0))
+            LEFT JOIN messaging.outbox_state s ON s.outbox_id = m.outbox_id
+            WHERE (m.outbox_id IS NOT NULL AND s.parked_at IS NULL)
+               OR (m.outbox_id IS NULL AND i.delivered IS NULL AND m.sequence_number > coalesce(i.last_sequence_number, 0))
             """).SingleAsync(cancellationToken);
         return seconds is { } value ? TimeSpan.FromSeconds(Math.Max(value, 0)) : null;
+    }
+
+    public async Task<long> ParkedOutboxesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        return await dbContext.Set<OutboxState>().LongCountAsync(x => x.ParkedAt != null, cancellationToken);
     }
 }
 
 /// <summary>
-/// Degraded while the oldest undelivered outbox message is older than the threshold, never Unhealthy: callers can
-/// still commit while the broker is away, so an outage must not take the process out of rotation.
+/// Degraded while the oldest undelivered outbox message is older than the threshold, or while any outbox is parked;
+/// never Unhealthy: callers can still commit while the broker is away, so an outage must not take the process out of
+/// rotation, and a parked outbox needs an operator, not a restart.
 /// </summary>
 public sealed class OutboxHealthCheck(IOutboxMonitor monitor, TimeSpan threshold) : IHealthCheck
 {
@@ -44,9 +57,15 @@ public sealed class OutboxHealthCheck(IOutboxMonitor monitor, TimeSpan threshold
         try
         {
             var age = await monitor.OldestUndeliveredAgeAsync(cancellationToken);
-            var data = new Dictionary<string, object> { ["oldestUndeliveredSeconds"] = age?.TotalSeconds ?? 0 };
-            return age > threshold
-                ? HealthCheckResult.Degraded($"oldest undelivered outbox message is {age.Value.TotalSeconds:0} s old", data: data)
+            var parked = await monitor.ParkedOutboxesAsync(cancellationToken);
+            var data = new Dictionary<string, object> { ["oldestUndeliveredSeconds"] = age?.TotalSeconds ?? 0, ["parkedOutboxes"] = parked };
+            var problems = new List<string>();
+            if (age > threshold)
+                problems.Add($"oldest undelivered outbox message is {age.Value.TotalSeconds:0} s old");
+            if (parked > 0)
+                problems.Add($"{parked} outbox(es) parked after repeated failures (messaging.outbox_parked)");
+            return problems.Count > 0
+                ? HealthCheckResult.Degraded(string.Join("; ", problems), data: data)
                 : HealthCheckResult.Healthy(age is null ? "outbox empty" : "outbox delivering", data);
         }
         catch (Exception exception)

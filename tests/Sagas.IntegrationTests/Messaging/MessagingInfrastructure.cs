@@ -113,10 +113,11 @@ public sealed class MessageProbe : IAsyncDisposable
     readonly IBusControl _bus;
     readonly ConcurrentQueue<Arrival> _arrivals = new();
     readonly string _connectionString;
-    readonly string _queue = $"probe-{Guid.NewGuid():N}";
+    readonly string _queue;
 
-    MessageProbe(MessagingInfrastructure infrastructure, Action<IReceiveEndpointConfigurator, MessageProbe> handlers)
+    MessageProbe(MessagingInfrastructure infrastructure, Action<IReceiveEndpointConfigurator, MessageProbe> handlers, string? queue)
     {
+        _queue = queue ?? $"probe-{Guid.NewGuid():N}";
         _connectionString = infrastructure.Database.ConnectionString;
         _bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
@@ -135,9 +136,11 @@ public sealed class MessageProbe : IAsyncDisposable
 
     public IReadOnlyList<Arrival> Arrivals => _arrivals.ToArray();
 
-    public static async Task<MessageProbe> Start(MessagingInfrastructure infrastructure, Action<IReceiveEndpointConfigurator, MessageProbe> handlers)
+    /// <summary>Starts a probe on a queue of its own, or on <paramref name="queue"/>.</summary>
+    public static async Task<MessageProbe> Start(MessagingInfrastructure infrastructure, Action<IReceiveEndpointConfigurator, MessageProbe> handlers,
+        string? queue = null)
     {
-        var probe = new MessageProbe(infrastructure, handlers);
+        var probe = new MessageProbe(infrastructure, handlers, queue);
         await probe._bus.StartAsync();
         return probe;
     }

@@ -21,7 +21,13 @@ public sealed class Messaging_schema(MessagingInfrastructure infrastructure) : I
         await using var connection = new NpgsqlConnection(infrastructure.Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'messaging' ORDER BY 1", connection);
+            """
+            SELECT c.table_name || '.' || c.column_name
+            FROM information_schema.columns c
+            JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+            WHERE c.table_schema = 'messaging' AND t.table_type = 'BASE TABLE' -- views (outbox_parked) are for operators
+            ORDER BY 1
+            """, connection);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
             migrated.Add(reader.GetString(0));
