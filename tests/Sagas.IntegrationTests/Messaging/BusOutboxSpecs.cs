@@ -1,7 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using Sagas.Messaging;
 using Sagas.Testing;
 
@@ -186,41 +185,6 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     {
         var parts = reference.Split(':');
         return (int.Parse(parts[1]), int.Parse(parts[2]));
-    }
-
-    [Fact]
-    public async Task The_commit_listener_closes_its_connection_instead_of_pooling_it_still_listening()
-    {
-        var before = await ListeningBackends();
-        var host = await StartHost();
-        var listener = (await Eventually.Until(ListeningBackends, pids => pids.Except(before).Any(),
-            because: "the delivery service listens for commits")).Except(before).Single();
-
-        await host.StopAsync();
-        host.Dispose();
-
-        // Pooled, the session would stay connected (and subscribed, with NOTIFYs queuing for it) until the pool
-        // retired it, or be handed to a DbContext still listening.
-        await Eventually.Until(async () => !(await Backends()).Contains(listener), TimeSpan.FromSeconds(10),
-            $"the listener's session {listener} ended with its host");
-    }
-
-    Task<List<int>> ListeningBackends() => Backends("AND query = 'LISTEN messaging_outbox'");
-
-    // Read on a connection of its own pool (another application name): one taken from the host's pool would be the
-    // very session under observation.
-    async Task<List<int>> Backends(string condition = "")
-    {
-        var observer = new NpgsqlConnectionStringBuilder(infrastructure.Database.ConnectionString) { ApplicationName = "listener-observer" };
-        await using var connection = new NpgsqlConnection(observer.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            $"SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() {condition}", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var pids = new List<int>();
-        while (await reader.ReadAsync())
-            pids.Add(reader.GetInt32(0));
-        return pids;
     }
 
     Task ArrivalOf(string reference) =>
