@@ -6,6 +6,9 @@ namespace Sagas.Contracts.Ordering;
 /// </summary>
 public static class OrderSagaQueue
 {
-    /// <summary>The saga endpoint's name (the kebab-case name MassTransit gives <c>OrderState</c>'s endpoint).</summary>
+    /// <summary>
+    /// The saga endpoint's name: the kebab-case name MassTransit gives <c>OrderState</c>'s endpoint in the Workers
+    /// (a unit test keeps the two equal; the test harness names endpoints its own way, so the definition does not set it).
+    /// </summary>
     public const string Name = "order-state";
 }

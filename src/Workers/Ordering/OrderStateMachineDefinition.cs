@@ -1,7 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Sagas.Contracts.Ordering;
 using Sagas.Data.Ordering;
 
 namespace Sagas.Workers.Ordering;
@@ -11,8 +10,6 @@ public sealed class OrderStateMachineDefinition : SagaDefinition<OrderState>
 {
     public OrderStateMachineDefinition()
     {
-        // The Api declares this queue too (src/Api/Hosting/OrderSagaTopology.cs): the name is shared, not derived twice.
-        EndpointName = OrderSagaQueue.Name;
         // Messages of one order are serialized by the repository's row lock; this bounds how many orders one
         // Workers process touches at once (and so the database connections it needs).
         ConcurrentMessageLimit = 32;
