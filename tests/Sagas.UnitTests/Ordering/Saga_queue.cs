@@ -10,5 +10,5 @@ public sealed class Saga_queue
     // a queue nobody consumes.
     [Fact]
     public void Should_be_the_queue_the_workers_consume_the_saga_from() =>
-        Assert.Equal(KebabCaseEndpointNameFormatter.Instance.Saga<OrderState>(), OrderSagaQueue.Name);
+        Assert.Equal(OrderSagaQueue.Name, KebabCaseEndpointNameFormatter.Instance.Saga<OrderState>());
 }
