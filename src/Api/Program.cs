@@ -55,6 +55,8 @@ builder.Services.AddMassTransit(bus =>
     bus.UsingRabbitMq((context, cfg) =>
     {
         rabbit.Apply(cfg);
+        // What the Api publishes must have a queue before the first order is accepted, Workers running or not.
+        cfg.DeclareOrderSagaQueue();
         cfg.ConfigureEndpoints(context);
     });
 });

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
@@ -21,7 +22,7 @@ public static class DatabaseServiceCollectionExtensions
         // A frozen or cut-off process must not keep its row locks for hours (see PostgresSessionLimits).
         connectionString = SessionLimits(configuration).Apply(connectionString);
 
-        services.AddSingleton(_ =>
+        services.AddSingleton(provider =>
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString);
             // No statement of ours should run for long: a stuck one fails (and is retried or answered 503)
@@ -34,6 +35,14 @@ public static class DatabaseServiceCollectionExtensions
             // outbox listener's LISTEN lives on its own connection until the process stops).
             if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
                 builder.ConnectionStringBuilder.NoResetOnClose = true;
+            // The Workers' endpoints alone may consume ~140 messages at once, each holding a connection for its
+            // transaction: the pool grows to what this process's background work can use, never below Max Pool Size.
+            var demand = PooledConnectionDemand.Of(provider);
+            var configured = builder.ConnectionStringBuilder.MaxPoolSize;
+            builder.ConnectionStringBuilder.MaxPoolSize = Math.Max(configured, demand.Total);
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseServiceCollectionExtensions))
+                .LogInformation("PostgreSQL connection pool: at most {MaxPoolSize} connections (configured {Configured}; background work needs up to {Demand})",
+                    builder.ConnectionStringBuilder.MaxPoolSize, configured, demand);
             return builder.Build();
         });
         services.AddDbContext<FulfilmentDbContext>((provider, options) =>

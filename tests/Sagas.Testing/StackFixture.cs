@@ -27,6 +27,9 @@ public class StackFixture : IAsyncLifetime
     protected virtual TimeSpan PollInterval => TimeSpan.FromMilliseconds(500);
     protected virtual IDictionary<string, string> Configuration => new Dictionary<string, string>();
 
+    /// <summary>False: the Workers start only when a test calls <see cref="StartWorkers"/> (none has run on the virtual host yet).</summary>
+    protected virtual bool WorkersAtStart => true;
+
     public async Task InitializeAsync()
     {
         _database = await TemporaryDatabase.CreateAsync("stack");
@@ -55,8 +58,15 @@ public class StackFixture : IAsyncLifetime
         Api.Start();
         await Api.WaitUntilReadyAsync();
         Sandbox.Start();
+        if (WorkersAtStart)
+            Workers.Start();
+        await Task.WhenAll(Sandbox.WaitUntilReadyAsync(), WorkersAtStart ? Workers.WaitUntilReadyAsync() : Task.CompletedTask);
+    }
+
+    public async Task StartWorkers()
+    {
         Workers.Start();
-        await Task.WhenAll(Sandbox.WaitUntilReadyAsync(), Workers.WaitUntilReadyAsync());
+        await Workers.WaitUntilReadyAsync();
     }
 
     public async Task DisposeAsync()

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Sagas.Messaging.Inbox;
 
 /// <summary>
-/// Forgets inbox entries whose messages were delivered longer than the duplicate-detection window ago, in batches
+/// Forgets inbox entries whose messages were delivered longer than the duplicate-detection window ago (by the database's
+/// clock), in batches
 /// (<c>SKIP LOCKED</c>, so several processes can run it and none waits on an entry in use).
 /// </summary>
 public sealed class InboxCleanupService<TDbContext>(
@@ -42,11 +43,12 @@ public sealed class InboxCleanupService<TDbContext>(
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        var expiredBefore = DateTime.UtcNow - options.DuplicateDetectionWindow;
+        // The database's clock, which also stamped `delivered` (0004_inbox_database_clock.sql): no process's clock
+        // skew moves the window.
         var deleted = await dbContext.Database.ExecuteSqlAsync($"""
             DELETE FROM messaging.inbox_state
             WHERE id IN (SELECT id FROM messaging.inbox_state
-                         WHERE delivered < {expiredBefore}
+                         WHERE delivered < now() - {options.DuplicateDetectionWindow}
                          ORDER BY delivered
                          LIMIT {options.InboxCleanupBatchSize}
                          FOR UPDATE SKIP LOCKED)

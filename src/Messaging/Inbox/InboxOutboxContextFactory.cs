@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
@@ -49,6 +50,7 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
             var outboxContext = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox, _signal is not null);
             var consuming = inbox.Consumed is null;
             var delivering = inbox.Consumed is not null && inbox.Delivered is null;
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 await next.Send(outboxContext);
@@ -59,8 +61,19 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
                 throw new OutboxDeliveryException(messageId, exception);
             }
 
-            await dbContext.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            try
+            {
+                await dbContext.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (Exception exception) when (consuming && !cancellationToken.IsCancellationRequested)
+            {
+                // The consumer finished but nothing of it committed: whoever sent the message hears of it as a Fault<T>,
+                // as if the consumer had thrown, not as a ReceiveFault nobody subscribes to (MassTransit #6154). Behind a
+                // retry the fault waits until the retries are used up, and is dropped if one succeeds.
+                await context.NotifyFaulted(Stopwatch.GetElapsedTime(started), TypeCache<T>.ShortName, exception);
+                throw;
+            }
 
             // Between passes another delivery of the same message may take the lock and move the entry on (deliver
             // it, finish it). The next pass must read that, and EF would hand back this tracked, stale instance.

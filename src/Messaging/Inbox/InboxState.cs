@@ -17,7 +17,9 @@ public sealed class InboxState
 
     public int ReceiveCount { get; set; }
 
-    /// <summary>When the consumer's transaction committed.</summary>
+    // The stamps below are the database's now() whatever a writer sets (0004_inbox_database_clock.sql).
+
+    /// <summary>When the consumer's transaction ran.</summary>
     public DateTime? Consumed { get; set; }
 
     /// <summary>When every message the consumer produced reached the broker; starts the duplicate-detection window.</summary>

@@ -384,8 +384,11 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        // A closed clone of the DbContext's connection: same server and credentials, its own physical connection.
-        var connection = (NpgsqlConnection)((ICloneable)dbContext.Database.GetDbConnection()).Clone();
+        // The DbContext's server and credentials on a connection outside its pool: closing it ends the session and its
+        // LISTEN (the pool does not reset connections, see AddFulfilmentDatabase), so no pooled connection is left
+        // subscribed, collecting notifications nobody reads.
+        var pooled = (NpgsqlConnection)dbContext.Database.GetDbConnection();
+        var connection = pooled.CloneWith(new NpgsqlConnectionStringBuilder(pooled.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
     }

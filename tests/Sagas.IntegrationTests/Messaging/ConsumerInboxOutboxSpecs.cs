@@ -157,6 +157,22 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
     }
 
     [Fact]
+    public async Task A_consume_transaction_that_fails_at_commit_publishes_a_fault_of_the_message_type()
+    {
+        var messageId = NewId.NextGuid();
+        var reference = $"fail-commit-{messageId}";
+
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+
+        var fault = await Eventually.Until(() => Task.FromResult(_probe.Received<Fault<RecordLedgerEntry>>().SingleOrDefault(f => f.Message.Reference == reference)),
+            f => f is not null, because: "a Fault<RecordLedgerEntry> for the message whose commit failed");
+        Assert.Contains(fault!.Exceptions, e => e.Message.Contains("commit_child", StringComparison.Ordinal));
+        await SentinelPassedTheProbe();
+        Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.DoesNotContain(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+    }
+
+    [Fact]
     public async Task A_database_conflict_is_retried_in_a_fresh_scope_and_takes_effect_once()
     {
         var reference = $"conflict-{NewId.NextGuid()}";
@@ -282,6 +298,44 @@ public abstract class Consumer_inbox_and_outbox(MessagingInfrastructure infrastr
         Assert.True(batches.Sum() >= 5);
         Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE message_id = ANY($1)", messageIds));
         Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE delivered IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task The_duplicate_detection_window_is_measured_on_the_database_clock()
+    {
+        var messageId = NewId.NextGuid();
+        var reference = $"clock-{messageId}";
+        var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
+        await endpoint.Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+        await Eventually.Until(() => infrastructure.Count("""
+                SELECT count(*) FROM messaging.inbox_state i
+                WHERE i.message_id = $1 AND i.delivered IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM messaging.outbox_message m WHERE m.inbox_message_id = i.message_id)
+                """, messageId),
+            n => n == 1, because: "the message consumed");
+
+        // What a consumer in a process whose clock runs two hours behind would write.
+        Assert.Equal(1, await infrastructure.Count("""
+            WITH stamped AS (UPDATE messaging.inbox_state
+                             SET consumed = now() - interval '2 hours', delivered = now() - interval '2 hours'
+                             WHERE message_id = $1 RETURNING 1)
+            SELECT count(*) FROM stamped
+            """, messageId));
+
+        var cleanup = new InboxCleanupService<TestDbContext>(_host.Services.GetRequiredService<IServiceScopeFactory>(),
+            new PostgresOutboxOptions { DuplicateDetectionWindow = TimeSpan.FromMinutes(30) },
+            NullLogger<InboxCleanupService<TestDbContext>>.Instance);
+        while (await cleanup.DeleteExpiredBatch() > 0)
+        {
+        }
+
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE message_id = $1", messageId));
+        await endpoint.Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+        await Eventually.Until(() => infrastructure.Count("SELECT receive_count FROM messaging.inbox_state WHERE message_id = $1", messageId),
+            n => n == 2, because: "the redelivery reached the inbox");
+        await SentinelPassedTheProbe();
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
+        Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
     }
 
     // The probe consumes one message at a time in queue order: once a message published after the ones under test

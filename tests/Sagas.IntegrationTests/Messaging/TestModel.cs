@@ -185,6 +185,14 @@ public sealed class RecordLedgerEntryConsumer(TestDbContext dbContext, LedgerFau
     {
         dbContext.Ledger.Add(new LedgerEntry { Reference = context.Message.Reference });
         await dbContext.SaveChangesAsync(context.CancellationToken);
+        // A message carrying this prefix leaves a deferred foreign-key violation behind: its transaction fails at COMMIT,
+        // after the consumer finished (23503, which no retry handles).
+        if (context.Message.Reference.StartsWith("fail-commit", StringComparison.Ordinal))
+            await dbContext.Database.ExecuteSqlRawAsync("""
+                CREATE TEMPORARY TABLE commit_parent (id int PRIMARY KEY) ON COMMIT DROP;
+                CREATE TEMPORARY TABLE commit_child (parent int REFERENCES commit_parent DEFERRABLE INITIALLY DEFERRED) ON COMMIT DROP;
+                INSERT INTO commit_child VALUES (1);
+                """, context.CancellationToken);
         // The first delivery of a message carrying this header fails: MassTransit's inline outbox pipe fails the first
         // delivery pass, and FailFirstSend (connected in the hand-off mode's host) the delivery service's first send.
         var failFirstDelivery = context.Message.Reference.StartsWith("fail-delivery", StringComparison.Ordinal);
