@@ -122,6 +122,12 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
             because: "the sentinel reached the probe");
 
         var copies = Arrivals(probe, run);
+        var ids = copies.Select(x => x.MessageId!.Value).Distinct().ToArray();
+        // Every message consumed (its effect commits with its consumed stamp). Counting received copies alone is not
+        // enough: a copy the killed process had received counts although its message is still waiting to be consumed.
+        await Eventually.Until(() => infrastructure.Count(
+                "SELECT count(DISTINCT message_id) FROM messaging.inbox_state WHERE message_id = ANY($1) AND consumed IS NOT NULL", ids),
+            n => n == ids.Length, Patience, because: "every message was consumed");
         await Eventually.Until(() => infrastructure.Count(
                 "SELECT coalesce(sum(receive_count), 0) FROM messaging.inbox_state WHERE message_id = ANY($1) AND consumed IS NOT NULL",
                 copies.Select(x => x.MessageId!.Value).Distinct().ToArray()),
