@@ -36,6 +36,21 @@ static class PaymentRecords
         var record = await db.Set<PaymentRecord>().SingleOrDefaultAsync(p => p.OrderId == orderId, cancellationToken);
         if (record is null)
             return;
+        Apply(record, payment, now);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Our records of these orders' payments brought up to what the provider says; saved by the caller.</summary>
+    public static async Task UpdateManyAsync(FulfilmentDbContext db, IReadOnlyDictionary<Guid, ProviderPayment> payments, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var ids = payments.Keys.ToList();
+        foreach (var record in await db.Set<PaymentRecord>().Where(p => ids.Contains(p.OrderId)).ToListAsync(cancellationToken))
+            Apply(record, payments[record.OrderId], now);
+    }
+
+    static void Apply(PaymentRecord record, ProviderPayment payment, DateTimeOffset now)
+    {
         record.Status = payment.Status switch
         {
             "succeeded" => "Succeeded",
@@ -47,6 +62,5 @@ static class PaymentRecords
         record.PaidAmount = payment.CapturedAmount;
         record.PaidAt = payment.PaidAt;
         record.UpdatedAt = now;
-        await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Quartz;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
@@ -61,9 +60,10 @@ public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider 
 
         var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        foreach (var (orderId, payment, outcome) in outcomes)
+        // Our payment records in one read, saved with the position below.
+        await PaymentRecords.UpdateManyAsync(db, outcomes.ToDictionary(o => o.OrderId, o => o.Payment), clock.GetUtcNow(), cancellationToken);
+        foreach (var (_, payment, outcome) in outcomes)
         {
-            await PaymentRecords.UpdateAsync(db, orderId, payment, clock.GetUtcNow(), cancellationToken);
             var messageId = MessageIdOf(payment);
             await publish.Publish(outcome, outcome.GetType(), c => c.MessageId = messageId, cancellationToken);
         }
