@@ -4,6 +4,7 @@ using Sagas.Api.Catalog;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
 using Sagas.Api.Orders.Admission;
+using Sagas.Api.Orders.Events;
 using Sagas.Api.Support;
 using Sagas.Api.Webhooks;
 using Sagas.Data;
@@ -37,6 +38,10 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
 builder.Services.AddOpenApi();
 builder.Services.AddScoped<OrderReader>();
+// GET /orders/{id}/events: one LISTEN connection per process tells open streams that their order changed.
+builder.Services.Configure<OrderEventsOptions>(builder.Configuration.GetSection(OrderEventsOptions.Section));
+builder.Services.AddSingleton<OrderChangeFeed>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<OrderChangeFeed>());
 // After MigrateOnStartup: its first reading finds the schema current.
 builder.Services.AddOrderAdmission(builder.Configuration);
 builder.Services.Configure<SupportOptions>(builder.Configuration.GetSection("Saga"));

@@ -20,6 +20,9 @@ public class StackFixture : IAsyncLifetime
     public ServiceProcess Sandbox { get; private set; } = null!;
     public TemporaryDatabase Database => _database;
 
+    /// <summary>What the services were started with: a test may start another instance of one of them.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; private set; } = new Dictionary<string, string>();
+
     // Long enough that a test paying right after the QR appears never races the deadline, however loaded the machine;
     // expiry tests shorten it in a fixture of their own.
     protected virtual TimeSpan PaymentWindow => TimeSpan.FromMinutes(2);
@@ -51,6 +54,7 @@ public class StackFixture : IAsyncLifetime
         foreach (var (key, value) in Configuration)
             environment[key] = value;
 
+        Environment = environment;
         Api = new ServiceProcess("Api", apiPort, environment);
         Workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), environment);
         Sandbox = new ServiceProcess("PaymentSandbox", sandboxPort, environment);

@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders.Admission;
+using Sagas.Api.Orders.Events;
 using Sagas.Contracts.Ordering;
 using Sagas.Data;
 using Sagas.Data.Ordering;
@@ -33,6 +34,7 @@ public static class OrderEndpoints
             .Produces<OrderAccepted>(202).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
         orders.MapGet("/{orderId:guid}", Get).RequireAuthorization(Policies.StorefrontOrSupport)
             .Produces<OrderView>().ProducesProblem(404);
+        orders.MapOrderEvents();
         orders.MapPost("/{orderId:guid}/cancel", Cancel).RequireAuthorization(Policies.StorefrontOrSupport)
             .Produces<OrderAccepted>(202).ProducesProblem(404).ProducesProblem(409);
         orders.MapPost("/{orderId:guid}/retry-compensation", RetryCompensation).RequireAuthorization(Roles.Support).WithTags("Support")
@@ -202,13 +204,13 @@ public static class OrderEndpoints
     }
 
     /// <summary>Support sees every order; a storefront only the orders it submitted (others are 404 to it).</summary>
-    static async Task<OrderReader.Found?> FindVisible(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken)
+    internal static async Task<OrderReader.Found?> FindVisible(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken)
     {
         var found = await orders.FindAsync(orderId, cancellationToken);
         return found is not null && (user.IsInRole(Roles.Support) || found.ClientId == user.ClientId()) ? found : null;
     }
 
-    static IResult NotFound(Guid orderId) =>
+    internal static IResult NotFound(Guid orderId) =>
         Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");
 
     static void Validate(SubmitOrderRequest request, Validation validation)

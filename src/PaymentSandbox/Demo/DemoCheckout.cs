@@ -15,6 +15,9 @@ public static class DemoCheckout
 {
     public const string HttpClientName = "demo-api";
 
+    /// <summary>For the order's event stream, which stays open until the order is final: no overall timeout.</summary>
+    public const string StreamingClientName = "demo-api-stream";
+
     public static IServiceCollection AddDemoCheckout(this IServiceCollection services)
     {
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
@@ -22,6 +25,11 @@ public static class DemoCheckout
         {
             client.BaseAddress = provider.GetRequiredService<IOptions<DemoOptions>>().Value.ApiUrl;
             client.Timeout = TimeSpan.FromSeconds(10);
+        });
+        services.AddHttpClient(StreamingClientName, (provider, client) =>
+        {
+            client.BaseAddress = provider.GetRequiredService<IOptions<DemoOptions>>().Value.ApiUrl;
+            client.Timeout = Timeout.InfiniteTimeSpan;
         });
         return services;
     }
@@ -37,6 +45,9 @@ public static class DemoCheckout
             ForwardAsync(HttpMethod.Get, $"items/{Uri.EscapeDataString(sku)}", context));
         api.MapGet("/orders/{orderId}", (string orderId, HttpContext context) =>
             ForwardAsync(HttpMethod.Get, $"orders/{Uri.EscapeDataString(orderId)}", context));
+        // Server-sent events, passed on as they come so the page needs no polling.
+        api.MapGet("/orders/{orderId}/events", (string orderId, HttpContext context) =>
+            StreamAsync($"orders/{Uri.EscapeDataString(orderId)}/events", context));
         api.MapPost("/orders", ([FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, HttpContext context) =>
             ForwardAsync(HttpMethod.Post, "orders", context, idempotencyKey));
         return app;
@@ -73,6 +84,44 @@ public static class DemoCheckout
                                           && !context.RequestAborted.IsCancellationRequested)
         {
             return ProblemResponses.BadGateway($"The Api at {options.ApiUrl} did not answer; is it running?");
+        }
+    }
+
+    static async Task StreamAsync(string path, HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<DemoOptions>>().Value;
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-Api-Key", options.StorefrontKey);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        var client = context.RequestServices.GetRequiredService<IHttpClientFactory>().CreateClient(StreamingClientName);
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+            if (!response.IsSuccessStatusCode)
+            {
+                var body = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
+                await new ForwardedResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body).ExecuteAsync(context);
+                return;
+            }
+
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache, no-store";
+            await using var events = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await events.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The page went away.
+        }
+        catch (HttpRequestException) when (!context.Response.HasStarted)
+        {
+            await ProblemResponses.BadGateway($"The Api at {options.ApiUrl} did not answer; is it running?").ExecuteAsync(context);
         }
     }
 

@@ -12,6 +12,14 @@ public sealed class Checking_out_on_the_demo_page(BrowserStack stack, ITestOutpu
     {
         await using var browser = await stack.OpenAsync(this, output);
         var page = browser.Page;
+        // The page follows its order through the event stream; it polls only if the stream is refused.
+        var orderReads = new List<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "GET" && request.Url.Contains("/demo/api/orders/", StringComparison.Ordinal))
+                lock (orderReads)
+                    orderReads.Add(new Uri(request.Url).AbsolutePath);
+        };
         await page.GotoAsync(stack.Sandbox("/demo"));
 
         await page.GetByLabel("Quantity of Wireless mouse").FillAsync("2");
@@ -35,5 +43,7 @@ public sealed class Checking_out_on_the_demo_page(BrowserStack stack, ITestOutpu
         Assert.Equal("Placed", (await stack.Services.Order(orderId)).GetProperty("status").GetString());
         var money = await stack.Services.Money(orderId);
         Assert.Equal((1, 39.98m, 0), (money.Captured, money.CapturedAmount, money.Refunds));
+        lock (orderReads)
+            Assert.Equal([$"/demo/api/orders/{orderId}/events"], orderReads.Distinct());
     }
 }

@@ -9,6 +9,7 @@ const POLL_MS = 1000;
 const $ = (id) => document.getElementById(id);
 const items = new Map(); // sku -> { sku, name, price, currency, available }
 let pollTimer = null;
+let source = null; // the order's event stream, while it is open
 let countdownTimer = null;
 let currentOrderId = null;
 
@@ -169,7 +170,38 @@ function startTracking(orderId) {
   $("order-message").textContent = "Order submitted; holding stock and asking the provider for a QR code…";
   $("again").hidden = true;
   $("order-heading").focus();
-  poll();
+  follow(orderId);
+}
+
+// The order's server-sent events push every change; polling is only the fallback when the stream is refused.
+function follow(orderId) {
+  stopFollowing();
+  if (!window.EventSource) {
+    poll();
+    return;
+  }
+  source = new EventSource(`/demo/api/orders/${encodeURIComponent(orderId)}/events`);
+  source.addEventListener("order", (event) => {
+    if (orderId !== currentOrderId) return;
+    const order = JSON.parse(event.data);
+    renderOrder(order);
+    showError("");
+    // The server ends the stream after a final status; closing it keeps the browser from reconnecting.
+    if (FINAL[order.status]) stopFollowing();
+  });
+  source.addEventListener("error", () => {
+    // An interrupted stream is reopened by the browser itself; one that cannot be opened falls back to polling.
+    if (source && source.readyState === EventSource.CLOSED && orderId === currentOrderId) {
+      stopFollowing();
+      poll();
+    }
+  });
+}
+
+function stopFollowing() {
+  if (source) source.close();
+  source = null;
+  clearTimeout(pollTimer);
 }
 
 async function poll() {
@@ -260,13 +292,13 @@ async function simulate(action, button) {
     showError(`The sandbox refused: ${error.message}`);
   } finally {
     $("pay").disabled = $("decline").disabled = false;
-    poll();
+    if (!source) poll();
   }
 }
 
 function startOver() {
   currentOrderId = null;
-  clearTimeout(pollTimer);
+  stopFollowing();
   stopCountdown();
   $("order-section").hidden = true;
   $("cart-section").hidden = false;
