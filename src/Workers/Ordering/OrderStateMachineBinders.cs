@@ -39,6 +39,13 @@ static class OrderStateMachineBinders
             .RequestWithdrawal(machine)
             .TrackPendingWork(machine);
 
+    /// <summary>The payment's timers have nothing more to watch (the poll timer only in orders from earlier versions).</summary>
+    public static EventActivityBinder<OrderState, T> StopPaymentTimers<T>(this EventActivityBinder<OrderState, T> binder, OrderStateMachine machine)
+        where T : class =>
+        binder
+            .Unschedule(machine.PaymentWindow)
+            .Unschedule(machine.PaymentPoll);
+
     /// <summary>Expires an order whose QR code nobody can have paid: none was ever shown.</summary>
     public static EventActivityBinder<OrderState, T> ExpireUnpaid<T>(this EventActivityBinder<OrderState, T> binder, OrderStateMachine machine)
         where T : class =>
