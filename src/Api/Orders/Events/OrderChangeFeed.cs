@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -17,40 +16,48 @@ public sealed class OrderChangeFeed(NpgsqlDataSource dataSource, IOptions<OrderE
 {
     public const string Channel = "order_changed";
 
-    readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _subscriptions = new();
-
-    /// <summary>Open streams on this instance.</summary>
-    public int Subscribers => _subscriptions.Values.Sum(s => s.Count);
+    // Streams by order. Opening and closing a stream takes the lock, and so does a notification while it copies the
+    // order's streams; a subscription is therefore never added to a set that another stream's close just dropped.
+    readonly Dictionary<Guid, HashSet<Subscription>> _subscriptions = new();
 
     /// <summary>Subscribe before the first read, so that a change between that read and the subscription is not missed.</summary>
     public Subscription Subscribe(Guid orderId)
     {
         var subscription = new Subscription(this, orderId);
-        _subscriptions.GetOrAdd(orderId, _ => new()).TryAdd(subscription, 0);
+        lock (_subscriptions)
+        {
+            if (!_subscriptions.TryGetValue(orderId, out var subscribers))
+                _subscriptions[orderId] = subscribers = [];
+            subscribers.Add(subscription);
+        }
+
         return subscription;
     }
 
     void Unsubscribe(Subscription subscription)
     {
-        if (!_subscriptions.TryGetValue(subscription.OrderId, out var subscribers))
-            return;
-        subscribers.TryRemove(subscription, out _);
-        // Removed only while still empty: a stream subscribing at this moment keeps its set.
-        if (subscribers.IsEmpty)
-            _subscriptions.TryRemove(KeyValuePair.Create(subscription.OrderId, subscribers));
+        lock (_subscriptions)
+        {
+            if (_subscriptions.TryGetValue(subscription.OrderId, out var subscribers) && subscribers.Remove(subscription) && subscribers.Count == 0)
+                _subscriptions.Remove(subscription.OrderId);
+        }
     }
 
     void Announce(Guid orderId)
     {
-        if (_subscriptions.TryGetValue(orderId, out var subscribers))
-            foreach (var subscription in subscribers.Keys)
-                subscription.Signal();
+        Subscription[] subscribers;
+        lock (_subscriptions)
+            subscribers = _subscriptions.TryGetValue(orderId, out var set) ? [.. set] : [];
+        foreach (var subscription in subscribers)
+            subscription.Signal();
     }
 
     void AnnounceAll()
     {
-        foreach (var subscribers in _subscriptions.Values)
-        foreach (var subscription in subscribers.Keys)
+        Subscription[] subscribers;
+        lock (_subscriptions)
+            subscribers = [.. _subscriptions.Values.SelectMany(set => set)];
+        foreach (var subscription in subscribers)
             subscription.Signal();
     }
 
