@@ -41,6 +41,29 @@ trx_sum() {
     printf '%s' "$total"
 }
 
+# Name every failed test with the first lines of its message, so the end of a CI log says what failed.
+trx_failures() {
+    local file
+    for file in "$RESULTS_DIR"/*.trx; do
+        [[ -f $file ]] || continue
+        awk '
+            /<UnitTestResult / {
+                failed = ($0 ~ /outcome="(Failed|Error|Timeout|Aborted)"/)
+                if (failed && match($0, /testName="[^"]*"/)) print "FAILED " substr($0, RSTART + 10, RLENGTH - 11)
+            }
+            failed && /<Message>/ { in_message = 1; lines = 0 }
+            in_message {
+                line = $0
+                sub(/^ *<Message>/, "", line); sub(/<\/Message>.*/, "", line)
+                if (lines < 6) print "    " line
+                lines++
+                if ($0 ~ /<\/Message>/) { in_message = 0; if (lines > 6) print "    (" lines - 6 " more lines in the trx)" }
+            }
+            /<\/UnitTestResult>/ { failed = 0; in_message = 0 }
+        ' "$file" | sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&amp;/\&/g'
+    done
+}
+
 test_project_count() {
     grep -l '<IsTestProject>true</IsTestProject>' tests/*/*.csproj 2>/dev/null | wc -l
 }
@@ -103,7 +126,11 @@ main() {
         printf 'test: dotnet test exited with code %s; see the output above\n' "$rc" >&2
         status=1
     fi
-    ((failed == 0)) || status=1
+    if ((failed > 0)); then
+        status=1
+        trx_failures >&2
+        echo >&2
+    fi
     if ((skipped > 0)); then
         printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
     else
