@@ -5,8 +5,6 @@ using MassTransit.Transports;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 namespace Sagas.Messaging.Outbox;
 
@@ -15,17 +13,25 @@ namespace Sagas.Messaging.Outbox;
 /// <para>
 /// MassTransit's own bus check cannot tell in a process that consumes nothing, such as the Api: its only receive
 /// endpoint, the bus endpoint, reports ready as soon as it is started and never notices the connection going (it has no
-/// consumer on the broker), so <c>masstransit-bus</c> stayed Healthy through a whole RabbitMQ outage. This watches the
-/// connection MassTransit's connection supervisor holds instead: one use of it that lasts until RabbitMQ.Client reports
-/// the connection shut down, then waits for the next one (which MassTransit opens, as for any send).
+/// consumer on the broker), so <c>masstransit-bus</c> stayed Healthy through a whole RabbitMQ outage. This asks
+/// MassTransit's connection supervisor for the connection every <see cref="Interval"/> and looks whether it is open:
+/// one ask at a time, each given <see cref="Interval"/> to come back (an ask while RabbitMQ is away is a connection
+/// attempt, which fails at once when the port refuses, or waits for the connect timeout when nothing answers).
+/// </para>
+/// <para>
+/// Not a use of the connection held until RabbitMQ.Client reports it shut down (tried first): right after a connection
+/// was replaced, the next such hold could wait for good, and the bus read as disconnected while it delivered.
 /// </para>
 /// </summary>
 public sealed class BrokerConnectionMonitor(IBusInstance busInstance, IHostApplicationLifetime lifetime, ILogger<BrokerConnectionMonitor> logger)
     : BackgroundService
 {
-    // After a failed attempt to reach the broker, before asking for a connection again: each ask while RabbitMQ is away
-    // is a connection attempt (MassTransit logs a warning for each), and reconnection is noticed at most this late.
-    static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+    /// <summary>How often the connection is looked at, and how long one look may take before it counts as "none".</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    // A look that has not come back after this long is abandoned and another one started (MassTransit/RabbitMQ.Client can
+    // leave a use of the connection waiting for good; see BusOutboxOptions.SendAbandonGrace).
+    static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(30);
 
     readonly object _lock = new();
     bool _watching;
@@ -59,7 +65,7 @@ public sealed class BrokerConnectionMonitor(IBusInstance busInstance, IHostAppli
         lock (_lock)
             _watching = true;
 
-        // The bus is started by then (MassTransit's hosted service starts it): its connection is the one watched.
+        // The bus is started by then (MassTransit's hosted service starts it): its connection is the one looked at.
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         {
@@ -74,110 +80,106 @@ public sealed class BrokerConnectionMonitor(IBusInstance busInstance, IHostAppli
         }
 
         var supervisor = rabbit.ConnectionContextSupervisor;
-        while (!stoppingToken.IsCancellationRequested && !supervisor.Stopping.IsCancellationRequested)
+        Task<bool>? look = null;
+        var lookStarted = 0L;
+        using var timer = new PeriodicTimer(Interval);
+        do
         {
-            try
-            {
-                await supervisor.Send(new WatchConnection(this, stoppingToken, supervisor.Stopping), stoppingToken);
-                continue;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
+            if (supervisor.Stopping.IsCancellationRequested)
                 return;
-            }
-            catch (Exception)
+            if (look is null || TimeProvider.System.GetElapsedTime(lookStarted) > AbandonAfter)
             {
-                // No connection could be had: RabbitMQ is away. MassTransit logs each attempt.
+                look = IsOpen(supervisor);
+                lookStarted = TimeProvider.System.GetTimestamp();
             }
 
             try
             {
-                await Task.Delay(RetryDelay, stoppingToken);
+                Record(await look.WaitAsync(Interval, stoppingToken));
+                look = null;
+            }
+            catch (TimeoutException)
+            {
+                // Still waiting for a connection: none to use now.
+                Record(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-        }
+        } while (await WaitForNextTick(timer, stoppingToken));
     }
 
-    void Opened()
+    static async Task<bool> WaitForNextTick(PeriodicTimer timer, CancellationToken stoppingToken)
     {
-        TimeSpan? after;
-        lock (_lock)
+        try
         {
-            after = _connected ? null : TimeProvider.System.GetElapsedTime(_disconnectedSince);
-            _connected = true;
+            return await timer.WaitForNextTickAsync(stoppingToken);
         }
-
-        if (after is { } gone)
-            logger.LogInformation("The bus is connected to RabbitMQ ({Seconds:0.0} s without a connection)", gone.TotalSeconds);
-    }
-
-    void Closed(string reason)
-    {
-        lock (_lock)
+        catch (OperationCanceledException)
         {
-            if (!_connected)
-                return;
-            _connected = false;
-            _disconnectedSince = TimeProvider.System.GetTimestamp();
+            return false;
         }
-
-        logger.LogWarning("The bus's RabbitMQ connection closed: {Reason}", reason);
     }
 
     /// <summary>
-    /// Holds the connection until it shuts down, and always returns normally: MassTransit disposes a connection whose use
-    /// throws, which a watcher must never cause.
+    /// Whether the connection MassTransit hands out is open. Never cancelled, and nothing thrown out of the pipe:
+    /// MassTransit disposes a connection whose use throws or is cancelled, which a look must never cause.
     /// </summary>
-    sealed class WatchConnection(BrokerConnectionMonitor monitor, CancellationToken stopping, CancellationToken supervisorStopping)
-        : IPipe<ConnectionContext>
+    static async Task<bool> IsOpen(IConnectionContextSupervisor supervisor)
     {
-        public async Task Send(ConnectionContext context)
+        var look = new LookAtConnection();
+        try
         {
-            var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Task OnShutdown(object? sender, ShutdownEventArgs args)
-            {
-                closed.TrySetResult(args.ReplyText);
-                return Task.CompletedTask;
-            }
+            await supervisor.Send(look, CancellationToken.None);
+            return look.Open;
+        }
+        catch (Exception)
+        {
+            // No connection could be had: RabbitMQ is away. MassTransit logs each attempt.
+            return false;
+        }
+    }
 
-            var connection = context.Connection;
-            try
-            {
-                connection.ConnectionShutdownAsync += OnShutdown;
-                if (connection.CloseReason is { } reason)
-                {
-                    monitor.Closed(reason.ReplyText);
-                    return;
-                }
-
-                monitor.Opened();
-                using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping, supervisorStopping);
-                monitor.Closed(await closed.Task.WaitAsync(ended.Token));
-            }
-            catch (OperationCanceledException)
-            {
-                // The process or the bus is stopping.
-            }
-            catch (ObjectDisposedException)
-            {
-                monitor.Closed("disposed");
-            }
-            finally
-            {
-                try
-                {
-                    connection.ConnectionShutdownAsync -= OnShutdown;
-                }
-                catch (ObjectDisposedException)
-                {
-                }
-            }
+    void Record(bool open)
+    {
+        TimeSpan? reconnectedAfter = null;
+        bool lost;
+        lock (_lock)
+        {
+            lost = _connected && !open;
+            if (open && !_connected)
+                reconnectedAfter = TimeProvider.System.GetElapsedTime(_disconnectedSince);
+            if (lost)
+                _disconnectedSince = TimeProvider.System.GetTimestamp();
+            _connected = open;
         }
 
-        public void Probe(ProbeContext context) => context.CreateFilterScope("watchConnection");
+        if (reconnectedAfter is { } gone)
+            logger.LogInformation("The bus is connected to RabbitMQ ({Seconds:0.0} s without a connection)", gone.TotalSeconds);
+        if (lost)
+            logger.LogWarning("The bus has no open RabbitMQ connection");
+    }
+
+    sealed class LookAtConnection : IPipe<ConnectionContext>
+    {
+        public bool Open { get; private set; }
+
+        public Task Send(ConnectionContext context)
+        {
+            try
+            {
+                Open = context.Connection.IsOpen;
+            }
+            catch (Exception)
+            {
+                Open = false;
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public void Probe(ProbeContext context) => context.CreateFilterScope("lookAtConnection");
     }
 }
 
