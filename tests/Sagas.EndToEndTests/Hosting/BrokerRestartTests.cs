@@ -92,7 +92,7 @@ public sealed class Broker_restarts(ITestOutputHelper output) : IAsyncLifetime
         {
             // Orders keep coming while the node shuts down: their sends are under way when it goes. The outage is counted
             // from the moment its AMQP port refuses connections (the node closes every client connection a millisecond
-            // later, its log says); the rest of the stop (about 8 s here) lies inside it.
+            // later, its log says); the rest of the stop (10-13 s here) lies inside it.
             using var stopped = new CancellationTokenSource();
             var beforeStop = OrdersUntil(stopped.Token);
             await Task.Delay(TimeSpan.FromSeconds(1));
