@@ -44,7 +44,7 @@ clean: ## remove build output (bin/, obj/); keeps .local data
 	rm -rf src/*/bin src/*/obj tests/*/bin tests/*/obj
 
 clean-data: stop ## stop the infrastructure and delete .local (databases, queues, logs, test results)
-	@for link in .local/pg .local/rabbitmq; do \
+	@for link in .local/pg .local/rabbitmq .local/test-brokers/*/rabbitmq; do \
 		if [[ -L $$link ]]; then target="$$(readlink -f $$link)"; rm -rf "$$target"; rmdir "$$(dirname "$$target")" 2>/dev/null || true; fi; \
 	done
 	rm -rf .local

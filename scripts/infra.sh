@@ -10,6 +10,10 @@
 #                                         node stays up, as `rabbitmqctl stop_app` does)
 # The last two are fault injection for `make bench`; they refuse to touch a server not started from
 # this folder (SAGAS_STATE_DIR, see lib.sh).
+#   scripts/infra.sh rabbit-node up|down  start/stop only the RabbitMQ node of this folder, the whole node
+#                                         (`rabbitmqctl stop`): for a test that stops a broker of its own
+#                                         (SAGAS_STATE_DIR=.local/test-brokers/<name>, ports of its own)
+# `down` also stops every node left running under .local/test-brokers (a test run that was killed).
 #
 # Settings (environment): SAGAS_PG_HOST/PORT/USER/PASSWORD/DATABASE, SAGAS_RABBIT_HOST/PORT/MGMT_PORT/
 # USER/PASSWORD/NODE/DIST_PORT, SAGAS_INFRA_TIMEOUT (seconds per readiness wait, default 60).
@@ -615,6 +619,50 @@ rmq_app() {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# Brokers of single tests (.local/test-brokers/<name>, each with SAGAS_STATE_DIR pointing there)
+# ---------------------------------------------------------------------------------------------------
+
+rmq_node() {
+    local action="$1"
+    case "$action" in
+    up)
+        if [[ ! -x /usr/sbin/rabbitmq-server ]] || ! have curl; then
+            apt_install rabbitmq-server curl
+        fi
+        rmq_up
+        ;;
+    down) rmq_down ;;
+    *) die "usage: scripts/infra.sh rabbit-node up|down" ;;
+    esac
+}
+
+# A test stops its own node when it ends, even when it fails; a test run that was killed cannot. Each such node
+# is stopped the way `rabbit-node down` stops it, from its own folder (which is how it is recognised as ours).
+test_brokers_down() {
+    local dir out
+    for dir in "$SAGAS_LOCAL"/test-brokers/*/; do
+        [[ -d $dir ]] || continue
+        out="$(SAGAS_STATE_DIR="${dir%/}" "$SAGAS_ROOT/scripts/infra.sh" rabbit-node down 2>&1)" ||
+            warn "stopping the test broker in ${dir%/} failed: $(tail -n 1 <<<"$out")"
+        grep -v 'our node is not running' <<<"$out" | sed "s|^==> RabbitMQ:|==> RabbitMQ (test broker ${dir%/}):|" || true
+    done
+}
+
+test_brokers_status() {
+    local dir pid
+    for dir in "$SAGAS_LOCAL"/test-brokers/*/; do
+        [[ -d $dir ]] || continue
+        RMQ_BASE="$(readlink -f "${dir%/}/rabbitmq" 2>/dev/null || true)"
+        [[ -n $RMQ_BASE ]] || continue
+        RMQ_PID_FILE="$RMQ_BASE/rabbitmq.pid"
+        if pid="$(rmq_ours_pid)"; then
+            printf 'RabbitMQ test broker: left running in %s (pid %s, node %s); scripts/infra.sh down stops it\n' \
+                "${dir%/}" "$pid" "$(rmq_ours_env "$pid" RABBITMQ_NODENAME)"
+        fi
+    done
+}
+
+# ---------------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------------
 
@@ -662,6 +710,8 @@ usage: scripts/infra.sh up|down|status|env
   env     print export lines: eval "$(scripts/infra.sh env)"
   restart-pg              restart our PostgreSQL cluster (fault injection for make bench)
   rabbit-app stop|start   stop/start the RabbitMQ application on our node (fault injection)
+  rabbit-node up|down     start/stop only the RabbitMQ node of this folder (a test's own broker,
+                          with SAGAS_STATE_DIR=.local/test-brokers/<name>); 'down' stops those too
 EOF
 }
 
@@ -678,11 +728,13 @@ main() {
         require_root down
         pg_down
         rmq_down
+        test_brokers_down
         ;;
     status)
         local rc=0
         pg_status || rc=1
         rmq_status || rc=1
+        test_brokers_status
         return "$rc"
         ;;
     env)
@@ -695,6 +747,10 @@ main() {
     rabbit-app)
         require_root rabbit-app
         rmq_app "${2:-}"
+        ;;
+    rabbit-node)
+        require_root rabbit-node
+        rmq_node "${2:-}"
         ;;
     -h | --help | help)
         usage

@@ -47,6 +47,8 @@ public static class PostgresOutboxRegistrationExtensions
             configurator.TryAddSingleton(busOutbox);
             configurator.TryAddSingleton<OutboxDeliverySignal>();
             configurator.TryAddSingleton<OutboxDeliveryProgress>(_ => new OutboxDeliveryProgress());
+            configurator.TryAddSingleton<BrokerConnectionMonitor>();
+            configurator.AddHostedService(provider => provider.GetRequiredService<BrokerConnectionMonitor>());
             configurator.TryAddSingleton<BrokerConnectionRecycler>();
             configurator.TryAddSingleton<BrokerRefusals>();
             configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
@@ -88,6 +90,16 @@ public static class PostgresOutboxRegistrationExtensions
         builder.Add(new HealthCheckRegistration(name,
             provider => new OutboxDeliveryHealthCheck(provider.GetService<OutboxDeliveryProgress>(),
                 threshold ?? provider.GetService<BusOutboxOptions>()?.StalledAfter ?? TimeSpan.FromSeconds(30)),
+            HealthStatus.Unhealthy, ["ready"]));
+
+    /// <summary>
+    /// Unhealthy once the bus has had no RabbitMQ connection for longer than <paramref name="threshold"/> (default 30 s);
+    /// Healthy in a process without the bus outbox, whose connection is not watched (<see cref="BrokerConnectionMonitor"/>).
+    /// </summary>
+    public static IHealthChecksBuilder AddBrokerConnectionCheck(this IHealthChecksBuilder builder, TimeSpan? threshold = null,
+        string name = "bus-connection") =>
+        builder.Add(new HealthCheckRegistration(name,
+            provider => new BrokerConnectionHealthCheck(provider.GetService<BrokerConnectionMonitor>(), threshold ?? TimeSpan.FromSeconds(30)),
             HealthStatus.Unhealthy, ["ready"]));
 
     /// <summary>Degraded when the oldest undelivered outbox message is older than <paramref name="threshold"/> (default 1 min).</summary>

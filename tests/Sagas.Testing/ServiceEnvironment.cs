@@ -3,14 +3,18 @@ namespace Sagas.Testing;
 /// <summary>The configuration a service process needs to use one test's own database and virtual host.</summary>
 public static class ServiceEnvironment
 {
-    public static Dictionary<string, string> For(TemporaryDatabase database, TemporaryVirtualHost virtualHost) => new()
+    public static Dictionary<string, string> For(TemporaryDatabase database, TemporaryVirtualHost virtualHost) =>
+        For(database, virtualHost.Settings, virtualHost.Name);
+
+    /// <summary>The broker of <paramref name="rabbit"/> (e.g. a <see cref="DedicatedRabbitMqNode"/>'s), on <paramref name="virtualHost"/>.</summary>
+    public static Dictionary<string, string> For(TemporaryDatabase database, InfrastructureSettings rabbit, string virtualHost) => new()
     {
         ["ConnectionStrings__Postgres"] = database.ConnectionString,
-        ["RabbitMq__Host"] = virtualHost.Settings.RabbitHost,
-        ["RabbitMq__Port"] = virtualHost.Settings.RabbitPort.ToString(),
-        ["RabbitMq__VirtualHost"] = virtualHost.Name,
-        ["RabbitMq__Username"] = virtualHost.Settings.RabbitUser,
-        ["RabbitMq__Password"] = virtualHost.Settings.RabbitPassword,
+        ["RabbitMq__Host"] = rabbit.RabbitHost,
+        ["RabbitMq__Port"] = rabbit.RabbitPort.ToString(),
+        ["RabbitMq__VirtualHost"] = virtualHost,
+        ["RabbitMq__Username"] = rabbit.RabbitUser,
+        ["RabbitMq__Password"] = rabbit.RabbitPassword,
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         // The provider circuit's openings and closings (the benchmark's provider-fault verdict counts them).

@@ -19,7 +19,8 @@ namespace Sagas.Messaging.Outbox;
 /// broken until the process restarts.
 /// </para>
 /// </summary>
-public sealed class BrokerConnectionRecycler(IBusInstance busInstance, BusOutboxOptions options, ILogger<BrokerConnectionRecycler> logger)
+public sealed class BrokerConnectionRecycler(IBusInstance busInstance, BusOutboxOptions options, BrokerConnectionMonitor monitor,
+    ILogger<BrokerConnectionRecycler> logger)
 {
     readonly SemaphoreSlim _gate = new(1, 1);
     long _lastRecycle = long.MinValue;
@@ -28,11 +29,17 @@ public sealed class BrokerConnectionRecycler(IBusInstance busInstance, BusOutbox
     /// <summary>Connections this process has closed to replace them.</summary>
     public int Recycles => Volatile.Read(ref _recycles);
 
-    /// <summary>True while at least one receive endpoint of the bus is connected (MassTransit's own health).</summary>
+    /// <summary>
+    /// True while the bus's RabbitMQ connection is open (<see cref="BrokerConnectionMonitor"/>); where that is not
+    /// watched, while at least one receive endpoint is healthy (MassTransit's own health, which in a process that
+    /// consumes nothing says connected whatever the connection does).
+    /// </summary>
     public bool BusConnected
     {
         get
         {
+            if (monitor.Connected is { } connected)
+                return connected;
             try
             {
                 return busInstance.BusControl.CheckHealth().Status != BusHealthStatus.Unhealthy;

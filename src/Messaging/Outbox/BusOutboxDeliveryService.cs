@@ -130,11 +130,11 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     internal async Task<bool> DeliverBatch(CancellationToken cancellationToken)
     {
         var pass = progress.PassStarted();
-        var unsent = 0;
+        var (claimed, unsent) = (true, 0);
         try
         {
-            var (full, left) = await DeliverBatch(pass, cancellationToken);
-            unsent = left;
+            var (full, any, left) = await DeliverBatch(pass, cancellationToken);
+            (claimed, unsent) = (any, left);
             return full;
         }
         catch (Exception)
@@ -145,11 +145,11 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         }
         finally
         {
-            progress.PassEnded(pass, unsent);
+            progress.PassEnded(pass, claimed, unsent);
         }
     }
 
-    async Task<(bool Full, int Unsent)> DeliverBatch(long pass, CancellationToken cancellationToken)
+    async Task<(bool Full, bool Claimed, int Unsent)> DeliverBatch(long pass, CancellationToken cancellationToken)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
@@ -168,7 +168,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             .Select(x => x.OutboxId)
             .ToListAsync(cancellationToken);
         if (claimed.Count == 0)
-            return (false, 0);
+            return (false, false, 0);
 
         // Once claimed, the batch is finished even when the host is stopping: abandoning it after sends would only
         // make them go out twice after the restart. Each send is bounded by MessageDeliveryTimeout.
@@ -211,7 +211,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         if (uncounted.Count > 0)
             throw new AggregateException($"{uncounted.Count} of {outcomes.Length} outboxes could not be delivered completely", uncounted);
 
-        return (claimed.Count == options.OutboxBatchSize || messages.Count == options.MessageBatchSize, 0);
+        return (claimed.Count == options.OutboxBatchSize || messages.Count == options.MessageBatchSize, true, 0);
     }
 
     /// <summary>

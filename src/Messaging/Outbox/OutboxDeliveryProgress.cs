@@ -11,7 +11,8 @@ public sealed class OutboxDeliveryProgress(TimeProvider? clock = null)
 {
     readonly TimeProvider _clock = clock ?? TimeProvider.System;
     readonly object _lock = new();
-    readonly Dictionary<long, long> _passes = [];
+    // Running passes, each with whether another pass ran beside it at some point.
+    readonly Dictionary<long, bool> _passes = [];
     readonly Dictionary<Uri, TimeoutStreak> _timeouts = [];
     long _nextPass;
     long _lastProgress = (clock ?? TimeProvider.System).GetTimestamp();
@@ -60,17 +61,27 @@ public sealed class OutboxDeliveryProgress(TimeProvider? clock = null)
             if (!_waiting && _passes.Count == 0)
                 _lastProgress = _clock.GetTimestamp();
             var pass = ++_nextPass;
-            _passes[pass] = _clock.GetTimestamp();
+            foreach (var running in _passes.Keys.ToList())
+                _passes[running] = true;
+            _passes[pass] = _passes.Count > 0;
             return pass;
         }
     }
 
-    /// <summary>A pass ended; <paramref name="unsent"/> messages it claimed are still waiting.</summary>
-    internal void PassEnded(long pass, int unsent)
+    /// <summary>
+    /// A pass ended; it claimed outboxes (<paramref name="claimed"/>), and <paramref name="unsent"/> of their messages are
+    /// still waiting.
+    /// </summary>
+    internal void PassEnded(long pass, bool claimed, int unsent)
     {
         lock (_lock)
         {
-            _passes.Remove(pass);
+            _passes.Remove(pass, out var besideAnother);
+            // A pass that claimed nothing proves nothing is waiting only if no other pass held outboxes meanwhile: claims
+            // skip locked rows. Taken as progress, another loop's empty pass used to reset the stall clock every few
+            // seconds while the first loop's sends were failing, and readiness stayed 200 through a broker outage.
+            if (!claimed && besideAnother)
+                return;
             _waiting = unsent > 0;
             if (!_waiting)
                 _lastProgress = _clock.GetTimestamp();
