@@ -61,7 +61,7 @@ async Task<IHost> StartHost(bool deliver)
     builder.Services.AddMassTransit(x =>
     {
         x.DisableUsageTelemetry();
-        x.AddPostgresOutbox<BenchDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = deliver));
+        x.AddPostgresOutbox<BenchDbContext>(o => o.BusOutbox.DeliveryServiceEnabled = deliver);
         x.UsingRabbitMq((_, cfg) => Rabbit(cfg));
     });
     var started = builder.Build();

@@ -51,7 +51,7 @@ builder.Services.AddMassTransit(bus =>
     bus.DisableUsageTelemetry();
     // Publishes made while handling a request become outbox rows in the request's transaction; a hosted
     // service delivers them after commit (woken at once, LISTEN/NOTIFY across instances).
-    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.UseBusOutbox());
+    bus.AddPostgresOutbox<FulfilmentDbContext>();
     bus.UsingRabbitMq((context, cfg) =>
     {
         rabbit.Apply(cfg);
