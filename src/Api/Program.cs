@@ -56,7 +56,7 @@ builder.Services.AddMassTransit(bus =>
     {
         rabbit.Apply(cfg);
         // What the Api publishes must have a queue before the first order is accepted, Workers running or not.
-        cfg.DeclareOrderSagaQueue();
+        cfg.DeclareOrderSagaQueue(rabbit);
         cfg.ConfigureEndpoints(context);
     });
 });
