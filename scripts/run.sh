@@ -264,6 +264,59 @@ migrate() {
     say "migrations: ${summary:-done}"
 }
 
+# The services declare every durable queue as a quorum queue unless RabbitMq__QuorumQueues=false, and RabbitMQ refuses
+# to declare an existing queue with another type (PRECONDITION_FAILED): on a broker kept from a run before the switch
+# (.local/rabbitmq survives `make stop`), or after flipping the setting, the Api and the Workers would never become
+# ready. So the endpoint queues of the other type (a durable queue bound from the exchange of its own name: how
+# MassTransit declares endpoints and their _error/_skipped queues) are deleted when empty, and the services declare
+# them again; a queue that still holds messages (orders in flight, or faulted ones) stops the run with what to do.
+align_queue_types() {
+    local wanted=quorum other=classic
+    if [[ "$(printenv RabbitMq__QuorumQueues || true)" == [Ff]alse ]]; then
+        wanted=classic other=quorum
+    fi
+    have jq || apt_install jq
+    local vhost encoded api queues bindings candidates
+    vhost="$(printenv RabbitMq__VirtualHost || printf '/')"
+    encoded="$(jq -rn --arg v "$vhost" '$v | @uri')"
+    api="http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_MGMT_PORT/api"
+    local curl_args=(-s --fail --max-time 10 -u "$SAGAS_RABBIT_USER:$SAGAS_RABBIT_PASSWORD")
+    queues="$(curl "${curl_args[@]}" "$api/queues/$encoded?columns=name,type,durable,auto_delete,exclusive,messages")" ||
+        die "RabbitMQ: could not list the queues of vhost $vhost through the management API ($api)"
+    bindings="$(curl "${curl_args[@]}" "$api/bindings/$encoded")" ||
+        die "RabbitMQ: could not list the bindings of vhost $vhost through the management API ($api)"
+    candidates="$(jq -r --arg other "$other" --argjson bindings "$bindings" '
+        [$bindings[] | select(.destination_type == "queue" and .source == .destination) | .destination] as $endpoints
+        | .[] | select(.type == $other and .durable and (.auto_delete | not) and ((.exclusive // false) | not))
+        | select(.name as $name | any($endpoints[]; . == $name))
+        | "\(.name)\t\(.messages // "?")"' <<<"$queues")"
+    [[ -n $candidates ]] || return 0
+
+    local name messages status guard deleted=() kept=()
+    while IFS=$'\t' read -r name messages; do
+        # if-empty: the broker itself refuses (400) to delete a classic queue that holds messages, whatever the lagging
+        # count says. Quorum queues do not support it (RabbitMQ 3.10): for them the count must read 0, with no service
+        # running to change it.
+        guard='?if-empty=true'
+        if [[ $other == quorum ]]; then
+            guard=''
+            [[ $messages == 0 ]] || { kept+=("$name ($messages messages)"); continue; }
+        fi
+        status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -u "$SAGAS_RABBIT_USER:$SAGAS_RABBIT_PASSWORD" -X DELETE \
+            "$api/queues/$encoded/$(jq -rn --arg q "$name" '$q | @uri')$guard" || true)"
+        case "$status" in
+        204) deleted+=("$name") ;;
+        *) kept+=("$name ($messages messages)") ;;
+        esac
+    done <<<"$candidates"
+    if ((${#deleted[@]} > 0)); then
+        say "RabbitMQ: deleted the empty $other queue(s) ${deleted[*]} on vhost $vhost; the services declare them again as $wanted queues"
+    fi
+    if ((${#kept[@]} > 0)); then
+        die "RabbitMQ: ${kept[*]} on vhost $vhost are $other queues holding messages, and the services declare $wanted queues (RabbitMq__QuorumQueues); move or purge them at http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_MGMT_PORT/#/queues and run make run again, or keep $other queues with RabbitMq__QuorumQueues=$([[ $other == quorum ]] && echo true || echo false) make run"
+    fi
+}
+
 start_services() {
     local name
     for name in "${SERVICES[@]}"; do
@@ -401,6 +454,7 @@ main() {
     configure
     check_ports
     migrate
+    align_queue_types
     start_services
     wait_ready
     seed_demo_catalog

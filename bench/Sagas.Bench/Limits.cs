@@ -198,7 +198,7 @@ public static class Limits
         builder.Services.AddMassTransit(x =>
         {
             x.DisableUsageTelemetry();
-            x.AddPostgresOutbox<LagDbContext>(o => o.UseBusOutbox());
+            x.AddPostgresOutbox<LagDbContext>();
             x.UsingRabbitMq((_, cfg) => Rabbit(cfg, settings, vhost.Name));
         });
         using var host = builder.Build();

@@ -1,11 +1,12 @@
-// dotnet run -c Release --project bench/Sagas.Messaging.Bench [-- <messages>]
+// dotnet run -c Release --project bench/Sagas.Messaging.Bench [-- <messages>] [--classic]
 //
 // Against the local PostgreSQL and RabbitMQ (own database and vhost, removed afterwards), one process:
 //   raw publish        IBus.Publish awaited in a loop (publisher confirms): the broker's own cost
 //   outbox, 1 writer   one message per request scope + SaveChanges, sequentially: commit → consumer lag
 //   outbox, 8 writers  the same from 8 concurrent "requests": bus-outbox throughput
 // Lag is measured from the call to Publish (raw) or SaveChanges committed (outbox) to the moment a plain
-// consumer on another bus (no inbox) received the message.
+// consumer on another bus (no inbox) received the message. Its queue is a quorum queue, as the services declare theirs
+// by default (RabbitMq:QuorumQueues); --classic measures a classic one.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using MassTransit;
@@ -17,10 +18,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Messaging;
 using Sagas.Messaging.Bench;
+using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 using Sagas.Testing;
 
-var messages = args.Length > 0 ? int.Parse(args[0]) : 2000;
+var messages = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } count ? int.Parse(count) : 2000;
+var queues = new RabbitMqOptions { QuorumQueues = !args.Contains("--classic") };
 
 await using var database = await TemporaryDatabase.CreateAsync("bench");
 await using var vhost = await TemporaryVirtualHost.CreateAsync("bench");
@@ -42,6 +45,7 @@ var consumer = Bus.Factory.CreateUsingRabbitMq(cfg =>
     Rabbit(cfg);
     cfg.ReceiveEndpoint("bench", e =>
     {
+        queues.ConfigureDurableQueue(e);
         e.PrefetchCount = 64;
         e.Handler<BenchMessage>(c =>
         {
@@ -61,7 +65,7 @@ async Task<IHost> StartHost(bool deliver)
     builder.Services.AddMassTransit(x =>
     {
         x.DisableUsageTelemetry();
-        x.AddPostgresOutbox<BenchDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = deliver));
+        x.AddPostgresOutbox<BenchDbContext>(o => o.BusOutbox.DeliveryServiceEnabled = deliver);
         x.UsingRabbitMq((_, cfg) => Rabbit(cfg));
     });
     var started = builder.Build();
@@ -147,6 +151,7 @@ using (var writer = await StartHost(deliver: false))
     await deliverer.StopAsync();
 }
 
+Console.WriteLine($"consumer queue: {(queues.QuorumQueues ? "quorum" : "classic")}");
 Console.WriteLine("| scenario           | msgs   | writers | written/s  | delivered/s | p50 ms   | p99 ms   |");
 Console.WriteLine("|--------------------|--------|---------|------------|-------------|----------|----------|");
 rows.ForEach(Console.WriteLine);

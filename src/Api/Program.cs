@@ -56,12 +56,12 @@ builder.Services.AddMassTransit(bus =>
     bus.DisableUsageTelemetry();
     // Publishes made while handling a request become outbox rows in the request's transaction; a hosted
     // service delivers them after commit (woken at once, LISTEN/NOTIFY across instances).
-    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.UseBusOutbox());
+    bus.AddPostgresOutbox<FulfilmentDbContext>();
     bus.UsingRabbitMq((context, cfg) =>
     {
         rabbit.Apply(cfg);
         // What the Api publishes must have a queue before the first order is accepted, Workers running or not.
-        cfg.DeclareOrderSagaQueue();
+        cfg.DeclareOrderSagaQueue(rabbit);
         cfg.ConfigureEndpoints(context);
     });
 });

@@ -1,7 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Sagas.Messaging.Inbox;
 
 namespace Sagas.Messaging;
 
@@ -14,11 +13,10 @@ namespace Sagas.Messaging;
 /// <item>a transaction the server ended because it sat idle longer than <c>idle_in_transaction_session_timeout</c>
 /// (25P03, see <see cref="Hosting.PostgresSessionLimits"/>): this process was frozen or cut off mid-consume and
 /// everything it wrote was rolled back; the next attempt reads the inbox again, and finds the message consumed when
-/// another instance took it over meanwhile;</item>
-/// <item>a failed delivery pass of a consumer outbox (<see cref="OutboxDeliveryException"/>): the consumer's work is
-/// committed, only sending its messages failed, and the retry resumes there.</item>
+/// another instance took it over meanwhile.</item>
 /// </list>
-/// Other exceptions are left to the application's own retry policy.
+/// Sending what a consumer produced is never retried here: it is committed as a bus outbox, which the delivery service
+/// sends, and retries, on its own. Other exceptions are left to the application's own retry policy.
 /// </summary>
 public static class InboxRetry
 {
@@ -38,13 +36,13 @@ public static class InboxRetry
 
     /// <summary>
     /// Retries with jittered backoff (5 ms → 15 s), up to <paramref name="retryLimit"/> times: races resolve in
-    /// the first few milliseconds, while a delivery pass that failed because the database or the broker was
-    /// restarting gets about a minute before the message is faulted (and its order would stop moving).
+    /// the first few milliseconds, while a row contended by a burst gets about a minute in all before the message is
+    /// faulted (and its order would stop moving).
     /// </summary>
     public static void UseInboxRetry(this IConsumePipeConfigurator configurator, int retryLimit = 12) =>
         configurator.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(exception => exception is OutboxDeliveryException || IsDatabaseConflict(exception));
+            retry.Handle<Exception>(IsDatabaseConflict);
             retry.Exponential(retryLimit, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(25));
         });
 

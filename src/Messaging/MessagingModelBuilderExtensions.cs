@@ -27,7 +27,6 @@ public static class MessagingModelBuilderExtensions
             inbox.Property(x => x.ReceiveCount).HasColumnName("receive_count");
             inbox.Property(x => x.Consumed).HasColumnName("consumed");
             inbox.Property(x => x.Delivered).HasColumnName("delivered");
-            inbox.Property(x => x.LastSequenceNumber).HasColumnName("last_sequence_number");
         });
 
         modelBuilder.Entity<OutboxState>(outbox =>
@@ -50,8 +49,6 @@ public static class MessagingModelBuilderExtensions
             message.Property(x => x.OutboxId).HasColumnName("outbox_id");
             // Known to EF so that an outbox's state row is inserted before its messages in one SaveChanges.
             message.HasOne<OutboxState>().WithMany().HasForeignKey(x => x.OutboxId).OnDelete(DeleteBehavior.Cascade);
-            message.Property(x => x.InboxMessageId).HasColumnName("inbox_message_id");
-            message.Property(x => x.InboxConsumerId).HasColumnName("inbox_consumer_id");
             message.Property(x => x.SequenceNumber).HasColumnName("sequence_number");
             message.Property(x => x.EnqueuedAt).HasColumnName("enqueued_at").HasDefaultValueSql("now()");
             message.Property(x => x.MessageId).HasColumnName("message_id");

@@ -1,9 +1,9 @@
 namespace Sagas.Messaging;
 
-/// <summary>Settings of the inbox, the consumer outbox and (when enabled) the bus outbox.</summary>
+/// <summary>Settings of the inbox, the consumer outbox and the bus outbox that delivers what both commit.</summary>
 public sealed class PostgresOutboxOptions
 {
-    /// <summary>How long a delivered inbox entry is kept to recognise a redelivered message.</summary>
+    /// <summary>How long a consumed inbox entry is kept to recognise a redelivered message.</summary>
     public TimeSpan DuplicateDetectionWindow { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How often the cleanup service looks for inbox entries past the window.</summary>
@@ -12,26 +12,14 @@ public sealed class PostgresOutboxOptions
     /// <summary>Inbox entries deleted per statement, so cleanup never holds long locks.</summary>
     public int InboxCleanupBatchSize { get; set; } = 1000;
 
-    /// <summary>Messages a consumer's outbox sends to the broker per transaction.</summary>
-    public int MessageDeliveryLimit { get; set; } = 100;
-
-    /// <summary>How long one send to the broker may take before the pass fails and the message is retried.</summary>
-    public TimeSpan MessageDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Attempts after a database conflict or a failed outbox delivery (see <see cref="InboxRetry"/>).</summary>
+    /// <summary>Attempts of a consume transaction that lost a database race (see <see cref="InboxRetry"/>).</summary>
     public int RetryLimit { get; set; } = 12;
 
-    internal BusOutboxOptions? BusOutbox { get; private set; }
-
     /// <summary>
-    /// Also route publishes and sends made outside a consumer (e.g. in an HTTP request) through the outbox, written
-    /// by the caller's <c>SaveChanges</c> and delivered by a hosted service after commit.
+    /// The bus outbox: what consumers send and what is published or sent outside a consumer (e.g. in an HTTP request) is
+    /// written to it in the caller's transaction and delivered by a hosted service after the commit.
     /// </summary>
-    public void UseBusOutbox(Action<BusOutboxOptions>? configure = null)
-    {
-        BusOutbox = new BusOutboxOptions();
-        configure?.Invoke(BusOutbox);
-    }
+    public BusOutboxOptions BusOutbox { get; } = new();
 }
 
 public sealed class BusOutboxOptions

@@ -17,8 +17,9 @@ public static class PostgresOutboxRegistrationExtensions
     /// <summary>
     /// Puts every consumer and saga of the bus's endpoints behind the PostgreSQL inbox and consumer outbox on the
     /// application's DbContext (which must call <see cref="MessagingModelBuilderExtensions.AddMessagingEntities"/>),
-    /// with <see cref="InboxRetry"/> in front. With <see cref="PostgresOutboxOptions.UseBusOutbox"/> also routes
-    /// publishes and sends made outside consumers through the bus outbox.
+    /// with <see cref="InboxRetry"/> in front, and routes publishes and sends made outside consumers through the bus
+    /// outbox. What consumers send goes to the bus outbox too: its delivery service (<see cref="PostgresOutboxOptions.BusOutbox"/>)
+    /// is the one way messages reach the broker.
     /// <para>Endpoints configured by hand (<c>cfg.ReceiveEndpoint(...)</c>) need <see cref="UsePostgresOutbox{TDbContext}"/>.</para>
     /// </summary>
     public static IBusRegistrationConfigurator AddPostgresOutbox<TDbContext>(this IBusRegistrationConfigurator configurator,
@@ -42,19 +43,17 @@ public static class PostgresOutboxRegistrationExtensions
             endpoint.UsePostgresOutbox<TDbContext>(context, options);
         });
 
-        if (options.BusOutbox is { } busOutbox)
-        {
-            configurator.TryAddSingleton(busOutbox);
-            configurator.TryAddSingleton<OutboxDeliverySignal>();
-            configurator.TryAddSingleton<OutboxDeliveryProgress>(_ => new OutboxDeliveryProgress());
-            configurator.TryAddSingleton<BrokerConnectionMonitor>();
-            configurator.AddHostedService(provider => provider.GetRequiredService<BrokerConnectionMonitor>());
-            configurator.TryAddSingleton<BrokerConnectionRecycler>();
-            configurator.TryAddSingleton<BrokerRefusals>();
-            configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
-            if (busOutbox.DeliveryServiceEnabled)
-                configurator.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
-        }
+        var busOutbox = options.BusOutbox;
+        configurator.TryAddSingleton(busOutbox);
+        configurator.TryAddSingleton<OutboxDeliverySignal>();
+        configurator.TryAddSingleton<OutboxDeliveryProgress>(_ => new OutboxDeliveryProgress());
+        configurator.TryAddSingleton<BrokerConnectionMonitor>();
+        configurator.AddHostedService(provider => provider.GetRequiredService<BrokerConnectionMonitor>());
+        configurator.TryAddSingleton<BrokerConnectionRecycler>();
+        configurator.TryAddSingleton<BrokerRefusals>();
+        configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
+        if (busOutbox.DeliveryServiceEnabled)
+            configurator.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
 
         return configurator;
     }
@@ -71,11 +70,9 @@ public static class PostgresOutboxRegistrationExtensions
 
         endpoint.UseInboxRetry(options.RetryLimit);
 
-        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context)
-        {
-            MessageDeliveryLimit = options.MessageDeliveryLimit,
-            MessageDeliveryTimeout = options.MessageDeliveryTimeout,
-        };
+        // MassTransit's delivery settings of the observer (MessageDeliveryLimit, MessageDeliveryTimeout) are left at their
+        // defaults: they bound inline delivery passes, which this inbox never runs (the bus outbox's own settings apply).
+        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context);
         endpoint.ConnectConsumerConfigurationObserver(observer);
         endpoint.ConnectSagaConfigurationObserver(observer);
     }

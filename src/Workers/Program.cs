@@ -40,9 +40,9 @@ builder.Services.AddMassTransit(bus =>
     // MassTransit 8.5 reports usage to its authors unless told not to.
     bus.DisableUsageTelemetry();
     bus.SetKebabCaseEndpointNameFormatter();
-    // Every consumer and the saga run behind the PostgreSQL inbox + consumer outbox; the sweeps publish
-    // through the bus outbox.
-    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.UseBusOutbox());
+    // Every consumer and the saga run behind the PostgreSQL inbox + consumer outbox; what they send, and what the
+    // sweeps publish, goes out through the bus outbox.
+    bus.AddPostgresOutbox<FulfilmentDbContext>();
     bus.AddPostgresMessageScheduler(scheduler =>
     {
         // Quartz opens a pooled connection per store operation; without the DISCARD ALL reset (see

@@ -43,7 +43,7 @@ builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = tru
 builder.Services.AddMassTransit(x =>
 {
     x.DisableUsageTelemetry();
-    x.AddPostgresOutbox<CrashHostDbContext>(o => o.UseBusOutbox());
+    x.AddPostgresOutbox<CrashHostDbContext>();
     x.AddConsumer<CrashHostMessageConsumer>();
     x.UsingRabbitMq((context, cfg) =>
     {

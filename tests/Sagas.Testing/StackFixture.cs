@@ -19,6 +19,7 @@ public class StackFixture : IAsyncLifetime
     public ServiceProcess Workers { get; private set; } = null!;
     public ServiceProcess Sandbox { get; private set; } = null!;
     public TemporaryDatabase Database => _database;
+    public TemporaryVirtualHost VirtualHost => _virtualHost;
 
     /// <summary>What the services were started with: a test may start another instance of one of them.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; private set; } = new Dictionary<string, string>();

@@ -71,6 +71,27 @@ public sealed class TemporaryVirtualHost : IAsyncDisposable
         return counts;
     }
 
+    /// <summary>
+    /// A queue as the management API describes it (<c>GET /api/queues/{vhost}/{name}</c>: type, durable, auto_delete,
+    /// arguments, messages, ...); null when the virtual host has no such queue. Message counts lag by a few seconds.
+    /// </summary>
+    public async Task<JsonElement?> QueueAsync(string name)
+    {
+        using var response = await _management.GetAsync($"queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(name)}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            return null;
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>Every queue of the virtual host, as <see cref="QueueAsync"/> describes each.</summary>
+    public async Task<IReadOnlyList<JsonElement>> QueuesAsync()
+    {
+        using var json = JsonDocument.Parse(await _management.GetStringAsync($"queues/{Uri.EscapeDataString(Name)}"));
+        return json.RootElement.EnumerateArray().Select(q => q.Clone()).ToList();
+    }
+
     /// <summary>Declares an exchange through the management API, e.g. one that conflicts with what MassTransit declares.</summary>
     public async Task DeclareExchangeAsync(string name, string type)
     {

@@ -1,6 +1,7 @@
 using MassTransit;
 using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Api.Hosting;
 
@@ -14,26 +15,27 @@ namespace Sagas.Api.Hosting;
 public static class OrderSagaTopology
 {
     /// <summary>Every message the Api publishes; each is consumed by the order saga.</summary>
-    public static void DeclareOrderSagaQueue(this IRabbitMqBusFactoryConfigurator configurator)
+    public static void DeclareOrderSagaQueue(this IRabbitMqBusFactoryConfigurator configurator, RabbitMqOptions rabbit)
     {
         // Deploys the publish topology configured below before the bus endpoint starts (MassTransit 8.5).
         configurator.DeployPublishTopology = true;
-        Bind<SubmitOrder>(configurator);
-        Bind<CancelOrder>(configurator);
-        Bind<RetryCompensation>(configurator);
-        Bind<PaymentSucceeded>(configurator);
-        Bind<PaymentFailed>(configurator);
-        Bind<PaymentRefunded>(configurator);
+        Bind<SubmitOrder>(configurator, rabbit);
+        Bind<CancelOrder>(configurator, rabbit);
+        Bind<RetryCompensation>(configurator, rabbit);
+        Bind<PaymentSucceeded>(configurator, rabbit);
+        Bind<PaymentFailed>(configurator, rabbit);
+        Bind<PaymentRefunded>(configurator, rabbit);
     }
 
     // The queue is bound straight to the message's exchange (MassTransit's BindQueue declares no exchange-to-exchange
     // binding); the Workers add their own route through the queue's exchange when they start. RabbitMQ delivers a
-    // message routed to one queue by two paths once. Same queue properties as the Workers' endpoint declares
-    // (durable, not auto-delete, no arguments), or the second declaration would fail.
-    static void Bind<T>(IRabbitMqBusFactoryConfigurator configurator)
+    // message routed to one queue by two paths once. The queue is declared durable, not auto-delete, with the arguments
+    // the Workers' endpoint declares (a quorum queue unless RabbitMq:QuorumQueues is off, both from the same
+    // RabbitMqOptions.ConfigureDurableQueue): RabbitMQ refuses the second declaration of a queue whose properties differ.
+    static void Bind<T>(IRabbitMqBusFactoryConfigurator configurator, RabbitMqOptions rabbit)
         where T : class
     {
         var messageExchange = configurator.MessageTopology.GetMessageTopology<T>().EntityName;
-        configurator.Publish<T>(publish => publish.BindQueue(messageExchange, OrderSagaQueue.Name));
+        configurator.Publish<T>(publish => publish.BindQueue(messageExchange, OrderSagaQueue.Name, rabbit.ConfigureDurableQueue));
     }
 }

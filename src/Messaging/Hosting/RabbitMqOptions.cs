@@ -21,7 +21,18 @@ public sealed class RabbitMqOptions
     /// </summary>
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(60);
 
-    public void Apply(IRabbitMqBusFactoryConfigurator configurator) =>
+    /// <summary>
+    /// Declare every durable queue (receive endpoints, their <c>_error</c> and <c>_skipped</c> queues, the saga queue the
+    /// Api declares early) as a quorum queue: replicated across a cluster's nodes and always persisted, so a message
+    /// survives the loss of a node, which a classic queue only does on the node that holds it. Every process of a
+    /// virtual host must agree: RabbitMQ refuses (PRECONDITION_FAILED) to declare an existing queue with another type.
+    /// An existing classic queue is not converted; see the README ("Quorum queues") for switching a broker over.
+    /// </summary>
+    public bool QuorumQueues { get; set; } = true;
+
+    /// <summary>The broker connection and the queue arguments of every durable endpoint; call it before <c>ConfigureEndpoints</c>.</summary>
+    public void Apply(IRabbitMqBusFactoryConfigurator configurator)
+    {
         configurator.Host(Host, Port, VirtualHost, host =>
         {
             host.Username(Username);
@@ -29,4 +40,23 @@ public sealed class RabbitMqOptions
             host.Heartbeat(Heartbeat);
             host.ConnectionName(AppDomain.CurrentDomain.FriendlyName);
         });
+        ConfigureDurableEndpoints(configurator);
+    }
+
+    /// <summary>
+    /// Only the queue part of <see cref="Apply"/> (every durable receive endpoint gets <see cref="ConfigureDurableQueue"/>),
+    /// for a bus whose host is configured otherwise (tests). Call it before <c>ConfigureEndpoints</c>.
+    /// </summary>
+    public void ConfigureDurableEndpoints(IRabbitMqBusFactoryConfigurator configurator) =>
+        configurator.ConnectEndpointConfigurationObserver(new DurableEndpointQueues(ConfigureDurableQueue));
+
+    /// <summary>
+    /// The queue arguments every durable queue of this system is declared with: by the receive endpoints (through
+    /// <see cref="ConfigureDurableEndpoints"/>) and by the Api's early declaration of the saga queue, which must match its endpoint.
+    /// </summary>
+    public void ConfigureDurableQueue(IRabbitMqQueueConfigurator queue)
+    {
+        if (QuorumQueues)
+            queue.SetQuorumQueue();
+    }
 }

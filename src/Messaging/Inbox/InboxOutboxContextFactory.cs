@@ -2,64 +2,49 @@ using System.Diagnostics;
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Sagas.Messaging.Outbox;
 
 namespace Sagas.Messaging.Inbox;
 
 /// <summary>
 /// The PostgreSQL inbox + consumer outbox, plugged into MassTransit's <c>OutboxConsumeFilter</c> for every consumer
-/// and saga. Each pass of MassTransit's outbox protocol (consume → deliver → clean up) that touches the database runs
-/// in one transaction on the message scope's DbContext, holding the row lock of the message's inbox entry:
-/// <list type="number">
-/// <item>consume: the inbox mark, the consumer's (or saga repository's) writes and every message it sends or
-/// publishes commit together, or nothing does. With the bus outbox enabled the messages are committed as a bus
-/// outbox and the entry is marked delivered right here: the delivery service sends them, batched with others,
-/// and the remaining passes need no transaction;</item>
-/// <item>deliver (without the bus outbox): the stored messages go to the broker in sequence order and the
-/// progress is recorded;</item>
-/// <item>done: the entry's stored messages are removed; a redelivery of the same message is acknowledged without
-/// running the consumer until the cleanup service forgets the entry after the duplicate-detection window.</item>
-/// </list>
+/// and saga. A message is consumed in one transaction on the message scope's DbContext, holding the row lock of the
+/// message's inbox entry: the inbox mark, the consumer's (or saga repository's) writes and every message it sends or
+/// publishes, as one bus outbox, commit together, or nothing does. The delivery service sends that outbox after the
+/// commit, batched with others. A redelivery of the same message finds the entry consumed and is acknowledged without
+/// running the consumer, until the cleanup service forgets the entry after the duplicate-detection window.
+/// <para>
+/// MassTransit's outbox pipe runs in passes (consume, deliver, clean up, report) until it clears
+/// <c>ContinueProcessing</c>. Here the consume pass leaves nothing to deliver or clean up, so after its commit one more
+/// pass, which touches no database, reports the consumption; see <see cref="InboxConsumeContext{TMessage}"/>.
+/// </para>
 /// </summary>
-public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, IServiceProvider provider, PostgresOutboxOptions outboxOptions)
+public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, IServiceProvider provider, OutboxDeliverySignal signal)
     : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
-    readonly OutboxDeliverySignal? _signal = outboxOptions.BusOutbox is null ? null : provider.GetService<OutboxDeliverySignal>();
-
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
         where T : class
     {
         var messageId = context.GetOriginalMessageId() ?? throw new MessageException(typeof(T), "The inbox needs a MessageId");
         var cancellationToken = context.CancellationToken;
 
-        var receiveIncrement = 1;
-        bool continueProcessing;
-        do
+        InboxState inbox;
+        InboxConsumeContext<T> pass;
+        // Disposing an uncommitted transaction rolls it back: an exception anywhere leaves nothing behind.
+        await using (var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken))
         {
-            // Disposing an uncommitted transaction rolls it back: an exception anywhere in the pass leaves nothing behind.
-            await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
-            // Any failure rolls the whole pass back, so EF's savepoint around each SaveChanges (two more round trips
-            // each) buys nothing here.
+            // Any failure rolls the whole transaction back, so EF's savepoint around each SaveChanges (two more round
+            // trips each) buys nothing here.
             dbContext.Database.AutoSavepointsEnabled = false;
 
-            var inbox = await LockInboxEntry(messageId, options.ConsumerId, receiveIncrement, cancellationToken);
-            receiveIncrement = 0;
-
-            var outboxContext = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox, _signal is not null);
+            inbox = await LockInboxEntry(messageId, options.ConsumerId, cancellationToken);
             var consuming = inbox.Consumed is null;
-            var delivering = inbox.Consumed is not null && inbox.Delivered is null;
+            pass = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox);
             var started = Stopwatch.GetTimestamp();
-            try
-            {
-                await next.Send(outboxContext);
-            }
-            catch (Exception exception) when (delivering && !cancellationToken.IsCancellationRequested)
-            {
-                // Without a retry the message would go to the error queue and leave its committed outbox unsent.
-                throw new OutboxDeliveryException(messageId, exception);
-            }
+
+            // Consumes the message, or (a redelivery of one consumed already) only reports it.
+            await next.Send(pass);
 
             try
             {
@@ -74,34 +59,30 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
                 await context.NotifyFaulted(Stopwatch.GetElapsedTime(started), TypeCache<T>.ShortName, exception);
                 throw;
             }
+        }
 
-            // Between passes another delivery of the same message may take the lock and move the entry on (deliver
-            // it, finish it). The next pass must read that, and EF would hand back this tracked, stale instance.
-            dbContext.Entry(inbox).State = EntityState.Detached;
+        // A later attempt (a retry in this process) must read the entry again, not EF's tracked copy of it.
+        dbContext.Entry(inbox).State = EntityState.Detached;
 
-            continueProcessing = outboxContext.ContinueProcessing;
+        if (!pass.ContinueProcessing)
+            return;
 
-            if (continueProcessing && consuming && inbox.Delivered is not null)
-            {
-                // Consumed and finished in one transaction: wake the delivery service for what was handed to it, and
-                // let the pipe report the consumption without opening another transaction.
-                if (outboxContext.HandedOff > 0)
-                    _signal?.Notify();
-                await next.Send(new InboxConsumeContext<T>(context, options, provider, dbContext, inbox, _signal is not null) { Finishing = true });
-                continueProcessing = false;
-            }
-        } while (continueProcessing);
+        // Consumed and finished in one transaction: wake the delivery service for what was handed to it, and let the pipe
+        // report the consumption (the entry is delivered: the pipe's last pass, with nothing to remove).
+        if (pass.HandedOff > 0)
+            signal.Notify();
+        await next.Send(new InboxConsumeContext<T>(context, options, provider, dbContext, inbox));
     }
 
     // Creates the entry or locks the existing one in a single statement. A concurrent delivery of the same message
     // waits here on the unique key or the row lock until the first one commits, then sees its outcome.
-    async Task<InboxState> LockInboxEntry(Guid messageId, Guid consumerId, int receiveIncrement, CancellationToken cancellationToken)
+    async Task<InboxState> LockInboxEntry(Guid messageId, Guid consumerId, CancellationToken cancellationToken)
     {
         var rows = await dbContext.Set<InboxState>()
             .FromSql($"""
                 INSERT INTO messaging.inbox_state AS i (message_id, consumer_id)
                 VALUES ({messageId}, {consumerId})
-                ON CONFLICT (message_id, consumer_id) DO UPDATE SET receive_count = i.receive_count + {receiveIncrement}
+                ON CONFLICT (message_id, consumer_id) DO UPDATE SET receive_count = i.receive_count + 1
                 RETURNING i.*
                 """)
             .AsTracking()

@@ -22,8 +22,9 @@ public sealed class InboxState
     /// <summary>When the consumer's transaction ran.</summary>
     public DateTime? Consumed { get; set; }
 
-    /// <summary>When every message the consumer produced reached the broker; starts the duplicate-detection window.</summary>
+    /// <summary>
+    /// When every message the consumer produced was handed to the bus outbox: in the consume transaction, so the same
+    /// as <see cref="Consumed"/>. Starts the duplicate-detection window.
+    /// </summary>
     public DateTime? Delivered { get; set; }
-
-    public long? LastSequenceNumber { get; set; }
 }

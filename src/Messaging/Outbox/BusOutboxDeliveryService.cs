@@ -176,12 +176,12 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
 
         var messages = await dbContext.Set<OutboxMessage>()
             .AsNoTracking()
-            .Where(x => x.OutboxId != null && claimed.Contains(x.OutboxId.Value))
+            .Where(x => claimed.Contains(x.OutboxId))
             .OrderBy(x => x.OutboxId).ThenBy(x => x.SequenceNumber)
             .Take(options.MessageBatchSize)
             .ToListAsync(cancellationToken);
 
-        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId!.Value).Select(outbox => SendInOrder(outbox.Key, outbox, cancellationToken)));
+        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId).Select(outbox => SendInOrder(outbox.Key, outbox, cancellationToken)));
 
         var sent = outcomes.SelectMany(x => x.Sent).ToList();
         if (sent.Count > 0)

@@ -7,8 +7,8 @@ using MassTransit.Serialization;
 namespace Sagas.Messaging.Outbox;
 
 /// <summary>
-/// A serialized message waiting for the broker (<c>messaging.outbox_message</c>), owned either by a bus outbox
-/// (<see cref="OutboxId"/>) or by a consumer's inbox entry (<see cref="InboxMessageId"/>, <see cref="InboxConsumerId"/>).
+/// A serialized message of a bus outbox (<see cref="OutboxId"/>) waiting for the broker (<c>messaging.outbox_message</c>):
+/// published or sent in a request scope, or by a consumer behind the inbox.
 /// Everything MassTransit needs to send it again as it was is kept: ids, addresses, headers, content type,
 /// message types, body and transport properties (RabbitMQ exchange, routing key, priority, ...).
 /// </summary>
@@ -22,9 +22,7 @@ public sealed class OutboxMessage : OutboxMessageContext
     IReadOnlyDictionary<string, object>? _properties;
 
     public long Id { get; set; }
-    public Guid? OutboxId { get; set; }
-    public Guid? InboxMessageId { get; set; }
-    public Guid? InboxConsumerId { get; set; }
+    public Guid OutboxId { get; set; }
     public long SequenceNumber { get; set; }
 
     /// <summary>Set by the database (transaction start); the operations figure measures from it.</summary>

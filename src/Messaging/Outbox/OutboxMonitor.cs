@@ -8,7 +8,7 @@ namespace Sagas.Messaging.Outbox;
 public interface IOutboxMonitor
 {
     /// <summary>
-    /// How long the oldest message committed to an outbox (bus outbox or consumer outbox) has been waiting for the
+    /// How long the oldest message committed to an outbox (by a request scope or a consumer) has been waiting for the
     /// broker; null when nothing is waiting. It grows while the broker is down or delivery is stuck. Parked outboxes are
     /// not waiting for delivery and are left out (see <see cref="ParkedOutboxesAsync"/>).
     /// </summary>
@@ -25,14 +25,12 @@ sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOut
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        // A consumer-outbox row stays until its inbox entry is done; it is undelivered only past the entry's progress.
+        // A row stays until the broker has its message.
         var seconds = await dbContext.Database.SqlQuery<double?>($"""
             SELECT extract(epoch FROM clock_timestamp() - min(m.enqueued_at))::float8 AS "Value"
             FROM messaging.outbox_message m
-            LEFT JOIN messaging.inbox_state i ON i.message_id = m.inbox_message_id AND i.consumer_id = m.inbox_consumer_id
-            LEFT JOIN messaging.outbox_state s ON s.outbox_id = m.outbox_id
-            WHERE (m.outbox_id IS NOT NULL AND s.parked_at IS NULL)
-               OR (m.outbox_id IS NULL AND i.delivered IS NULL AND m.sequence_number > coalesce(i.last_sequence_number, 0))
+            JOIN messaging.outbox_state s ON s.outbox_id = m.outbox_id
+            WHERE s.parked_at IS NULL
             """).SingleAsync(cancellationToken);
         return seconds is { } value ? TimeSpan.FromSeconds(Math.Max(value, 0)) : null;
     }

@@ -66,13 +66,23 @@ public sealed class PostgresMessageSchedulerOptions
     /// <summary>Concurrent messages on the scheduler queue; null lets MassTransit decide from the prefetch.</summary>
     public int? ConcurrentMessageLimit { get; set; }
 
-    /// <summary>Extra configuration of the scheduler's receive endpoint (quorum queue, a filter, ...).</summary>
+    /// <summary>
+    /// Extra configuration of the scheduler's receive endpoint (a filter, ...). Its queue type follows the bus's other
+    /// durable endpoints (<c>RabbitMqOptions.QuorumQueues</c>).
+    /// </summary>
     public Action<IReceiveEndpointConfigurator>? ConfigureEndpoint { get; set; }
 
     /// <summary>Extra Quartz configuration, e.g. cluster-safe cron jobs that share this scheduler.</summary>
     public Action<IQuartzBuilder>? ConfigureQuartz { get; set; }
 
-    public Uri SchedulerAddress => new($"queue:{QueueName}");
+    /// <summary>
+    /// Where schedules and cancellations are sent: the exchange of the scheduler's endpoint, which the endpoint binds to
+    /// its queue. Not <c>queue:</c>: MassTransit 8.5 declares the queue of a <c>queue:</c> address on the first send to it,
+    /// with no arguments, and RabbitMQ refuses that declaration (PRECONDITION_FAILED) for a quorum queue, so every schedule
+    /// would be refused. Only processes that run the scheduler's endpoint send here, and the endpoint declares the
+    /// exchange and the binding when it starts, as every endpoint does for the messages published to it.
+    /// </summary>
+    public Uri SchedulerAddress => new($"exchange:{QueueName}");
 
     internal void Validate()
     {

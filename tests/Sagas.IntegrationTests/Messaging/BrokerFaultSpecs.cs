@@ -34,12 +34,13 @@ public sealed class Broker_faults(MessagingInfrastructure infrastructure, ITestO
         var log = new CapturedLog();
         await using var proxy = new TcpFaultProxy(infrastructure.Settings.RabbitHost, infrastructure.Settings.RabbitPort);
         using var host = await infrastructure.StartHost(_ => { },
-            o => o.UseBusOutbox(b =>
+            o =>
             {
+                var b = o.BusOutbox;
                 b.MessageDeliveryTimeout = TimeSpan.FromSeconds(3);
                 b.SendAbandonGrace = TimeSpan.FromSeconds(2);
                 b.MaxBackoff = TimeSpan.FromSeconds(1);
-            }),
+            },
             services => services.AddSingleton<ILoggerProvider>(log), rabbitPort: proxy.Port);
         var run = NewId.NextGuid().ToString("N")[..12];
 
@@ -99,12 +100,13 @@ public sealed class Broker_faults(MessagingInfrastructure infrastructure, ITestO
     {
         await using var proxy = new TcpFaultProxy(infrastructure.Settings.RabbitHost, infrastructure.Settings.RabbitPort);
         using var host = await infrastructure.StartHost(_ => { },
-            o => o.UseBusOutbox(b =>
+            o =>
             {
+                var b = o.BusOutbox;
                 b.MessageDeliveryTimeout = TimeSpan.FromSeconds(1);
                 b.MaxBackoff = TimeSpan.FromSeconds(1);
                 b.StalledAfter = TimeSpan.FromSeconds(3);
-            }),
+            },
             services => services.AddHealthChecks().AddOutboxDeliveryCheck(), rabbitPort: proxy.Port);
         var health = host.Services.GetRequiredService<HealthCheckService>();
         Task<HealthStatus> Readiness() => health.CheckHealthAsync(r => r.Name == "outbox-delivery").ContinueWith(t => t.Result.Status);
@@ -147,14 +149,15 @@ public sealed class Broker_faults(MessagingInfrastructure infrastructure, ITestO
         var log = new CapturedLog();
         await using var proxy = new TcpFaultProxy(infrastructure.Settings.RabbitHost, infrastructure.Settings.RabbitPort);
         using var host = await infrastructure.StartHost(_ => { },
-            o => o.UseBusOutbox(b =>
+            o =>
             {
+                var b = o.BusOutbox;
                 b.MessageDeliveryTimeout = TimeSpan.FromSeconds(1);
                 b.SendAbandonGrace = TimeSpan.FromSeconds(1);
                 b.MaxBackoff = TimeSpan.FromSeconds(1);
                 b.RecycleConnectionAfter = TimeSpan.FromSeconds(4);
                 b.ConnectionCloseTimeout = TimeSpan.FromSeconds(2);
-            }),
+            },
             services => services.AddSingleton<ILoggerProvider>(log), rabbitPort: proxy.Port);
         var recycler = host.Services.GetRequiredService<BrokerConnectionRecycler>();
 

@@ -192,7 +192,7 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
             because: $"{reference} delivered");
 
     Task<IHost> StartHost(Action<BusOutboxOptions>? busOutbox = null) =>
-        infrastructure.StartHost(_ => { }, o => o.UseBusOutbox(busOutbox));
+        infrastructure.StartHost(_ => { }, o => busOutbox?.Invoke(o.BusOutbox));
 
     static Task InRequest(IHost host, Func<IPublishEndpoint, TestDbContext, Task> work) =>
         InRequest(host, (publish, db, _) => work(publish, db));

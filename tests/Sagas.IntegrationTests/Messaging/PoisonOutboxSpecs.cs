@@ -33,7 +33,7 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
 
         // Written before any delivery service runs: the poison outbox first (the oldest, so claimed first), then a
         // thousand good ones in one commit.
-        using (var writer = await infrastructure.StartHost(_ => { }, o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = false)))
+        using (var writer = await infrastructure.StartHost(_ => { }, o => o.BusOutbox.DeliveryServiceEnabled = false))
         {
             await SendInOneOutbox(writer, new Uri($"queue:{poisonQueue}"), $"{run}:poison");
             await PublishInOutboxesOfOneCommit(writer, Enumerable.Range(0, 1000).Select(i => $"{run}:good:{i}"));
@@ -48,12 +48,13 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         // From before the first attempt, which may come while the host is still starting.
         var clock = Stopwatch.StartNew();
         using var host = await infrastructure.StartHost(_ => { },
-            o => o.UseBusOutbox(b =>
+            o =>
             {
+                var b = o.BusOutbox;
                 b.MaxAttempts = 3;
                 b.RetryDelay = TimeSpan.FromSeconds(8);
                 b.MaxRetryDelay = TimeSpan.FromSeconds(16);
-            }),
+            },
             services =>
             {
                 services.AddSingleton<ILoggerProvider>(log);
@@ -108,15 +109,16 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         await using var probe = await MessageProbe.Start(infrastructure, (e, p) => e.Handler<LedgerEntryRecorded>(c => p.Record(c, c.Message.Reference)));
         // Were outage failures counted, two passes would park every outbox.
         using var host = await infrastructure.StartHost(_ => { },
-            o => o.UseBusOutbox(b =>
+            o =>
             {
+                var b = o.BusOutbox;
                 b.MaxAttempts = 2;
                 b.RetryDelay = TimeSpan.FromMilliseconds(100);
                 b.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
                 b.MessageDeliveryTimeout = TimeSpan.FromSeconds(2);
                 b.SendAbandonGrace = TimeSpan.FromSeconds(1);
                 b.MaxBackoff = TimeSpan.FromSeconds(1);
-            }),
+            },
             services => services.AddSingleton<ILoggerProvider>(log));
         await PublishInOutboxesOfOneCommit(host, [$"{run}:warm-up"]);
         await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_state"), n => n == 0, because: "warm-up delivered");
@@ -151,11 +153,12 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         var poisonQueue = $"poison-{run}";
         await infrastructure.VirtualHost.DeclareExchangeAsync(poisonQueue, "topic");
         using var host = await infrastructure.StartHost(_ => { },
-            o => o.UseBusOutbox(b =>
+            o =>
             {
+                var b = o.BusOutbox;
                 b.MaxAttempts = 2;
                 b.RetryDelay = TimeSpan.FromMilliseconds(200);
-            }),
+            },
             services => services.AddHealthChecks().AddOutboxCheck());
         var health = host.Services.GetRequiredService<HealthCheckService>();
 

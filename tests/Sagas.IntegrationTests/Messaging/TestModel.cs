@@ -151,13 +151,18 @@ public sealed class LedgerFaults
 }
 
 /// <summary>
-/// Fails the first attempt to send each message that carries MassTransit's <c>MT-Fail-Delivery</c> header, at the
-/// transport, just before it would publish (a bus send observer): what a broker refusing one send looks like to the bus
-/// outbox's delivery service. MassTransit's inline outbox pipe honours that header itself (it fails the first delivery
-/// pass); the delivery service does not, so without this the hand-off mode's failed-delivery spec injected nothing.
+/// Fails the first attempt to send each message that carries the <see cref="Header"/> header, at the transport, just
+/// before it would publish (a bus send observer): what a send the broker refuses once looks like to the bus outbox's
+/// delivery service, which must send the message again later.
 /// </summary>
 public sealed class FailFirstSend : ISendObserver
 {
+    /// <summary>
+    /// Not MassTransit's own <c>MT-Fail-Delivery</c>: that one fails the first inline delivery pass of MassTransit's outbox
+    /// pipe, which this inbox never runs, so a failure injected with it would be injected nowhere.
+    /// </summary>
+    public const string Header = "Test-Fail-First-Send";
+
     readonly ConcurrentDictionary<Guid, bool> _failed = new();
 
     /// <summary>The ids of the messages whose first send was failed.</summary>
@@ -166,7 +171,7 @@ public sealed class FailFirstSend : ISendObserver
     public Task PreSend<T>(SendContext<T> context)
         where T : class
     {
-        if (context.Headers.Get<bool>("MT-Fail-Delivery") == true && context.MessageId is { } messageId && _failed.TryAdd(messageId, true))
+        if (context.Headers.Get<bool>(Header) == true && context.MessageId is { } messageId && _failed.TryAdd(messageId, true))
             throw new InvalidOperationException($"Simulated failure sending message {messageId}");
         return Task.CompletedTask;
     }
@@ -193,13 +198,12 @@ public sealed class RecordLedgerEntryConsumer(TestDbContext dbContext, LedgerFau
                 CREATE TEMPORARY TABLE commit_child (parent int REFERENCES commit_parent DEFERRABLE INITIALLY DEFERRED) ON COMMIT DROP;
                 INSERT INTO commit_child VALUES (1);
                 """, context.CancellationToken);
-        // The first delivery of a message carrying this header fails: MassTransit's inline outbox pipe fails the first
-        // delivery pass, and FailFirstSend (connected in the hand-off mode's host) the delivery service's first send.
+        // The delivery service's first send of what this publishes fails (FailFirstSend, when the host connects it).
         var failFirstDelivery = context.Message.Reference.StartsWith("fail-delivery", StringComparison.Ordinal);
         await context.Publish(new LedgerEntryRecorded(context.Message.Reference), c =>
         {
             if (failFirstDelivery)
-                c.Headers.Set("MT-Fail-Delivery", true);
+                c.Headers.Set(FailFirstSend.Header, true);
         });
 
         faults.Attempted(context.Message.Reference, dbContext);

@@ -43,7 +43,7 @@ public sealed class SweepTests : IAsyncLifetime
         builder.Services.AddMassTransit(x =>
         {
             x.DisableUsageTelemetry();
-            x.AddPostgresOutbox<FulfilmentDbContext>(o => o.UseBusOutbox(b => b.DeliveryServiceEnabled = false));
+            x.AddPostgresOutbox<FulfilmentDbContext>(o => o.BusOutbox.DeliveryServiceEnabled = false);
             x.UsingRabbitMq((_, cfg) => cfg.Host(_virtualHost.Settings.RabbitHost, (ushort)_virtualHost.Settings.RabbitPort, _virtualHost.Name, h =>
             {
                 h.Username(_virtualHost.Settings.RabbitUser);
