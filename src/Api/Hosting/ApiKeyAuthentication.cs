@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
 namespace Sagas.Api.Hosting;
@@ -110,6 +111,7 @@ public static class ApiKeyAuthenticationExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(Policies.Deny)
             .AddPolicy(Roles.Storefront, p => p.RequireRole(Roles.Storefront))
             .AddPolicy(Roles.Support, p => p.RequireRole(Roles.Support))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin))
@@ -126,4 +128,16 @@ public static class Policies
 {
     public const string AnyRole = "any-role";
     public const string StorefrontOrSupport = "storefront-or-support";
+
+    /// <summary>
+    /// The fallback policy: what an endpoint gets when it names neither a policy nor <c>AllowAnonymous</c>. It denies:
+    /// no key → 401, any key → 403, so a new endpoint is private until it says who may call it. A request that
+    /// matched none of the app's endpoints (no endpoint, or routing's own 405 answer, which is no route endpoint)
+    /// still answers 404/405 to a caller with a valid key; anonymous callers get 401 for any such path, which
+    /// tells them nothing about what exists.
+    /// </summary>
+    public static readonly AuthorizationPolicy Deny = new AuthorizationPolicyBuilder()
+        .RequireAuthenticatedUser()
+        .RequireAssertion(context => context.Resource is HttpContext http && http.GetEndpoint() is not RouteEndpoint)
+        .Build();
 }

@@ -28,6 +28,7 @@ public static class SupportConsole
                 Harden(http.Response);
                 return Results.Stream(page.CreateReadStream(), "text/html; charset=utf-8", lastModified: page.LastModified);
             })
+            .AllowAnonymous()
             .WithTags("Support")
             .WithSummary("The support console (HTML); its data calls need a support key")
             .Produces(StatusCodes.Status200OK, contentType: "text/html");
