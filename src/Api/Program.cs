@@ -67,12 +67,7 @@ app.UseStatusCodePages();
 app.UseRateLimiter();
 // The support console's page and files are public (its data calls need a key): served before authentication.
 app.UseSupportConsoleFiles();
-// Swagger UI is middleware too: before authorization, whose fallback policy denies whatever is not an allowed endpoint.
-app.UseSwaggerUI(ui =>
-{
-    ui.SwaggerEndpoint("/openapi/v1.json", "Sagas API v1");
-    ui.RoutePrefix = "swagger";
-});
+app.UseApiDocsPage();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -80,7 +75,7 @@ if (app.Services.GetRequiredService<ApiKeyRegistry>().IsEmpty)
     app.Logger.LogWarning("No API keys are configured (ApiKeys section): every authenticated endpoint will answer 401");
 
 app.MapHealthEndpoints();
-app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+app.MapApiDocs();
 app.MapCatalog();
 app.MapOrders();
 app.MapSupport();

@@ -20,14 +20,17 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         Project = project;
         Port = port;
-        _environment = new Dictionary<string, string>(environment)
+        // Development unless the caller says otherwise (a test of what Production does).
+        _environment = new Dictionary<string, string>
         {
-            ["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/'),
-            // Also as plain configuration: it outranks a "Urls" in the service's appsettings.json.
-            ["Urls"] = BaseAddress.ToString().TrimEnd('/'),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["DOTNET_ENVIRONMENT"] = "Development",
         };
+        foreach (var (key, value) in environment)
+            _environment[key] = value;
+        _environment["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
+        // Also as plain configuration: it outranks a "Urls" in the service's appsettings.json.
+        _environment["Urls"] = BaseAddress.ToString().TrimEnd('/');
     }
 
     public string Project { get; }
