@@ -34,6 +34,7 @@ builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = 
     context.ProblemDetails.Detail ??= context.ProblemDetails.Title);
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddTrustedProxies(builder.Configuration);
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
 builder.Services.AddOpenApi();
 builder.Services.AddScoped<OrderReader>();
@@ -62,13 +63,15 @@ builder.Services.AddMassTransit(bus =>
 });
 
 var app = builder.Build();
+app.UseTrustedProxies();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Authentication first: the rate limiter counts a valid key's client, and anonymous callers by address.
+app.UseAuthentication();
 app.UseRateLimiter();
-// The support console's page and files are public (its data calls need a key): served before authentication.
+// The support console's page and files are public (its data calls need a key): served before authorization.
 app.UseSupportConsoleFiles();
 app.UseApiDocsPage();
-app.UseAuthentication();
 app.UseAuthorization();
 
 if (app.Services.GetRequiredService<ApiKeyRegistry>().IsEmpty)
