@@ -40,12 +40,12 @@ builder.Services.AddOpenApi();
 builder.Services.AddScoped<OrderReader>();
 // After MigrateOnStartup: its first reading finds the schema current.
 builder.Services.AddOrderAdmission(builder.Configuration);
-builder.Services.Configure<SupportOptions>(builder.Configuration.GetSection("Saga"));
-builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.Section));
+builder.Services.AddSupportOptions(builder.Configuration);
+builder.Services.AddWebhookOptions(builder.Configuration);
 
 builder.Services.AddReadinessChecks();
 
-var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+var rabbit = RabbitMqOptions.From(builder.Configuration);
 builder.Services.AddMassTransit(bus =>
 {
     // MassTransit 8.5 reports usage to its authors unless told not to.

@@ -112,6 +112,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"{Project} was not ready at {path} in time (last: {last}):\n{Output}");
     }
 
+    /// <summary>The exit code once the process has ended by itself; null if it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<int?> ExitCodeAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException($"{Project} was never started");
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>SIGKILL: no shutdown hooks run, as in a crash.</summary>
     public async Task KillAsync()
     {

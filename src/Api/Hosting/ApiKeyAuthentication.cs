@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Api.Hosting;
 
@@ -18,7 +19,24 @@ public static class Roles
 }
 
 /// <summary>
-/// <c>ApiKeys</c> configuration: key → role. Only SHA-256 digests of the keys are kept in memory, and a
+/// <c>ApiKeys</c> configuration: key → role, one entry per configuration name (<c>ApiKeys__&lt;key&gt;=&lt;role&gt;</c>).
+/// Checked at start-up: an entry whose role is not one of <see cref="Roles.All"/> stops the process (it used to be
+/// ignored, and its key then answered 401 with nothing in the log to say why).
+/// </summary>
+public sealed class ApiKeyEntries
+{
+    public const string Section = "ApiKeys";
+
+    public List<(string Key, string? Role)> Entries { get; } = [];
+
+    public IEnumerable<string> Problems() => Entries
+        .Where(entry => !Roles.All.Contains(entry.Role))
+        .Select(entry => $"{Section}: a key of {entry.Key.Length} characters maps to '{entry.Role}', which is not a role " +
+                         $"({string.Join(", ", Roles.All)}); the key itself is not shown");
+}
+
+/// <summary>
+/// The configured keys. Only SHA-256 digests of the keys are kept in memory, and a
 /// presented key is compared with every digest in constant time, so neither the comparison's duration
 /// nor a log line can reveal a key.
 /// </summary>
@@ -26,11 +44,11 @@ public sealed class ApiKeyRegistry
 {
     readonly (byte[] Digest, string Role, string ClientId)[] _keys;
 
-    public ApiKeyRegistry(IConfiguration configuration)
+    public ApiKeyRegistry(IOptions<ApiKeyEntries> entries)
     {
-        _keys = configuration.GetSection("ApiKeys").GetChildren()
-            .Where(entry => !string.IsNullOrEmpty(entry.Key) && Roles.All.Contains(entry.Value))
-            .Select(entry => (Digest(entry.Key), entry.Value!, ClientIdOf(entry.Key)))
+        _keys = entries.Value.Entries
+            .Where(entry => Roles.All.Contains(entry.Role))
+            .Select(entry => (Digest(entry.Key), entry.Role!, ClientIdOf(entry.Key)))
             .ToArray();
     }
 
@@ -107,6 +125,10 @@ public static class ApiKeyAuthenticationExtensions
 {
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
+        services.AddOptions<ApiKeyEntries>()
+            .Configure<IConfiguration>((keys, configuration) => keys.Entries.AddRange(configuration.GetSection(ApiKeyEntries.Section)
+                .GetChildren().Select(entry => (entry.Key, entry.Value))))
+            .ValidateProblems(keys => keys.Problems());
         services.AddSingleton<ApiKeyRegistry>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Api.Hosting;
 
@@ -24,6 +25,18 @@ public sealed class RateLimitingOptions
     public int AnonymousPerIpBurst { get; set; } = 100;
     public int WebhooksPerIpTokensPerSecond { get; set; } = 1_000;
     public int WebhooksPerIpBurst { get; set; } = 5_000;
+
+    public IEnumerable<string> Problems()
+    {
+        foreach (var (name, value) in new[]
+                 {
+                     (nameof(TokensPerSecond), TokensPerSecond), (nameof(Burst), Burst),
+                     (nameof(AnonymousPerIpTokensPerSecond), AnonymousPerIpTokensPerSecond), (nameof(AnonymousPerIpBurst), AnonymousPerIpBurst),
+                     (nameof(WebhooksPerIpTokensPerSecond), WebhooksPerIpTokensPerSecond), (nameof(WebhooksPerIpBurst), WebhooksPerIpBurst),
+                 })
+            if (value < 1)
+                yield return $"{Section}:{name} must be at least 1 (is {value})";
+    }
 }
 
 /// <summary>
@@ -41,7 +54,8 @@ public static class RateLimitingExtensions
 
     public static IServiceCollection AddPerClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RateLimitingOptions>().Bind(configuration.GetSection(RateLimitingOptions.Section));
+        services.AddOptions<RateLimitingOptions>().Bind(configuration.GetSection(RateLimitingOptions.Section))
+            .ValidateProblems(o => o.Problems());
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitingOptions>>((limiter, options) =>
         {

@@ -6,6 +6,7 @@ using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
 using Sagas.Data.Ordering;
+using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Outbox;
 
 namespace Sagas.Api.Support;
@@ -14,6 +15,12 @@ public sealed class SupportOptions
 {
     /// <summary><c>Saga:StuckAfter</c>: a non-final order not updated for longer than this counts as stuck.</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    public IEnumerable<string> Problems()
+    {
+        if (StuckAfter <= TimeSpan.Zero)
+            yield return "Saga:StuckAfter must be positive";
+    }
 }
 
 /// <summary>Support staff's queries (http-contract.md, "Support"), all read-only and lock-free.</summary>
@@ -22,6 +29,12 @@ public static class SupportEndpoints
     public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? NextCursor);
     public sealed record TimelineEntry(DateTimeOffset At, string Event, string? From, string To, string? Detail);
     public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds);
+
+    public static IServiceCollection AddSupportOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SupportOptions>().Bind(configuration.GetSection("Saga")).ValidateProblems(o => o.Problems());
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapSupport(this IEndpointRouteBuilder endpoints)
     {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Sagas.Api.Hosting;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Api.Webhooks;
 
@@ -14,6 +15,14 @@ public sealed class WebhookOptions
 
     public string Secret { get; set; } = "";
     public TimeSpan Tolerance { get; set; } = TimeSpan.FromSeconds(300);
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Secret))
+            yield return "Webhooks:Secret is empty: set the HMAC secret shared with the payment provider (environment variable Webhooks__Secret)";
+        if (Tolerance <= TimeSpan.Zero)
+            yield return "Webhooks:Tolerance must be positive";
+    }
 }
 
 /// <summary>
@@ -30,6 +39,13 @@ public static class WebhookEndpoints
     public sealed record PaymentWebhook(
         string? EventId, string? Type, string? ProviderReference, string? MerchantReference, decimal? Amount, string? Currency,
         DateTimeOffset? OccurredAt);
+
+    /// <summary>The <c>Webhooks</c> section, checked at start-up: without a secret no webhook could ever be verified.</summary>
+    public static IServiceCollection AddWebhookOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateProblems(o => o.Problems());
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
     {
