@@ -36,7 +36,7 @@ builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddTrustedProxies(builder.Configuration);
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
-builder.Services.AddOpenApi();
+builder.Services.AddApiDescription();
 builder.Services.AddScoped<OrderReader>();
 // After MigrateOnStartup: its first reading finds the schema current.
 builder.Services.AddOrderAdmission(builder.Configuration);

@@ -30,6 +30,7 @@ public static class SupportConsole
             })
             .AllowAnonymous()
             .WithTags("Support")
+            .WithName("SupportConsole")
             .WithSummary("The support console (HTML); its data calls need a support key")
             .Produces(StatusCodes.Status200OK, contentType: "text/html");
         return endpoints;

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
@@ -39,10 +40,19 @@ public static class SupportEndpoints
     public static IEndpointRouteBuilder MapSupport(this IEndpointRouteBuilder endpoints)
     {
         var support = endpoints.MapGroup("/orders").WithTags("Support").RequireAuthorization(Roles.Support);
-        support.MapGet("/", List).Produces<OrderPage>().ProducesValidationProblem();
-        support.MapGet("/{orderId:guid}/timeline", Timeline).Produces<IReadOnlyList<TimelineEntry>>().ProducesProblem(404);
-        support.MapGet("/stats", Stats).Produces<OrderStats>();
+        support.MapGet("/", List).WithName("ListOrders").WithSummary("Search orders, newest first, a page at a time")
+            .WithQuery(new DocumentedParameter("status", ParameterLocation.Query, "Only orders in this status.", Values: OrderStatuses.All))
+            .WithQuery(new DocumentedParameter("customerId", ParameterLocation.Query, "Only this customer's orders.", MaxLength: 100))
+            .WithQuery(new DocumentedParameter("createdFrom", ParameterLocation.Query, "Created at or after this instant (ISO 8601, UTC).", Format: "date-time"))
+            .WithQuery(new DocumentedParameter("createdTo", ParameterLocation.Query, "Created before this instant (ISO 8601, UTC).", Format: "date-time"))
+            .WithPaging()
+            .Produces<OrderPage>().ProducesValidationProblem();
+        support.MapGet("/{orderId:guid}/timeline", Timeline).WithName("GetOrderTimeline").WithSummary("An order's timeline, oldest first")
+            .Produces<IReadOnlyList<TimelineEntry>>().ProducesProblem(404);
+        support.MapGet("/stats", Stats).WithName("GetOrderStats").WithSummary("Orders by status, stuck orders, the oldest undelivered message's age")
+            .Produces<OrderStats>();
         endpoints.MapGet("/support/attention", Attention).WithTags("Support").RequireAuthorization(Roles.Support)
+            .WithName("ListOrdersNeedingAttention").WithSummary("Orders that need a person, oldest first").WithPaging()
             .Produces<OrderPage>().ProducesValidationProblem();
         return endpoints;
     }

@@ -49,7 +49,11 @@ public static class WebhookEndpoints
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
     {
+        // No API key: the provider signs the body instead (X-Signature), checked before anything is read or recorded.
         endpoints.MapPost("/webhooks/payments", Receive).WithTags("Webhooks").AllowAnonymous()
+            .WithName("ReceivePaymentWebhook").WithSummary("The payment provider reports a payment or refund (signed, no API key)")
+            .WithHeader("X-Signature", "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`; a timestamp more " +
+                                       "than 300 s from now, or a mismatch, is 401.", required: true)
             .Accepts<PaymentWebhook>("application/json")
             .Produces(200).ProducesValidationProblem().ProducesProblem(401);
         return endpoints;
