@@ -35,21 +35,22 @@ builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = 
     context.ProblemDetails.Detail ??= context.ProblemDetails.Title);
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddTrustedProxies(builder.Configuration);
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
-builder.Services.AddOpenApi();
+builder.Services.AddApiDescription();
 builder.Services.AddScoped<OrderReader>();
 // GET /orders/{id}/events: one LISTEN connection per process tells open streams that their order changed.
-builder.Services.Configure<OrderEventsOptions>(builder.Configuration.GetSection(OrderEventsOptions.Section));
+builder.Services.AddOptions<OrderEventsOptions>().Bind(builder.Configuration.GetSection(OrderEventsOptions.Section)).ValidateProblems(o => o.Problems());
 builder.Services.AddSingleton<OrderChangeFeed>();
 builder.Services.AddHostedService(provider => provider.GetRequiredService<OrderChangeFeed>());
 // After MigrateOnStartup: its first reading finds the schema current.
 builder.Services.AddOrderAdmission(builder.Configuration);
-builder.Services.Configure<SupportOptions>(builder.Configuration.GetSection("Saga"));
-builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.Section));
+builder.Services.AddSupportOptions(builder.Configuration);
+builder.Services.AddWebhookOptions(builder.Configuration);
 
 builder.Services.AddReadinessChecks();
 
-var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+var rabbit = RabbitMqOptions.From(builder.Configuration);
 builder.Services.AddMassTransit(bus =>
 {
     // MassTransit 8.5 reports usage to its authors unless told not to.
@@ -67,24 +68,22 @@ builder.Services.AddMassTransit(bus =>
 });
 
 var app = builder.Build();
+app.UseTrustedProxies();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseRateLimiter();
-// The support console's page and files are public (its data calls need a key): served before authentication.
-app.UseSupportConsoleFiles();
+// Authentication first: the rate limiter counts a valid key's client, and anonymous callers by address.
 app.UseAuthentication();
+app.UseRateLimiter();
+// The support console's page and files are public (its data calls need a key): served before authorization.
+app.UseSupportConsoleFiles();
+app.UseApiDocsPage();
 app.UseAuthorization();
 
 if (app.Services.GetRequiredService<ApiKeyRegistry>().IsEmpty)
     app.Logger.LogWarning("No API keys are configured (ApiKeys section): every authenticated endpoint will answer 401");
 
 app.MapHealthEndpoints();
-app.MapOpenApi("/openapi/{documentName}.json");
-app.UseSwaggerUI(ui =>
-{
-    ui.SwaggerEndpoint("/openapi/v1.json", "Sagas API v1");
-    ui.RoutePrefix = "swagger";
-});
+app.MapApiDocs();
 app.MapCatalog();
 app.MapOrders();
 app.MapSupport();

@@ -17,10 +17,13 @@ public static class DatabaseServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddFulfilmentDatabase(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration.GetConnectionString("Postgres")
-            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured");
+        var connectionString = configuration.GetConnectionString("Postgres") is { Length: > 0 } configured
+            ? configured
+            : throw new InvalidOperationException("ConnectionStrings:Postgres is not configured");
         // A frozen or cut-off process must not keep its row locks for hours (see PostgresSessionLimits).
         connectionString = SessionLimits(configuration).Apply(connectionString);
+        services.AddOptions<PostgresSessionLimits>().Bind(configuration.GetSection(PostgresSessionLimits.Section))
+            .ValidateProblems(limits => limits.Problems());
 
         services.AddSingleton(provider =>
         {

@@ -25,7 +25,7 @@ builder.Services.AddFulfilmentDatabase(builder.Configuration);
 // Registered before MassTransit so the schema is current before any endpoint starts consuming.
 builder.Services.MigrateOnStartup();
 builder.Services.AddSagaTimings(builder.Configuration);
-builder.Services.Configure<SweepOptions>(builder.Configuration.GetSection(SweepOptions.Section));
+builder.Services.AddSweepOptions(builder.Configuration);
 builder.Services.AddScoped<StockLedger>();
 builder.Services.AddPaymentProvider(builder.Configuration);
 builder.Services.AddSingleton<StuckOrdersGauge>();
@@ -34,7 +34,7 @@ builder.Services.AddReadinessChecks();
 
 var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
 var timings = builder.Configuration.GetSection(SagaTimings.Section).Get<SagaTimings>() ?? new SagaTimings();
-var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+var rabbit = RabbitMqOptions.From(builder.Configuration);
 builder.Services.AddMassTransit(bus =>
 {
     // MassTransit 8.5 reports usage to its authors unless told not to.

@@ -20,14 +20,17 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         Project = project;
         Port = port;
-        _environment = new Dictionary<string, string>(environment)
+        // Development unless the caller says otherwise (a test of what Production does).
+        _environment = new Dictionary<string, string>
         {
-            ["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/'),
-            // Also as plain configuration: it outranks a "Urls" in the service's appsettings.json.
-            ["Urls"] = BaseAddress.ToString().TrimEnd('/'),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["DOTNET_ENVIRONMENT"] = "Development",
         };
+        foreach (var (key, value) in environment)
+            _environment[key] = value;
+        _environment["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
+        // Also as plain configuration: it outranks a "Urls" in the service's appsettings.json.
+        _environment["Urls"] = BaseAddress.ToString().TrimEnd('/');
     }
 
     public string Project { get; }
@@ -107,6 +110,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"{Project} was not ready at {path} in time (last: {last}):\n{Output}");
+    }
+
+    /// <summary>The exit code once the process has ended by itself; null if it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<int?> ExitCodeAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException($"{Project} was never started");
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>SIGKILL: no shutdown hooks run, as in a crash.</summary>

@@ -19,8 +19,10 @@ public static class CatalogEndpoints
     {
         var items = endpoints.MapGroup("/items").WithTags("Catalog");
         items.MapPut("/{sku}", Upsert).RequireAuthorization(Roles.Admin)
+            .WithName("PutItem").WithSummary("Create or update an item; on hand never below what is held")
             .Produces<ItemResponse>().ProducesValidationProblem().ProducesProblem(409);
         items.MapGet("/{sku}", Get).RequireAuthorization(Policies.AnyRole)
+            .WithName("GetItem").WithSummary("An item with its stock: on hand, held, available")
             .Produces<ItemResponse>().ProducesProblem(404);
         return endpoints;
     }

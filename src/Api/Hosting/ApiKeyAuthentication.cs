@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Api.Hosting;
 
@@ -17,7 +19,24 @@ public static class Roles
 }
 
 /// <summary>
-/// <c>ApiKeys</c> configuration: key → role. Only SHA-256 digests of the keys are kept in memory, and a
+/// <c>ApiKeys</c> configuration: key → role, one entry per configuration name (<c>ApiKeys__&lt;key&gt;=&lt;role&gt;</c>).
+/// Checked at start-up: an entry whose role is not one of <see cref="Roles.All"/> stops the process (it used to be
+/// ignored, and its key then answered 401 with nothing in the log to say why).
+/// </summary>
+public sealed class ApiKeyEntries
+{
+    public const string Section = "ApiKeys";
+
+    public List<(string Key, string? Role)> Entries { get; } = [];
+
+    public IEnumerable<string> Problems() => Entries
+        .Where(entry => !Roles.All.Contains(entry.Role))
+        .Select(entry => $"{Section}: a key of {entry.Key.Length} characters maps to '{entry.Role}', which is not a role " +
+                         $"({string.Join(", ", Roles.All)}); the key itself is not shown");
+}
+
+/// <summary>
+/// The configured keys. Only SHA-256 digests of the keys are kept in memory, and a
 /// presented key is compared with every digest in constant time, so neither the comparison's duration
 /// nor a log line can reveal a key.
 /// </summary>
@@ -25,11 +44,11 @@ public sealed class ApiKeyRegistry
 {
     readonly (byte[] Digest, string Role, string ClientId)[] _keys;
 
-    public ApiKeyRegistry(IConfiguration configuration)
+    public ApiKeyRegistry(IOptions<ApiKeyEntries> entries)
     {
-        _keys = configuration.GetSection("ApiKeys").GetChildren()
-            .Where(entry => !string.IsNullOrEmpty(entry.Key) && Roles.All.Contains(entry.Value))
-            .Select(entry => (Digest(entry.Key), entry.Value!, ClientIdOf(entry.Key)))
+        _keys = entries.Value.Entries
+            .Where(entry => Roles.All.Contains(entry.Role))
+            .Select(entry => (Digest(entry.Key), entry.Role!, ClientIdOf(entry.Key)))
             .ToArray();
     }
 
@@ -106,10 +125,15 @@ public static class ApiKeyAuthenticationExtensions
 {
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
+        services.AddOptions<ApiKeyEntries>()
+            .Configure<IConfiguration>((keys, configuration) => keys.Entries.AddRange(configuration.GetSection(ApiKeyEntries.Section)
+                .GetChildren().Select(entry => (entry.Key, entry.Value))))
+            .ValidateProblems(keys => keys.Problems());
         services.AddSingleton<ApiKeyRegistry>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(Policies.Deny)
             .AddPolicy(Roles.Storefront, p => p.RequireRole(Roles.Storefront))
             .AddPolicy(Roles.Support, p => p.RequireRole(Roles.Support))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin))
@@ -126,4 +150,16 @@ public static class Policies
 {
     public const string AnyRole = "any-role";
     public const string StorefrontOrSupport = "storefront-or-support";
+
+    /// <summary>
+    /// The fallback policy: what an endpoint gets when it names neither a policy nor <c>AllowAnonymous</c>. It denies:
+    /// no key → 401, any key → 403, so a new endpoint is private until it says who may call it. A request that
+    /// matched none of the app's endpoints (no endpoint, or routing's own 405 answer, which is no route endpoint)
+    /// still answers 404/405 to a caller with a valid key; anonymous callers get 401 for any such path, which
+    /// tells them nothing about what exists.
+    /// </summary>
+    public static readonly AuthorizationPolicy Deny = new AuthorizationPolicyBuilder()
+        .RequireAuthenticatedUser()
+        .RequireAssertion(context => context.Resource is HttpContext http && http.GetEndpoint() is not RouteEndpoint)
+        .Build();
 }

@@ -31,13 +31,19 @@ public static class OrderEndpoints
     {
         var orders = endpoints.MapGroup("/orders").WithTags("Orders");
         orders.MapPost("/", Submit).RequireAuthorization(Roles.Storefront)
+            .WithName("SubmitOrder").WithSummary("Submit an order; the same Idempotency-Key and body never make a second one")
+            .WithHeader("Idempotency-Key", "1 to 255 characters, chosen by the storefront per order: a retry with the same key and " +
+                                           "body answers as the first request did; the same key with another body is 409.", required: true)
             .Produces<OrderAccepted>(202).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
         orders.MapGet("/{orderId:guid}", Get).RequireAuthorization(Policies.StorefrontOrSupport)
+            .WithName("GetOrder").WithSummary("An order with its payment; a storefront sees only its own orders")
             .Produces<OrderView>().ProducesProblem(404);
         orders.MapOrderEvents();
         orders.MapPost("/{orderId:guid}/cancel", Cancel).RequireAuthorization(Policies.StorefrontOrSupport)
+            .WithName("CancelOrder").WithSummary("Cancel an order (support may cancel a placed one, which refunds it)")
             .Produces<OrderAccepted>(202).ProducesProblem(404).ProducesProblem(409);
         orders.MapPost("/{orderId:guid}/retry-compensation", RetryCompensation).RequireAuthorization(Roles.Support).WithTags("Support")
+            .WithName("RetryPendingSteps").WithSummary("Issue again the steps the order is waiting for (refund, QR withdrawal, release, placement)")
             .Produces<OrderAccepted>(202).ProducesProblem(404).ProducesProblem(409);
         return endpoints;
     }

@@ -28,7 +28,9 @@ public static class SupportConsole
                 Harden(http.Response);
                 return Results.Stream(page.CreateReadStream(), "text/html; charset=utf-8", lastModified: page.LastModified);
             })
+            .AllowAnonymous()
             .WithTags("Support")
+            .WithName("SupportConsole")
             .WithSummary("The support console (HTML); its data calls need a support key")
             .Produces(StatusCodes.Status200OK, contentType: "text/html");
         return endpoints;

@@ -2,10 +2,12 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
 using Sagas.Data.Ordering;
+using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Outbox;
 
 namespace Sagas.Api.Support;
@@ -14,6 +16,12 @@ public sealed class SupportOptions
 {
     /// <summary><c>Saga:StuckAfter</c>: a non-final order not updated for longer than this counts as stuck.</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    public IEnumerable<string> Problems()
+    {
+        if (StuckAfter <= TimeSpan.Zero)
+            yield return "Saga:StuckAfter must be positive";
+    }
 }
 
 /// <summary>Support staff's queries (http-contract.md, "Support"), all read-only and lock-free.</summary>
@@ -23,13 +31,28 @@ public static class SupportEndpoints
     public sealed record TimelineEntry(DateTimeOffset At, string Event, string? From, string To, string? Detail);
     public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds);
 
+    public static IServiceCollection AddSupportOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SupportOptions>().Bind(configuration.GetSection("Saga")).ValidateProblems(o => o.Problems());
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapSupport(this IEndpointRouteBuilder endpoints)
     {
         var support = endpoints.MapGroup("/orders").WithTags("Support").RequireAuthorization(Roles.Support);
-        support.MapGet("/", List).Produces<OrderPage>().ProducesValidationProblem();
-        support.MapGet("/{orderId:guid}/timeline", Timeline).Produces<IReadOnlyList<TimelineEntry>>().ProducesProblem(404);
-        support.MapGet("/stats", Stats).Produces<OrderStats>();
+        support.MapGet("/", List).WithName("ListOrders").WithSummary("Search orders, newest first, a page at a time")
+            .WithQuery(new DocumentedParameter("status", ParameterLocation.Query, "Only orders in this status.", Values: OrderStatuses.All))
+            .WithQuery(new DocumentedParameter("customerId", ParameterLocation.Query, "Only this customer's orders.", MaxLength: 100))
+            .WithQuery(new DocumentedParameter("createdFrom", ParameterLocation.Query, "Created at or after this instant (ISO 8601, UTC).", Format: "date-time"))
+            .WithQuery(new DocumentedParameter("createdTo", ParameterLocation.Query, "Created before this instant (ISO 8601, UTC).", Format: "date-time"))
+            .WithPaging()
+            .Produces<OrderPage>().ProducesValidationProblem();
+        support.MapGet("/{orderId:guid}/timeline", Timeline).WithName("GetOrderTimeline").WithSummary("An order's timeline, oldest first")
+            .Produces<IReadOnlyList<TimelineEntry>>().ProducesProblem(404);
+        support.MapGet("/stats", Stats).WithName("GetOrderStats").WithSummary("Orders by status, stuck orders, the oldest undelivered message's age")
+            .Produces<OrderStats>();
         endpoints.MapGet("/support/attention", Attention).WithTags("Support").RequireAuthorization(Roles.Support)
+            .WithName("ListOrdersNeedingAttention").WithSummary("Orders that need a person, oldest first").WithPaging()
             .Produces<OrderPage>().ProducesValidationProblem();
         return endpoints;
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Sagas.Api.Hosting;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Api.Webhooks;
 
@@ -14,6 +15,14 @@ public sealed class WebhookOptions
 
     public string Secret { get; set; } = "";
     public TimeSpan Tolerance { get; set; } = TimeSpan.FromSeconds(300);
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Secret))
+            yield return "Webhooks:Secret is empty: set the HMAC secret shared with the payment provider (environment variable Webhooks__Secret)";
+        if (Tolerance <= TimeSpan.Zero)
+            yield return "Webhooks:Tolerance must be positive";
+    }
 }
 
 /// <summary>
@@ -31,9 +40,20 @@ public static class WebhookEndpoints
         string? EventId, string? Type, string? ProviderReference, string? MerchantReference, decimal? Amount, string? Currency,
         DateTimeOffset? OccurredAt);
 
+    /// <summary>The <c>Webhooks</c> section, checked at start-up: without a secret no webhook could ever be verified.</summary>
+    public static IServiceCollection AddWebhookOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateProblems(o => o.Problems());
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
     {
+        // No API key: the provider signs the body instead (X-Signature), checked before anything is read or recorded.
         endpoints.MapPost("/webhooks/payments", Receive).WithTags("Webhooks").AllowAnonymous()
+            .WithName("ReceivePaymentWebhook").WithSummary("The payment provider reports a payment or refund (signed, no API key)")
+            .WithHeader("X-Signature", "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`; a timestamp more " +
+                                       "than 300 s from now, or a mismatch, is 401.", required: true)
             .Accepts<PaymentWebhook>("application/json")
             .Produces(200).ProducesValidationProblem().ProducesProblem(401);
         return endpoints;

@@ -40,6 +40,16 @@ public sealed class PostgresSessionLimits
     /// <summary>Unanswered probes after which the server drops the connection (<c>tcp_keepalives_count</c>).</summary>
     public int KeepAliveCount { get; set; } = 3;
 
+    public IEnumerable<string> Problems()
+    {
+        if (IdleInTransactionTimeout < TimeSpan.Zero)
+            yield return "Postgres:IdleInTransactionTimeout must not be negative (zero: no bound)";
+        if (KeepAliveIdle < TimeSpan.Zero || KeepAliveInterval < TimeSpan.Zero)
+            yield return "Postgres:KeepAliveIdle and Postgres:KeepAliveInterval must not be negative (zero: the operating system's settings)";
+        if (KeepAliveCount < 0)
+            yield return "Postgres:KeepAliveCount must not be negative";
+    }
+
     /// <summary><paramref name="connectionString"/> with these limits; a setting it already carries is kept.</summary>
     public string Apply(string connectionString)
     {

@@ -1,4 +1,6 @@
 using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Sagas.Messaging.Hosting;
 
@@ -29,6 +31,32 @@ public sealed class RabbitMqOptions
     /// An existing classic queue is not converted; see the README ("Quorum queues") for switching a broker over.
     /// </summary>
     public bool QuorumQueues { get; set; } = true;
+
+    /// <summary>
+    /// The <c>RabbitMq</c> section, for configuring the bus. Checked here, as the host is being built, not when it starts:
+    /// MassTransit configures its bus from these values before start-up validation runs and would fail first, with a
+    /// message that names none of our settings.
+    /// </summary>
+    public static RabbitMqOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        var problems = options.Problems().ToList();
+        return problems.Count == 0 ? options : throw new OptionsValidationException(Section, typeof(RabbitMqOptions), problems);
+    }
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Host))
+            yield return "RabbitMq:Host is empty";
+        if (Port == 0)
+            yield return "RabbitMq:Port must be 1 to 65535";
+        if (string.IsNullOrEmpty(VirtualHost))
+            yield return "RabbitMq:VirtualHost is empty (the default virtual host is '/')";
+        if (string.IsNullOrWhiteSpace(Username))
+            yield return "RabbitMq:Username is empty";
+        if (Heartbeat < TimeSpan.Zero)
+            yield return "RabbitMq:Heartbeat must not be negative";
+    }
 
     /// <summary>The broker connection and the queue arguments of every durable endpoint; call it before <c>ConfigureEndpoints</c>.</summary>
     public void Apply(IRabbitMqBusFactoryConfigurator configurator)

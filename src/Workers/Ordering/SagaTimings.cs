@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Workers.Ordering;
 
@@ -84,8 +85,7 @@ public static class SagaTimingsServiceCollectionExtensions
     {
         services.AddOptions<SagaTimings>()
             .Bind(configuration.GetSection(SagaTimings.Section))
-            .Validate(t => !t.Problems().Any(), "Saga timings are invalid: see SagaTimings.Problems")
-            .ValidateOnStart();
+            .ValidateProblems(t => t.Problems());
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

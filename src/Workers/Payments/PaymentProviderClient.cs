@@ -21,6 +21,23 @@ public sealed class PaymentProviderOptions
     /// </summary>
     public double FailureRatio { get; set; } = 0.25;
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Also Polly's own bounds, which it would otherwise enforce only at the first provider call.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (BaseUrl is not { IsAbsoluteUri: true } || (BaseUrl.Scheme != Uri.UriSchemeHttp && BaseUrl.Scheme != Uri.UriSchemeHttps))
+            yield return $"PaymentProvider:BaseUrl must be an absolute http or https URL (is '{BaseUrl}')";
+        if (AttemptTimeout < TimeSpan.FromMilliseconds(10) || AttemptTimeout > TimeSpan.FromDays(1))
+            yield return "PaymentProvider:AttemptTimeout must be from 10 ms to 1 day";
+        if (MaxRetries < 1)
+            yield return "PaymentProvider:MaxRetries must be at least 1";
+        if (RetryBaseDelay < TimeSpan.Zero || RetryBaseDelay > TimeSpan.FromDays(1))
+            yield return "PaymentProvider:RetryBaseDelay must be from 0 to 1 day";
+        if (FailureRatio is <= 0 or > 1)
+            yield return "PaymentProvider:FailureRatio must be above 0 and at most 1";
+        if (BreakDuration < TimeSpan.FromMilliseconds(500) || BreakDuration > TimeSpan.FromDays(1))
+            yield return "PaymentProvider:BreakDuration must be from 0.5 s to 1 day";
+    }
 }
 
 public sealed record ProviderPayment(

@@ -4,6 +4,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using Sagas.Messaging.Hosting;
 
 namespace Sagas.Workers.Payments;
 
@@ -81,7 +82,8 @@ public static class PaymentProviderRegistration
 {
     public static IServiceCollection AddPaymentProvider(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<PaymentProviderOptions>(configuration.GetSection(PaymentProviderOptions.Section));
+        services.AddOptions<PaymentProviderOptions>().Bind(configuration.GetSection(PaymentProviderOptions.Section))
+            .ValidateProblems(o => o.Problems());
         services.AddSingleton<ProviderPipeline>();
         services.AddTransient<ProviderResilienceHandler>();
         services.AddHttpClient<PaymentProviderClient>((provider, http) =>

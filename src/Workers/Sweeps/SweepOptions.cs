@@ -1,3 +1,5 @@
+using Sagas.Messaging.Hosting;
+
 namespace Sagas.Workers.Sweeps;
 
 /// <summary><c>Sweeps</c> configuration. Every sweep is a clustered Quartz job: one Worker runs each firing.</summary>
@@ -16,4 +18,23 @@ public sealed class SweepOptions
     public TimeSpan ReconciliationMaxDelay { get; set; } = TimeSpan.FromHours(1);
     public TimeSpan StuckOrdersInterval { get; set; } = TimeSpan.FromMinutes(1);
     public int BatchSize { get; set; } = 200;
+
+    public IEnumerable<string> Problems()
+    {
+        if (ExpiredHoldsInterval <= TimeSpan.Zero || ReconciliationInterval <= TimeSpan.Zero || StuckOrdersInterval <= TimeSpan.Zero)
+            yield return "Sweeps:ExpiredHoldsInterval, Sweeps:ReconciliationInterval and Sweeps:StuckOrdersInterval must be positive";
+        if (ReconciliationGrace < TimeSpan.Zero || ReconciliationMaxDelay < ReconciliationGrace)
+            yield return "Sweeps:ReconciliationGrace must not be negative and at most Sweeps:ReconciliationMaxDelay";
+        if (BatchSize < 1)
+            yield return "Sweeps:BatchSize must be at least 1";
+    }
+}
+
+public static class SweepOptionsRegistration
+{
+    public static IServiceCollection AddSweepOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SweepOptions>().Bind(configuration.GetSection(SweepOptions.Section)).ValidateProblems(o => o.Problems());
+        return services;
+    }
 }

@@ -22,6 +22,9 @@ public class ApiFixture : IAsyncLifetime
 
     protected virtual IDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>What the fixture waits for before the tests run.</summary>
+    protected virtual string ReadyPath => "/health/ready";
+
     public async Task InitializeAsync()
     {
         _database = await TemporaryDatabase.CreateAsync("api");
@@ -35,7 +38,7 @@ public class ApiFixture : IAsyncLifetime
             environment[key] = value;
         Api = new ServiceProcess("Api", ServiceProcess.FreePort(), environment);
         Api.Start();
-        await Api.WaitUntilReadyAsync();
+        await Api.WaitUntilReadyAsync(ReadyPath);
     }
 
     public async Task DisposeAsync()

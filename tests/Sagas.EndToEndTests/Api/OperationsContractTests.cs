@@ -54,4 +54,20 @@ public sealed class OperationsContractTests(ApiFixture fixture) : IClassFixture<
         using var client = fixture.Client(ApiFixture.StorefrontKey);
         await (await client.GetAsync("/no/such/path")).AssertProblem(HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task Without_a_key_any_path_but_the_public_ones_is_a_401_problem()
+    {
+        // The fallback policy denies: an anonymous caller learns nothing about which paths exist.
+        using var anonymous = fixture.Client();
+        await (await anonymous.GetAsync("/no/such/path")).AssertProblem(HttpStatusCode.Unauthorized);
+        await (await anonymous.DeleteAsync("/orders/stats")).AssertProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_method_a_path_does_not_take_is_a_405_problem_to_a_caller_with_a_key()
+    {
+        using var support = fixture.Client(ApiFixture.SupportKey);
+        await (await support.DeleteAsync("/orders/stats")).AssertProblem(HttpStatusCode.MethodNotAllowed);
+    }
 }

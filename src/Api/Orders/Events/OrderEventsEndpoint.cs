@@ -19,6 +19,7 @@ public static class OrderEventsEndpoint
 {
     public static void MapOrderEvents(this RouteGroupBuilder orders) =>
         orders.MapGet("/{orderId:guid}/events", Stream).RequireAuthorization(Policies.StorefrontOrSupport)
+            .WithName("StreamOrderEvents").WithSummary("Follow an order: its JSON at once and after every change, the stream ending after a final status")
             .Produces(200, contentType: "text/event-stream").ProducesProblem(404);
 
     static async Task<IResult> Stream(Guid orderId, HttpContext http, ClaimsPrincipal user, OrderReader orders, OrderChangeFeed feed,

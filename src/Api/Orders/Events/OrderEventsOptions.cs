@@ -14,4 +14,12 @@ public sealed class OrderEventsOptions
 
     /// <summary>A stream still open after this long is ended (the client reconnects), so none lives for ever.</summary>
     public TimeSpan MaxStreamDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    public IEnumerable<string> Problems()
+    {
+        if (RefreshInterval <= TimeSpan.Zero)
+            yield return "OrderEvents:RefreshInterval must be positive";
+        if (MaxStreamDuration <= TimeSpan.Zero)
+            yield return "OrderEvents:MaxStreamDuration must be positive";
+    }
 }

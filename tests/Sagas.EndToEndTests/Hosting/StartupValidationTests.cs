@@ -1,0 +1,64 @@
+using Npgsql;
+using Sagas.Testing;
+
+namespace Sagas.EndToEndTests.Hosting;
+
+/// <summary>
+/// Issue 16, "ValidateOnStart for every options class": a service given a setting it cannot work with exits non-zero
+/// at start, the problem named with its configuration key, before it listens, migrates or connects. Run as the built
+/// services, in Development, where appsettings.Development.json would supply a valid value for everything the test
+/// does not override (an empty <c>Webhooks__Secret</c> in the environment wins over the development secret).
+/// </summary>
+public sealed class StartupValidationTests : IAsyncLifetime
+{
+    TemporaryDatabase _database = null!;
+    TemporaryVirtualHost _virtualHost = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TemporaryDatabase.CreateAsync("startup_validation");
+        _virtualHost = await TemporaryVirtualHost.CreateAsync("startup-validation");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _virtualHost.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("Api", "Webhooks__Secret", "", "Webhooks:Secret is empty")]
+    [InlineData("Api", "RateLimiting__AnonymousPerIpBurst", "0", "RateLimiting:AnonymousPerIpBurst must be at least 1")]
+    [InlineData("Api", "ApiKeys__a-key-with-a-typo-in-its-role", "storefrnt", "maps to 'storefrnt', which is not a role")]
+    [InlineData("Api", "Saga__StuckAfter", "-00:01:00", "Saga:StuckAfter must be positive")]
+    [InlineData("Api", "RabbitMq__Host", " ", "RabbitMq:Host is empty")]
+    [InlineData("Api", "Postgres__KeepAliveCount", "-1", "Postgres:KeepAliveCount must not be negative")]
+    [InlineData("Workers", "PaymentProvider__BaseUrl", "ftp://provider.example/", "PaymentProvider:BaseUrl must be an absolute http or https URL")]
+    [InlineData("Workers", "PaymentProvider__BreakDuration", "00:00:00.100", "PaymentProvider:BreakDuration must be from 0.5 s to 1 day")]
+    [InlineData("Workers", "Sweeps__ExpiredHoldsInterval", "00:00:00", "Sweeps:ExpiredHoldsInterval")]
+    [InlineData("Workers", "Saga__PaymentWindow", "00:00:00", "Saga:PaymentWindow must be positive")]
+    public async Task A_service_with_an_invalid_setting_exits_non_zero_at_start_naming_it(string project, string key, string value, string message)
+    {
+        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        environment[key] = value;
+        await using var service = new ServiceProcess(project, ServiceProcess.FreePort(), environment);
+
+        service.Start();
+        var exitCode = await service.ExitCodeAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(exitCode is not null, $"{project} with {key}='{value}' is still running:\n{service.Output}");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(message, service.FullOutput);
+        Assert.DoesNotContain("Now listening", service.FullOutput);
+        Assert.DoesNotContain("a-key-with-a-typo-in-its-role", service.FullOutput);
+        Assert.False(await MigratedAsync(), $"{project} migrated the database before refusing to start");
+    }
+
+    async Task<bool> MigratedAsync()
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT to_regclass('public.schema_migrations') IS NOT NULL", connection);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+}
