@@ -27,6 +27,8 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
     where TDbContext : DbContext
 {
     readonly OutboxDeliverySignal? _signal = outboxOptions.BusOutbox is null ? null : provider.GetService<OutboxDeliverySignal>();
+    readonly AfterCommit? _afterCommit = provider.GetService<AfterCommit>();
+    readonly InboxMetrics? _metrics = provider.GetService<InboxMetrics>();
 
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
         where T : class
@@ -43,8 +45,11 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
             // Any failure rolls the whole pass back, so EF's savepoint around each SaveChanges (two more round trips
             // each) buys nothing here.
             dbContext.Database.AutoSavepointsEnabled = false;
+            _afterCommit?.Begin();
 
             var inbox = await LockInboxEntry(messageId, options.ConsumerId, receiveIncrement, cancellationToken);
+            // Consumed and delivered before this delivery arrived: the pipe acknowledges it without running the consumer.
+            var duplicate = receiveIncrement == 1 && inbox.Consumed is not null && inbox.Delivered is not null;
             receiveIncrement = 0;
 
             var outboxContext = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox, _signal is not null);
@@ -74,6 +79,10 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
                 await context.NotifyFaulted(Stopwatch.GetElapsedTime(started), TypeCache<T>.ShortName, exception);
                 throw;
             }
+
+            _afterCommit?.Committed();
+            if (duplicate)
+                _metrics?.DuplicateDropped<T>();
 
             // Between passes another delivery of the same message may take the lock and move the entry on (deliver
             // it, finish it). The next pass must read that, and EF would hand back this tracked, stale instance.
