@@ -10,10 +10,12 @@ using Sagas.Data;
 using Sagas.Messaging;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
+using Sagas.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 if (MigrateCommand.IsRequested(args))
     return await MigrateCommand.RunAsync(builder.Configuration);
+builder.AddSagasMetrics("sagas-api");
 
 // http-contract.md: bodies over 64 KiB → 413.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
@@ -37,6 +39,7 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
 builder.Services.AddOpenApi();
 builder.Services.AddScoped<OrderReader>();
+builder.Services.AddSingleton<ApiMetrics>();
 // After MigrateOnStartup: its first reading finds the schema current.
 builder.Services.AddOrderAdmission(builder.Configuration);
 builder.Services.Configure<SupportOptions>(builder.Configuration.GetSection("Saga"));
@@ -62,6 +65,8 @@ builder.Services.AddMassTransit(bus =>
 });
 
 var app = builder.Build();
+// First: no key, rate limit or error page applies to a scrape.
+app.UseSagasMetrics();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();
