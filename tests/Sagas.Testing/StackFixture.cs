@@ -19,6 +19,7 @@ public class StackFixture : IAsyncLifetime
     public ServiceProcess Workers { get; private set; } = null!;
     public ServiceProcess Sandbox { get; private set; } = null!;
     public TemporaryDatabase Database => _database;
+    public TemporaryVirtualHost VirtualHost => _virtualHost;
 
     // Long enough that a test paying right after the QR appears never races the deadline, however loaded the machine;
     // expiry tests shorten it in a fixture of their own.
