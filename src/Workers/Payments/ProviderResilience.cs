@@ -96,7 +96,7 @@ public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, Provide
 }
 
 /// <summary>A provider request as a metric label: the operation of the Provider API it is, never its payment reference.</summary>
-static class ProviderOperations
+public static class ProviderOperations
 {
     public static string Of(HttpRequestMessage request)
     {
