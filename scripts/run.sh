@@ -387,7 +387,8 @@ watch_services() {
                 die_with_log "$LOG_DIR/$name.log" 0 "${TITLE[$name]} (pid ${PID[$name]}) exited on its own (code $rc); stopping the others"
             fi
         done
-        sleep 1 &
+        # Without the lock descriptor: a sleep outliving this script must not keep the next `make run` out.
+        sleep 1 9>&- &
         wait $! || true
     done
 }
