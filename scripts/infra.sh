@@ -16,7 +16,11 @@
 # `down` also stops every node left running under .local/test-brokers (a test run that was killed).
 #
 # Settings (environment): SAGAS_PG_HOST/PORT/USER/PASSWORD/DATABASE, SAGAS_RABBIT_HOST/PORT/MGMT_PORT/
-# USER/PASSWORD/NODE/DIST_PORT, SAGAS_INFRA_TIMEOUT (seconds per readiness wait, default 60).
+# USER/PASSWORD/NODE/DIST_PORT/PROMETHEUS_PORT, SAGAS_INFRA_TIMEOUT (seconds per readiness wait, default 60).
+#
+# RabbitMQ serves Prometheus metrics (the rabbitmq_prometheus plugin) on SAGAS_RABBIT_PROMETHEUS_PORT, by
+# default the AMQP port + 10020 (15692 for 5672, RabbitMQ's own default): /metrics aggregated per node,
+# /metrics/per-object per queue (depth, unacknowledged, the MassTransit _error queues).
 set -euo pipefail
 
 SAGAS_SCRIPT=infra
@@ -50,7 +54,12 @@ if [[ -z ${SAGAS_RABBIT_DIST_PORT:-} ]] && ((RMQ_DIST_PORT > 65535)); then
     die "SAGAS_RABBIT_PORT=$RMQ_PORT leaves no room for the distribution port (AMQP port + 20000); use a port below 45536 or set SAGAS_RABBIT_DIST_PORT"
 fi
 check_port_value SAGAS_RABBIT_DIST_PORT "$RMQ_DIST_PORT"
-for port in "$PG_PORT" "$RMQ_PORT" "$RMQ_MGMT_PORT" "$RMQ_DIST_PORT"; do
+RMQ_PROMETHEUS_PORT="${SAGAS_RABBIT_PROMETHEUS_PORT:-$((RMQ_PORT + 10020))}"
+if [[ -z ${SAGAS_RABBIT_PROMETHEUS_PORT:-} ]] && ((RMQ_PROMETHEUS_PORT > 65535)); then
+    die "SAGAS_RABBIT_PORT=$RMQ_PORT leaves no room for the Prometheus port (AMQP port + 10020); set SAGAS_RABBIT_PROMETHEUS_PORT"
+fi
+check_port_value SAGAS_RABBIT_PROMETHEUS_PORT "$RMQ_PROMETHEUS_PORT"
+for port in "$PG_PORT" "$RMQ_PORT" "$RMQ_MGMT_PORT" "$RMQ_DIST_PORT" "$RMQ_PROMETHEUS_PORT"; do
     reserve_port "$port"
 done
 
@@ -432,16 +441,27 @@ rmq_prepare() {
 # AMQP listener, node name and distribution port come from the environment the script sets.
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RMQ_MGMT_PORT
+# rabbitmq_prometheus: /metrics (per node) and /metrics/per-object (per queue, which 3.10's /metrics aggregates away).
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RMQ_PROMETHEUS_PORT
 log.console = false
 log.file.level = info
 EOF
     runuser -u rabbitmq -- tee "$RMQ_BASE/rabbitmq-env.conf" >/dev/null <<'EOF'
 # Intentionally empty: scripts/infra.sh passes every setting through the environment.
 EOF
-    if ! grep -qs rabbitmq_management "$RMQ_BASE/enabled_plugins"; then
+    if ! grep -qs rabbitmq_management "$RMQ_BASE/enabled_plugins" || ! grep -qs rabbitmq_prometheus "$RMQ_BASE/enabled_plugins"; then
         local out
-        out="$(rmq /usr/sbin/rabbitmq-plugins enable --offline rabbitmq_management 2>&1)" ||
-            die "RabbitMQ: enabling the management plugin failed: $(tail -n 1 <<<"$out")"
+        out="$(rmq /usr/sbin/rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_prometheus 2>&1)" ||
+            die "RabbitMQ: enabling the management and prometheus plugins failed: $(tail -n 1 <<<"$out")"
+    fi
+}
+
+# A node of ours started before the scripts enabled rabbitmq_prometheus serves no metrics until restarted (its
+# listener's port is read from rabbitmq.conf at boot); say so rather than stop a broker others may be using.
+rmq_check_prometheus() {
+    if ! port_open "$RMQ_HOST" "$RMQ_PROMETHEUS_PORT"; then
+        warn "RabbitMQ serves no Prometheus metrics on $RMQ_HOST:$RMQ_PROMETHEUS_PORT (a node started before the scripts enabled rabbitmq_prometheus?); 'scripts/infra.sh down' then 'up' restarts it with them"
     fi
 }
 
@@ -499,6 +519,7 @@ rmq_up() {
             die "our RabbitMQ node ($running_node, AMQP port $running_port) is already running; run 'scripts/infra.sh down' first or set SAGAS_RABBIT_NODE=$running_node SAGAS_RABBIT_PORT=$running_port"
         fi
         say "RabbitMQ: reusing our node $RMQ_NODE (pid $pid)"
+        REUSED_NODE=1
     elif port_in_use "$RMQ_PORT"; then
         if rmq_usable; then
             say "RabbitMQ: reusing the broker already on $RMQ_HOST:$RMQ_PORT (management on $RMQ_MGMT_PORT accepts the $RMQ_USER user)"
@@ -508,6 +529,7 @@ rmq_up() {
     else
         rmq_check_free "$RMQ_MGMT_PORT" SAGAS_RABBIT_MGMT_PORT
         rmq_check_free "$RMQ_DIST_PORT" "SAGAS_RABBIT_PORT (the distribution port is AMQP port + 20000) or SAGAS_RABBIT_DIST_PORT"
+        rmq_check_free "$RMQ_PROMETHEUS_PORT" "SAGAS_RABBIT_PORT (the Prometheus port is AMQP port + 10020) or SAGAS_RABBIT_PROMETHEUS_PORT"
         rmq_check_node_name
         rmq_prepare
         if ! pgrep -x epmd >/dev/null 2>&1; then
@@ -523,7 +545,8 @@ rmq_up() {
     rmq_wait_booted
     rmq_ensure_user
     rmq_wait_management
-    say "RabbitMQ: ready on $RMQ_HOST:$RMQ_PORT (management http://$RMQ_HOST:$RMQ_MGMT_PORT, user $RMQ_USER)"
+    [[ -z ${REUSED_NODE:-} ]] || rmq_check_prometheus
+    say "RabbitMQ: ready on $RMQ_HOST:$RMQ_PORT (management http://$RMQ_HOST:$RMQ_MGMT_PORT, user $RMQ_USER; metrics http://$RMQ_HOST:$RMQ_PROMETHEUS_PORT/metrics/per-object)"
 }
 
 rmq_down() {
@@ -564,8 +587,8 @@ rmq_status() {
     rmq_paths
     local pid
     if pid="$(rmq_ours_pid)"; then
-        printf 'RabbitMQ: running, ours (pid %s, node %s, AMQP 127.0.0.1:%s, management %s)\n' \
-            "$pid" "$(rmq_ours_env "$pid" RABBITMQ_NODENAME)" "$(rmq_ours_env "$pid" RABBITMQ_NODE_PORT)" "$RMQ_MGMT_PORT"
+        printf 'RabbitMQ: running, ours (pid %s, node %s, AMQP 127.0.0.1:%s, management %s, prometheus %s)\n' \
+            "$pid" "$(rmq_ours_env "$pid" RABBITMQ_NODENAME)" "$(rmq_ours_env "$pid" RABBITMQ_NODE_PORT)" "$RMQ_MGMT_PORT" "$RMQ_PROMETHEUS_PORT"
         rmq_usable || { printf 'RabbitMQ: but the management API does not accept user %s\n' "$RMQ_USER"; return 1; }
     elif rmq_usable; then
         printf 'RabbitMQ: running, not started from this folder (%s:%s, management %s accepts %s)\n' \
@@ -685,6 +708,7 @@ SAGAS_PG_DATABASE=$PG_DATABASE
 SAGAS_RABBIT_HOST=$RMQ_HOST
 SAGAS_RABBIT_PORT=$RMQ_PORT
 SAGAS_RABBIT_MGMT_PORT=$RMQ_MGMT_PORT
+SAGAS_RABBIT_PROMETHEUS_PORT=$RMQ_PROMETHEUS_PORT
 SAGAS_RABBIT_USER=$RMQ_USER
 SAGAS_RABBIT_PASSWORD=$RMQ_PASSWORD
 ConnectionStrings__Postgres=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD

@@ -382,6 +382,16 @@ seed_demo_catalog() {
     fi
 }
 
+# Where Api, Workers and sandbox serve GET /metrics (Prometheus text, no key).
+metrics_urls() {
+    if [[ $(printenv Metrics__Enabled || true) == false ]]; then
+        printf 'off (Metrics__Enabled=false)'
+    else
+        printf 'http://127.0.0.1:%s/metrics, http://127.0.0.1:%s/metrics, http://127.0.0.1:%s/metrics' \
+            "$API_PORT" "$WORKERS_PORT" "$SANDBOX_PORT"
+    fi
+}
+
 banner() {
     local api="http://127.0.0.1:$API_PORT" rabbit_mgmt="http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_MGMT_PORT"
     cat <<EOF
@@ -396,6 +406,9 @@ Sagas is running. Ctrl-C stops the .NET processes; 'make stop' also stops Postgr
   Workers              http://127.0.0.1:$WORKERS_PORT$READY_PATH
   Payment sandbox      http://127.0.0.1:$SANDBOX_PORT
   RabbitMQ management  $rabbit_mgmt  (user $SAGAS_RABBIT_USER, password $SAGAS_RABBIT_PASSWORD)
+  Metrics              $(metrics_urls)
+                       RabbitMQ http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_PROMETHEUS_PORT/metrics/per-object
+                       Prometheus: ops/prometheus/prometheus.yml, alerts ops/prometheus/alerts.yml (docs/observability.md)
   PostgreSQL           $SAGAS_PG_HOST:$SAGAS_PG_PORT, database sagas (user $SAGAS_PG_USER)
   Logs                 .local/logs/api.log, workers.log, sandbox.log
 
@@ -427,7 +440,8 @@ watch_services() {
                 die_with_log "$LOG_DIR/$name.log" 0 "${TITLE[$name]} (pid ${PID[$name]}) exited on its own (code $rc); stopping the others"
             fi
         done
-        sleep 1 &
+        # Without the lock descriptor: a sleep outliving this script must not keep the next `make run` out.
+        sleep 1 9>&- &
         wait $! || true
     done
 }

@@ -22,6 +22,12 @@ ensure_docker_compose() {
     have docker-compose || apt_install docker-compose
 }
 
+# The alert rules are checked with `promtool check rules`/`test rules`, and the metrics end-to-end test runs a real
+# Prometheus: Debian's package has both (apt_install keeps its service from starting).
+ensure_prometheus() {
+    have promtool && [[ -x /usr/bin/prometheus ]] || apt_install prometheus
+}
+
 # ---- ensure_browser -------------------------------------------------------------------------------
 # Browser tests (Playwright) drive Debian's chromium at /usr/bin/chromium; nothing is downloaded by
 # Playwright itself. Called unless SAGAS_BROWSER_TESTS=0.
@@ -75,6 +81,7 @@ main() {
     eval "$("$SAGAS_ROOT/scripts/infra.sh" env)"
 
     ensure_docker_compose
+    ensure_prometheus
     if [[ ${SAGAS_BROWSER_TESTS:-1} != 0 ]]; then
         ensure_browser
     fi

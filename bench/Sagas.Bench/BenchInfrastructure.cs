@@ -15,7 +15,8 @@ public sealed class BenchInfrastructure
     readonly Dictionary<string, string> _scriptEnvironment;
     readonly string _script;
 
-    BenchInfrastructure(string stateDirectory, int pgPort, int rabbitPort, int managementPort, string node)
+    /// <param name="prometheusPort">RabbitMQ's Prometheus port; null: infra.sh's default, the AMQP port + 10020.</param>
+    BenchInfrastructure(string stateDirectory, int pgPort, int rabbitPort, int managementPort, string node, int? prometheusPort = null)
     {
         StateDirectory = stateDirectory;
         RabbitNode = node;
@@ -38,6 +39,8 @@ public sealed class BenchInfrastructure
             ["SAGAS_RABBIT_NODE"] = node,
             ["SAGAS_RABBIT_DIST_PORT"] = (rabbitPort + 20000).ToString(),
         };
+        if (prometheusPort is { } prometheus)
+            _scriptEnvironment["SAGAS_RABBIT_PROMETHEUS_PORT"] = prometheus.ToString();
     }
 
     public InfrastructureSettings Settings { get; }
@@ -72,8 +75,9 @@ public sealed class BenchInfrastructure
         }
 
         var rabbit = Pick(6000, 9999, alsoFreeOffset: 20000);
+        // RabbitMQ's Prometheus port from a range of its own: the AMQP port + 10020 could be the management port picked.
         return new BenchInfrastructure(Path.Combine(local, "bench-smoke"), Pick(21000, 24999), rabbit,
-            Pick(16000, 19999), $"bench-smoke-{rabbit}@localhost");
+            Pick(16000, 19999), $"bench-smoke-{rabbit}@localhost", prometheusPort: Pick(12000, 14999));
     }
 
     public string ConnectionString(string database) => Settings.ConnectionString(database);

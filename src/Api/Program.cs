@@ -11,10 +11,12 @@ using Sagas.Data;
 using Sagas.Messaging;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
+using Sagas.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 if (MigrateCommand.IsRequested(args))
     return await MigrateCommand.RunAsync(builder.Configuration);
+builder.AddSagasMetrics("sagas-api");
 
 // http-contract.md: bodies over 64 KiB → 413.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
@@ -43,6 +45,7 @@ builder.Services.AddScoped<OrderReader>();
 builder.Services.AddOptions<OrderEventsOptions>().Bind(builder.Configuration.GetSection(OrderEventsOptions.Section)).ValidateProblems(o => o.Problems());
 builder.Services.AddSingleton<OrderChangeFeed>();
 builder.Services.AddHostedService(provider => provider.GetRequiredService<OrderChangeFeed>());
+builder.Services.AddSingleton<ApiMetrics>();
 // After MigrateOnStartup: its first reading finds the schema current.
 builder.Services.AddOrderAdmission(builder.Configuration);
 builder.Services.AddSupportOptions(builder.Configuration);
@@ -68,6 +71,8 @@ builder.Services.AddMassTransit(bus =>
 });
 
 var app = builder.Build();
+// First: no key, rate limit or error page applies to a scrape.
+app.UseSagasMetrics();
 app.UseTrustedProxies();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

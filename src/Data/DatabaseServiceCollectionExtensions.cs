@@ -27,7 +27,8 @@ public static class DatabaseServiceCollectionExtensions
 
         services.AddSingleton(provider =>
         {
-            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            // The pool's label in the db_client_connection_* metrics (the connection string otherwise).
+            var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "fulfilment" };
             // No statement of ours should run for long: a stuck one fails (and is retried or answered 503)
             // instead of holding a connection and a request. An explicit "Command Timeout" wins.
             if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase))

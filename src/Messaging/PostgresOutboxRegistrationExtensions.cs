@@ -9,6 +9,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Outbox;
 using Sagas.Messaging.Scheduling;
+using Sagas.Observability;
 
 namespace Sagas.Messaging;
 
@@ -33,6 +34,11 @@ public static class PostgresOutboxRegistrationExtensions
         configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, InboxOutboxContextFactory<TDbContext>>();
         configurator.TryAddSingleton<IOutboxMonitor, OutboxMonitor<TDbContext>>();
         configurator.AddHostedService<InboxCleanupService<TDbContext>>();
+        // Metrics (meter Sagas.Messaging), and what may be counted only once a consume transaction has committed.
+        configurator.AddMetrics();
+        configurator.TryAddScoped<AfterCommit>();
+        configurator.TryAddSingleton<InboxMetrics>();
+        configurator.AddMetricsSource<OutboxMetrics>();
 
         configurator.AddConfigureEndpointsCallback((context, name, endpoint) =>
         {

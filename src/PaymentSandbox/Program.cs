@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using Sagas.Observability;
 using Sagas.PaymentSandbox;
 using Sagas.PaymentSandbox.Demo;
 using Sagas.PaymentSandbox.Health;
@@ -22,6 +23,7 @@ if (!builder.Environment.IsDevelopment() && !SandboxGuard.IsEnabled(builder.Conf
 }
 
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
+builder.AddSagasMetrics("sagas-payment-sandbox");
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemResponses.Customize);
 builder.Services.ConfigureHttpJsonOptions(options =>
 {
@@ -40,6 +42,8 @@ builder.Services.AddSingleton<PaymentLedger>();
 builder.Services.AddDemoCheckout();
 
 var app = builder.Build();
+// First: the simulated provider faults and the readiness gate never touch a scrape.
+app.UseSagasMetrics();
 
 // Fail at start-up, not at the first payment, when the configuration is incomplete.
 app.Services.GetRequiredService<NpgsqlDataSource>();

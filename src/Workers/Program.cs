@@ -7,6 +7,7 @@ using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 using Sagas.Messaging.Sagas;
 using Sagas.Messaging.Scheduling;
+using Sagas.Observability;
 using Sagas.Workers.Inventory;
 using Sagas.Workers.Ordering;
 using Sagas.Workers.Payments;
@@ -14,11 +15,12 @@ using Sagas.Workers.Placement;
 using Sagas.Workers.Sweeps;
 using Quartz;
 
-// Workers is a generic host for the saga and the activity consumers; it serves only health endpoints
-// over HTTP so scripts and orchestrators can wait for it to be ready. Run as many as needed: RabbitMQ
+// Workers is a generic host for the saga and the activity consumers; over HTTP it serves only health endpoints
+// (so scripts and orchestrators can wait for it to be ready) and /metrics. Run as many as needed: RabbitMQ
 // shares the queues, PostgreSQL row locks and the clustered Quartz store keep them from stepping on
 // each other.
 var builder = WebApplication.CreateBuilder(args);
+builder.AddSagasMetrics("sagas-workers");
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFulfilmentDatabase(builder.Configuration);
@@ -28,7 +30,10 @@ builder.Services.AddSagaTimings(builder.Configuration);
 builder.Services.AddSweepOptions(builder.Configuration);
 builder.Services.AddScoped<StockLedger>();
 builder.Services.AddPaymentProvider(builder.Configuration);
-builder.Services.AddSingleton<StuckOrdersGauge>();
+builder.Services.AddSingleton<StuckOrdersCount>();
+builder.Services.AddSingleton<OrderMetrics>();
+builder.Services.AddMetricsSource<OrderFigures>();
+builder.Services.AddSingleton<SweepMetrics>();
 
 builder.Services.AddReadinessChecks();
 
@@ -60,6 +65,7 @@ builder.Services.AddMassTransit(bus =>
             Every<StuckOrdersSweep>(quartz, sweeps.StuckOrdersInterval);
             // One provider listing per tick for every order awaiting payment (not a timer per order).
             Every<PaymentStatusPoll>(quartz, timings.PollInterval);
+            quartz.AddJobListener<SweepRunListener>();
         };
     });
 
@@ -83,13 +89,14 @@ builder.Services.AddMassTransit(bus =>
 });
 
 var app = builder.Build();
+app.UseSagasMetrics();
 app.MapHealthEndpoints();
 await app.RunAsync();
 
 static void Every<TJob>(IQuartzBuilder quartz, TimeSpan interval)
     where TJob : IJob =>
     quartz.ScheduleJob<TJob>(trigger => trigger
-        .WithIdentity(typeof(TJob).Name, "sweeps")
+        .WithIdentity(typeof(TJob).Name, SweepMetrics.Group)
         .StartNow()
         .WithSimpleSchedule(interval));
 

@@ -18,16 +18,31 @@ public sealed record InfrastructureSettings(
     string RabbitUser,
     string RabbitPassword)
 {
-    public static InfrastructureSettings FromEnvironment() => new(
-        Env("SAGAS_PG_HOST", "127.0.0.1"),
-        int.Parse(Env("SAGAS_PG_PORT", "55432")),
-        Env("SAGAS_PG_USER", "sagas"),
-        Env("SAGAS_PG_PASSWORD", "sagas-dev-password"),
-        Env("SAGAS_RABBIT_HOST", "127.0.0.1"),
-        int.Parse(Env("SAGAS_RABBIT_PORT", "5672")),
-        int.Parse(Env("SAGAS_RABBIT_MGMT_PORT", "15672")),
-        Env("SAGAS_RABBIT_USER", "sagas"),
-        Env("SAGAS_RABBIT_PASSWORD", "sagas-dev-password"));
+    readonly int? _rabbitPrometheusPort;
+
+    /// <summary>RabbitMQ's Prometheus plugin: SAGAS_RABBIT_PROMETHEUS_PORT, by default (as in infra.sh) the AMQP port + 10020.</summary>
+    public int RabbitPrometheusPort
+    {
+        get => _rabbitPrometheusPort ?? RabbitPort + 10020;
+        init => _rabbitPrometheusPort = value;
+    }
+
+    public static InfrastructureSettings FromEnvironment()
+    {
+        var settings = new InfrastructureSettings(
+            Env("SAGAS_PG_HOST", "127.0.0.1"),
+            int.Parse(Env("SAGAS_PG_PORT", "55432")),
+            Env("SAGAS_PG_USER", "sagas"),
+            Env("SAGAS_PG_PASSWORD", "sagas-dev-password"),
+            Env("SAGAS_RABBIT_HOST", "127.0.0.1"),
+            int.Parse(Env("SAGAS_RABBIT_PORT", "5672")),
+            int.Parse(Env("SAGAS_RABBIT_MGMT_PORT", "15672")),
+            Env("SAGAS_RABBIT_USER", "sagas"),
+            Env("SAGAS_RABBIT_PASSWORD", "sagas-dev-password"));
+        return Environment.GetEnvironmentVariable("SAGAS_RABBIT_PROMETHEUS_PORT") is { Length: > 0 } port
+            ? settings with { RabbitPrometheusPort = int.Parse(port) }
+            : settings;
+    }
 
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {

@@ -49,7 +49,8 @@ public static class OrderEndpoints
     }
 
     static async Task<IResult> Submit(HttpRequest http, SubmitOrderRequest? request, ClaimsPrincipal user,
-        FulfilmentDbContext db, IPublishEndpoint publish, OrderAdmission admission, TimeProvider clock, CancellationToken cancellationToken)
+        FulfilmentDbContext db, IPublishEndpoint publish, OrderAdmission admission, ApiMetrics metrics, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var key = http.Headers["Idempotency-Key"].ToString();
         var validation = new Validation();
@@ -68,7 +69,7 @@ public static class OrderEndpoints
         // The lookups share the transaction of the insert: one transaction per accepted order, not three. An early
         // answer (replay, 4xx) rolls back what was only read.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (await Replay(db, clientId, key, hash, cancellationToken) is { } replay)
+        if (await Replay(db, clientId, key, hash, metrics, cancellationToken) is { } replay)
             return replay;
 
         // Prices come from the catalog at submission; the saga charges exactly this total.
@@ -108,7 +109,7 @@ public static class OrderEndpoints
         {
             // A concurrent request with the same key won; answer as it did.
             await transaction.RollbackAsync(cancellationToken);
-            return await Replay(db, clientId, key, hash, cancellationToken)
+            return await Replay(db, clientId, key, hash, metrics, cancellationToken)
                    ?? throw new InvalidOperationException("idempotency key vanished after a conflict");
         }
 
@@ -124,6 +125,7 @@ public static class OrderEndpoints
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         admission.Committed();
+        metrics.OrderAccepted();
 
         return Accepted(orderId);
     }
@@ -137,13 +139,15 @@ public static class OrderEndpoints
                     $"Nothing was recorded: send the same request with the same Idempotency-Key again after {refused.RetryAfterSeconds} s."));
     }
 
-    static async Task<IResult?> Replay(FulfilmentDbContext db, string clientId, string key, string hash, CancellationToken cancellationToken)
+    static async Task<IResult?> Replay(FulfilmentDbContext db, string clientId, string key, string hash, ApiMetrics metrics,
+        CancellationToken cancellationToken)
     {
         var existing = await db.Database
             .SqlQuery<StoredKey>($"SELECT order_id AS \"OrderId\", request_hash AS \"RequestHash\" FROM api.idempotency_keys WHERE client_id = {clientId} AND idempotency_key = {key}")
             .SingleOrDefaultAsync(cancellationToken);
         if (existing is null)
             return null;
+        metrics.Replayed(conflict: existing.RequestHash != hash);
         return existing.RequestHash == hash
             ? Accepted(existing.OrderId)
             : Results.Problem(statusCode: 409, title: "Conflict",

@@ -60,7 +60,7 @@ public static class WebhookEndpoints
     }
 
     static async Task<IResult> Receive(HttpRequest http, IOptions<WebhookOptions> options, FulfilmentDbContext db,
-        IPublishEndpoint publish, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IPublishEndpoint publish, TimeProvider clock, ApiMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var body = await ReadBody(http, cancellationToken);
         var signature = new WebhookSignature(options.Value.Secret, options.Value.Tolerance);
@@ -68,12 +68,20 @@ public static class WebhookEndpoints
             ? WebhookSignature.Verdict.Mismatch
             : signature.Verify(http.Headers["X-Signature"].ToString(), body, clock.GetUtcNow());
         if (verdict != WebhookSignature.Verdict.Valid)
+        {
+            metrics.WebhookRejected(verdict switch
+            {
+                WebhookSignature.Verdict.Stale => "signature_stale",
+                WebhookSignature.Verdict.Missing => "signature_missing",
+                _ => "signature_mismatch",
+            });
             return Results.Problem(statusCode: 401, title: "Unauthorized", detail: verdict switch
             {
                 WebhookSignature.Verdict.Stale => "The signature's timestamp is more than 300 seconds from now.",
                 WebhookSignature.Verdict.Missing => "The X-Signature header is required.",
                 _ => "The X-Signature header does not match the body.",
             });
+        }
 
         PaymentWebhook? webhook;
         try
@@ -82,12 +90,16 @@ public static class WebhookEndpoints
         }
         catch (JsonException)
         {
+            metrics.WebhookRejected("malformed");
             return Results.Problem(statusCode: 400, title: "Bad Request", detail: "The body is not a valid payment webhook.");
         }
 
         var validation = Validate(webhook);
         if (!validation.IsValid)
+        {
+            metrics.WebhookRejected("invalid");
             return validation.Problem();
+        }
 
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -98,7 +110,10 @@ public static class WebhookEndpoints
             ON CONFLICT (event_id) DO NOTHING
             """, cancellationToken);
         if (recorded == 0)
+        {
+            metrics.WebhookReceived(webhook.Type, "duplicate");
             return Received(); // a repeat: processed once already
+        }
 
         var orderId = Guid.TryParse(webhook.MerchantReference, out var id) ? id : Guid.Empty;
         var knownOrder = orderId != Guid.Empty && await db.Database
@@ -146,6 +161,7 @@ public static class WebhookEndpoints
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.WebhookReceived(webhook.Type, knownOrder ? "published" : "unknown_order");
         return Received();
     }
 

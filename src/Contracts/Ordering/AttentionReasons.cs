@@ -17,4 +17,6 @@ public static class AttentionReasons
 
     /// <summary>The stock hold keeps failing or going unanswered.</summary>
     public const string HoldStuck = "hold-stuck";
+
+    public static IReadOnlyList<string> All { get; } = [RefundRefused, CancelRefused, CompensationStuck, PlacementStuck, HoldStuck];
 }

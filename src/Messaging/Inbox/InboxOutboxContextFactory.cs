@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MassTransit;
 using MassTransit.Middleware;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Sagas.Messaging.Outbox;
 
@@ -23,6 +24,9 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
     : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
+    readonly AfterCommit? _afterCommit = provider.GetService<AfterCommit>();
+    readonly InboxMetrics? _metrics = provider.GetService<InboxMetrics>();
+
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
         where T : class
     {
@@ -31,15 +35,19 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
 
         InboxState inbox;
         InboxConsumeContext<T> pass;
+        bool duplicate;
         // Disposing an uncommitted transaction rolls it back: an exception anywhere leaves nothing behind.
         await using (var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken))
         {
             // Any failure rolls the whole transaction back, so EF's savepoint around each SaveChanges (two more round
             // trips each) buys nothing here.
             dbContext.Database.AutoSavepointsEnabled = false;
+            _afterCommit?.Begin();
 
             inbox = await LockInboxEntry(messageId, options.ConsumerId, cancellationToken);
             var consuming = inbox.Consumed is null;
+            // Consumed and delivered before this delivery arrived: the pipe acknowledges it without running the consumer.
+            duplicate = inbox.Consumed is not null && inbox.Delivered is not null;
             pass = new InboxConsumeContext<T>(context, options, provider, dbContext, inbox);
             var started = Stopwatch.GetTimestamp();
 
@@ -60,6 +68,10 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
                 throw;
             }
         }
+
+        _afterCommit?.Committed();
+        if (duplicate)
+            _metrics?.DuplicateDropped<T>();
 
         // A later attempt (a retry in this process) must read the entry again, not EF's tracked copy of it.
         dbContext.Entry(inbox).State = EntityState.Detached;

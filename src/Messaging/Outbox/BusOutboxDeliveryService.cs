@@ -42,6 +42,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     OutboxDeliveryProgress progress,
     BrokerConnectionRecycler recycler,
     BrokerRefusals refusals,
+    OutboxMetrics metrics,
     ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
@@ -247,6 +248,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             {
                 await Send(message, cancellationToken);
                 sent.Add(message.Id);
+                metrics.Delivered(message.EnqueuedAt);
                 if (((OutboxMessageContext)message).DestinationAddress is { } destination)
                     progress.Sent(destination);
             }
@@ -393,7 +395,3 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         return connection;
     }
 }
-
-/// <summary>A send to the broker ignored its cancellation and was given up after <paramref name="after"/>.</summary>
-public sealed class OutboxSendAbandonedException(Uri destination, TimeSpan after)
-    : TimeoutException($"Sending to {destination} did not finish within {after.TotalSeconds:0.#} s although cancelled; abandoned, it will be retried");

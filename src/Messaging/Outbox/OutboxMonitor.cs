@@ -16,24 +16,51 @@ public interface IOutboxMonitor
 
     /// <summary>Bus outboxes parked after <see cref="BusOutboxOptions.MaxAttempts"/> (<c>messaging.outbox_parked</c>).</summary>
     Task<long> ParkedOutboxesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The unsent messages, the oldest one's age and the parked outboxes, in one query.</summary>
+    Task<OutboxFigures> ReadFiguresAsync(CancellationToken cancellationToken = default);
 }
 
 sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOutboxMonitor
     where TDbContext : DbContext
 {
+    // A row stays until the broker has its message.
+    const string Undelivered = """
+        FROM messaging.outbox_message m
+        JOIN messaging.outbox_state s ON s.outbox_id = m.outbox_id
+        WHERE s.parked_at IS NULL
+        """;
+
+    const string OldestSeconds = "extract(epoch FROM clock_timestamp() - min(m.enqueued_at))::float8";
+
+    const string OldestQuery = $"SELECT {OldestSeconds} AS \"Value\" {Undelivered}";
+
+    const string FiguresQuery = $"""
+        SELECT count(*) AS "Pending", {OldestSeconds} AS "OldestSeconds",
+               (SELECT count(*) FROM messaging.outbox_state WHERE parked_at IS NOT NULL) AS "Parked"
+        {Undelivered}
+        """;
+
     public async Task<TimeSpan?> OldestUndeliveredAgeAsync(CancellationToken cancellationToken = default)
     {
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        // A row stays until the broker has its message.
-        var seconds = await dbContext.Database.SqlQuery<double?>($"""
-            SELECT extract(epoch FROM clock_timestamp() - min(m.enqueued_at))::float8 AS "Value"
-            FROM messaging.outbox_message m
-            JOIN messaging.outbox_state s ON s.outbox_id = m.outbox_id
-            WHERE s.parked_at IS NULL
-            """).SingleAsync(cancellationToken);
-        return seconds is { } value ? TimeSpan.FromSeconds(Math.Max(value, 0)) : null;
+        var seconds = await dbContext.Database.SqlQueryRaw<double?>(OldestQuery)
+            .SingleAsync(cancellationToken);
+        return Age(seconds);
     }
+
+    public async Task<OutboxFigures> ReadFiguresAsync(CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        var row = await dbContext.Database.SqlQueryRaw<FiguresRow>(FiguresQuery).SingleAsync(cancellationToken);
+        return new OutboxFigures(row.Pending, Age(row.OldestSeconds), row.Parked);
+    }
+
+    static TimeSpan? Age(double? seconds) => seconds is { } value ? TimeSpan.FromSeconds(Math.Max(value, 0)) : null;
+
+    sealed record FiguresRow(long Pending, double? OldestSeconds, long Parked);
 
     public async Task<long> ParkedOutboxesAsync(CancellationToken cancellationToken = default)
     {
@@ -54,8 +81,8 @@ public sealed class OutboxHealthCheck(IOutboxMonitor monitor, TimeSpan threshold
     {
         try
         {
-            var age = await monitor.OldestUndeliveredAgeAsync(cancellationToken);
-            var parked = await monitor.ParkedOutboxesAsync(cancellationToken);
+            var figures = await monitor.ReadFiguresAsync(cancellationToken);
+            var (age, parked) = (figures.OldestAge, figures.Parked);
             var data = new Dictionary<string, object> { ["oldestUndeliveredSeconds"] = age?.TotalSeconds ?? 0, ["parkedOutboxes"] = parked };
             var problems = new List<string>();
             if (age > threshold)

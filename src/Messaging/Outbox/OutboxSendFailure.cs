@@ -50,3 +50,7 @@ sealed record OutboxSendFailure(Guid OutboxId, Uri? Destination, Exception Excep
         return text.Length <= 2000 ? text : text[..2000];
     }
 }
+
+/// <summary>A send to the broker ignored its cancellation and was given up after <paramref name="after"/>.</summary>
+public sealed class OutboxSendAbandonedException(Uri destination, TimeSpan after)
+    : TimeoutException($"Sending to {destination} did not finish within {after.TotalSeconds:0.#} s although cancelled; abandoned, it will be retried");

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Quartz;
 using Quartz.Impl.AdoJobStore;
+using Sagas.Observability;
 
 namespace Sagas.Messaging.Scheduling;
 
@@ -25,6 +26,8 @@ public static class MessageSchedulerRegistrationExtensions
 
         configurator.AddMessageSchedulerQuartz(options);
         configurator.AddBusObserver<MessageSchedulerBusObserver>();
+        configurator.AddMetrics();
+        configurator.AddMetricsSource<SchedulerMetrics>();
         configurator.TryAddSingleton<MessageSchedulerEndpointDefinition>();
         configurator.AddConsumer<ScheduleMessageConsumer, ScheduleMessageConsumerDefinition>();
         configurator.AddConsumer<CancelScheduledMessageConsumer, CancelScheduledMessageConsumerDefinition>();

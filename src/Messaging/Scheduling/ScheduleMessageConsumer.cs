@@ -13,6 +13,7 @@ namespace Sagas.Messaging.Scheduling;
 public sealed class ScheduleMessageConsumer(
     ISchedulerFactory schedulerFactory,
     PostgresMessageSchedulerOptions options,
+    SchedulerMetrics metrics,
     ILogger<ScheduleMessageConsumer> logger) : IConsumer<ScheduleMessage>
 {
     public async Task Consume(ConsumeContext<ScheduleMessage> context)
@@ -43,6 +44,7 @@ public sealed class ScheduleMessageConsumer(
             .Build();
 
         await scheduler.ScheduleJob(job, trigger, ScheduleJobOptions.Replacing, context.CancellationToken);
+        metrics.Scheduled(message.MessageTypes[0]);
 
         logger.LogDebug("Scheduled {TokenId} ({MessageType}) for {ScheduledTime:O} to {Destination}",
             message.TokenId, message.MessageTypes[0], message.ScheduledTimeUtc, message.Destination);

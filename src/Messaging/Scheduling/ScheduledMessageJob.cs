@@ -17,7 +17,7 @@ namespace Sagas.Messaging.Scheduling;
 /// A failed send is thrown to Quartz, which re-fires the trigger under
 /// <see cref="PostgresMessageSchedulerOptions.FireRetryPolicy"/>.
 /// </remarks>
-public sealed class ScheduledMessageJob(IBus bus, ILogger<ScheduledMessageJob> logger) : IJob
+public sealed class ScheduledMessageJob(IBus bus, SchedulerMetrics metrics, ILogger<ScheduledMessageJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -37,9 +37,11 @@ public sealed class ScheduledMessageJob(IBus bus, ILogger<ScheduledMessageJob> l
         {
             var endpoint = await bus.GetSendEndpoint(message.Destination);
             await endpoint.Send(new SerializedMessageBody(), new ForwardPipe(message, context), cancellationToken);
+            metrics.Fired(message.MessageTypes.FirstOrDefault(), sent: true, context.FireTimeUtc, message.ScheduledTimeUtc);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            metrics.Fired(message.MessageTypes.FirstOrDefault(), sent: false, context.FireTimeUtc, message.ScheduledTimeUtc);
             var lastAttempt = context.RetryAttempt >= (context.RetryPolicy?.MaxAttempts ?? 0);
             logger.Log(lastAttempt ? LogLevel.Error : LogLevel.Warning, e,
                 "Sending scheduled message {TokenId} to {Destination} failed on attempt {Attempt}{Outcome}",

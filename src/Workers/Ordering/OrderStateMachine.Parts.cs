@@ -14,6 +14,7 @@ public sealed partial class OrderStateMachine
     readonly SagaTimings _timings;
     readonly TimeProvider _clock;
     readonly OrderTimeline _timeline;
+    readonly OrderMetrics? _metrics;
 
     public State Submitted { get; private set; } = null!;
     public State AwaitingPayment { get; private set; } = null!;
@@ -68,6 +69,15 @@ public sealed partial class OrderStateMachine
     internal DateTimeOffset Now => _clock.GetUtcNow();
     internal SagaTimings Timings => _timings;
     internal OrderTimeline Timeline => _timeline;
+    internal OrderMetrics? Metrics => _metrics;
+
+    /// <summary>Every transition gets its timeline entry and, where the saga is measured (null in most specs), its metrics.</summary>
+    void ConnectObservers()
+    {
+        ConnectStateObserver(_timeline);
+        if (_metrics is not null)
+            ConnectStateObserver(_metrics);
+    }
 
     void DeclareEvents()
     {
@@ -175,6 +185,7 @@ public sealed partial class OrderStateMachine
         order.AttentionReason = reason;
         order.AttentionDetail = detail.Length > 500 ? detail[..500] : detail;
         _timeline.Note(context, $"needs attention ({reason}): {order.AttentionDetail}");
+        _metrics?.AttentionFlagged(context, reason);
     }
 
     // ---- what is recorded ---------------------------------------------------------------------------------------
@@ -203,6 +214,7 @@ public sealed partial class OrderStateMachine
         order.QrPayload = context.Message.QrPayload;
         order.PaymentExpiresAt = context.Message.ExpiresAt.ToUniversalTime();
         _timeline.Note(context, $"QR ready: provider reference {order.ProviderReference}, expires {OrderTimeline.Time(order.PaymentExpiresAt)}");
+        _metrics?.QrReady(context);
     }
 
     void RecordCapture(BehaviorContext<OrderState, PaymentSucceeded> context)
@@ -222,6 +234,7 @@ public sealed partial class OrderStateMachine
         RecordCapture(context);
         _timeline.Note(context, $"late payment of {OrderTimeline.Money(context.Message.Amount, context.Message.Currency)} " +
                                 $"({context.Message.Source}); refund requested");
+        _metrics?.LatePayment(context);
     }
 
     void RecordRefund(BehaviorContext<OrderState, PaymentRefunded> context)
@@ -230,6 +243,7 @@ public sealed partial class OrderStateMachine
             context.Saga.RefundId = refundId;
         context.Saga.RefundedAt ??= Now;
         context.Saga.PaymentStatus = PaymentStatus.Refunded;
+        _metrics?.RefundConfirmed(context);
     }
 
     /// <summary>The provider says the QR code can no longer be paid: recorded, unless money was taken meanwhile.</summary>

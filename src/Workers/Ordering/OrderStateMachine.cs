@@ -32,12 +32,13 @@ namespace Sagas.Workers.Ordering;
 /// </summary>
 public sealed partial class OrderStateMachine : MassTransitStateMachine<OrderState>
 {
-    public OrderStateMachine(IOptions<SagaTimings> options, TimeProvider clock, ILogger<OrderStateMachine> logger)
+    public OrderStateMachine(IOptions<SagaTimings> options, TimeProvider clock, ILogger<OrderStateMachine> logger, OrderMetrics? metrics = null)
     {
         _timings = options.Value;
         _clock = clock;
         _timeline = new OrderTimeline(clock);
-        ConnectStateObserver(_timeline);
+        _metrics = metrics;
+        ConnectObservers();
         InstanceState(x => x.CurrentState);
         DeclareEvents();
         OnUnhandledEvent(context =>

@@ -69,6 +69,7 @@ static class OrderStateMachineBinders
             {
                 c.Saga.RefundRequestedAt = machine.Now;
                 c.Saga.RefundReason = reason ?? c.Saga.FailureReason;
+                machine.Metrics?.RefundRequested(c, c.Saga.RefundReason);
             })
             .Publish(c => OrderCommands.RefundPayment(c.Saga));
 

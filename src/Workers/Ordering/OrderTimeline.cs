@@ -30,7 +30,8 @@ sealed class OrderTimeline(TimeProvider clock) : IStateObserver<OrderState>
     public void Note(BehaviorContext<OrderState> context, string detail) =>
         context.Saga.Record(clock.GetUtcNow(), EventName(context), context.Saga.CurrentState, context.Saga.CurrentState, detail);
 
-    static string EventName(BehaviorContext<OrderState> context) => context switch
+    /// <summary>The event as support (and the transition metric) knows it: a timer by its message.</summary>
+    internal static string EventName(BehaviorContext<OrderState> context) => context switch
     {
         // Timers arrive as the schedule's "Received" event; support knows them by their message.
         ConsumeContext<PaymentWindowExpired> => nameof(PaymentWindowExpired),

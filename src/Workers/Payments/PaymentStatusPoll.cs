@@ -8,6 +8,7 @@ using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.Data.Payments;
 using Sagas.Workers.Ordering;
+using Sagas.Workers.Sweeps;
 
 namespace Sagas.Workers.Payments;
 
@@ -26,7 +27,7 @@ namespace Sagas.Workers.Payments;
 /// </para>
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider clock, ILogger<PaymentStatusPoll> logger) : IJob
+public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider clock, SweepMetrics metrics, ILogger<PaymentStatusPoll> logger) : IJob
 {
     /// <summary>
     /// Each tick reads again from this long before the last change seen: a change stamped before a later one but
@@ -75,6 +76,7 @@ public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
+        metrics.Found<PaymentStatusPoll>("reported", outcomes.Count);
         if (outcomes.Count > 0)
             logger.LogInformation("Payment poll: {Count} outcome(s) the saga had not heard of (of {Changed} changed payments)",
                 outcomes.Count, changed.Count);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -5,6 +6,7 @@ using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 using Sagas.Messaging.Hosting;
+using Sagas.Observability;
 
 namespace Sagas.Workers.Payments;
 
@@ -19,7 +21,8 @@ public static class ProviderResilience
     public static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    public static ResiliencePipeline<HttpResponseMessage> Build(PaymentProviderOptions options, ILogger logger)
+    /// <param name="metrics">Where the circuit's state and openings are reported; null in specs of the pipeline alone.</param>
+    public static ResiliencePipeline<HttpResponseMessage> Build(PaymentProviderOptions options, ILogger logger, ProviderMetrics? metrics = null)
     {
         var transient = new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
@@ -42,9 +45,11 @@ public static class ProviderResilience
                 MinimumThroughput = 20,
                 SamplingDuration = TimeSpan.FromSeconds(10),
                 BreakDuration = options.BreakDuration,
+                StateProvider = metrics?.Circuit,
                 // Support reads these in the Workers' log; the benchmark's provider-fault scenario counts them.
                 OnOpened = args =>
                 {
+                    metrics?.CircuitOpened();
                     logger.LogWarning("Payment provider circuit opened for {BreakDuration} (last outcome: {Outcome})",
                         args.BreakDuration, args.Outcome.Exception?.GetType().Name ?? ((int?)args.Outcome.Result?.StatusCode)?.ToString());
                     return ValueTask.CompletedTask;
@@ -60,22 +65,65 @@ public static class ProviderResilience
     }
 }
 
-/// <summary>Runs every request of the provider's HttpClient through the (process-wide) pipeline.</summary>
-public sealed class ProviderResilienceHandler(ProviderPipeline pipeline) : DelegatingHandler
+/// <summary>Runs every request of the provider's HttpClient through the (process-wide) pipeline, and measures it.</summary>
+public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, ProviderMetrics metrics) : DelegatingHandler
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        await pipeline.Pipeline.ExecuteAsync(
-            async token => await base.SendAsync(request, token),
-            cancellationToken);
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "error";
+        try
+        {
+            var response = await pipeline.Pipeline.ExecuteAsync(async token => await base.SendAsync(request, token), cancellationToken);
+            outcome = response.IsSuccessStatusCode ? "success" : ProviderResilience.IsTransient(response.StatusCode) ? "failed" : "rejected";
+            return response;
+        }
+        catch (Exception exception)
+        {
+            outcome = exception switch
+            {
+                BrokenCircuitException => "circuit_open",
+                TimeoutRejectedException => "timeout",
+                OperationCanceledException when cancellationToken.IsCancellationRequested => "canceled",
+                _ => "error",
+            };
+            throw;
+        }
+        finally
+        {
+            metrics.Called(ProviderOperations.Of(request), outcome, Stopwatch.GetElapsedTime(started));
+        }
+    }
+}
+
+/// <summary>A provider request as a metric label: the operation of the Provider API it is, never its payment reference.</summary>
+public static class ProviderOperations
+{
+    public static string Of(HttpRequestMessage request)
+    {
+        var path = request.RequestUri is { IsAbsoluteUri: true } uri ? uri.AbsolutePath : request.RequestUri?.OriginalString.Split('?')[0] ?? "";
+        // What follows .../qr-payments: nothing (create, list), a reference (get), a reference and an action.
+        var segments = path.Trim('/').Split('/');
+        var after = segments.AsSpan(Array.IndexOf(segments, "qr-payments") + 1);
+        return (request.Method.Method, after.Length, after.Length == 2 ? after[1] : null) switch
+        {
+            ("POST", 0, _) => "create",
+            ("GET", 0, _) => "list",
+            ("GET", 1, _) => "get",
+            ("POST", 2, "cancel") => "cancel",
+            ("POST", 2, "refunds") => "refund",
+            _ => "other",
+        };
+    }
 }
 
 /// <summary>
 /// One pipeline per process: the circuit breaker's state must survive the HttpClient factory's handler
 /// rotation, so it lives here rather than in the (short-lived) handler.
 /// </summary>
-public sealed class ProviderPipeline(IOptions<PaymentProviderOptions> options, ILogger<ProviderPipeline> logger)
+public sealed class ProviderPipeline(IOptions<PaymentProviderOptions> options, ProviderMetrics metrics, ILogger<ProviderPipeline> logger)
 {
-    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = ProviderResilience.Build(options.Value, logger);
+    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = ProviderResilience.Build(options.Value, logger, metrics);
 }
 
 public static class PaymentProviderRegistration
@@ -84,6 +132,7 @@ public static class PaymentProviderRegistration
     {
         services.AddOptions<PaymentProviderOptions>().Bind(configuration.GetSection(PaymentProviderOptions.Section))
             .ValidateProblems(o => o.Problems());
+        services.AddMetricsSource<ProviderMetrics>();
         services.AddSingleton<ProviderPipeline>();
         services.AddTransient<ProviderResilienceHandler>();
         services.AddHttpClient<PaymentProviderClient>((provider, http) =>

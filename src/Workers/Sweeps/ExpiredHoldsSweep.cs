@@ -14,7 +14,8 @@ namespace Sagas.Workers.Sweeps;
 /// moment still gets the order. Batches until nothing is left to do.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class ExpiredHoldsSweep(IServiceScopeFactory scopes, IOptions<SweepOptions> options, ILogger<ExpiredHoldsSweep> logger) : IJob
+public sealed class ExpiredHoldsSweep(IServiceScopeFactory scopes, IOptions<SweepOptions> options, SweepMetrics metrics,
+    ILogger<ExpiredHoldsSweep> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -34,6 +35,9 @@ public sealed class ExpiredHoldsSweep(IServiceScopeFactory scopes, IOptions<Swee
             released += batch.Released.Count;
             reported += batch.Live.Count;
         } while (batch.Examined == options.Value.BatchSize && !cancellationToken.IsCancellationRequested);
+
+        metrics.Found<ExpiredHoldsSweep>("released", released);
+        metrics.Found<ExpiredHoldsSweep>("reported_overdue", reported);
 
         if (released > 0)
             logger.LogInformation("Released the expired stock holds of {Orders} ended order(s)", released);

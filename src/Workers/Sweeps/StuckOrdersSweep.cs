@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
@@ -8,34 +7,34 @@ using Sagas.Workers.Ordering;
 namespace Sagas.Workers.Sweeps;
 
 /// <summary>
-/// Counts orders that have been in a non-final state longer than <c>Saga:StuckAfter</c>: a gauge for
-/// dashboards and a warning in the log, so the support desk hears of them before a customer calls. The
-/// same figure is in <c>GET /orders/stats</c>.
+/// Counts orders that have been in a non-final state longer than <c>Saga:StuckAfter</c> and warns in the log, so the
+/// support desk hears of them before a customer calls. The same figure is in <c>GET /orders/stats</c> and, read when
+/// scraped, in <c>sagas_orders_stuck</c> (<see cref="OrderFigures"/>: the same in every Worker, whichever ran the sweep).
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed class StuckOrdersSweep(IServiceScopeFactory scopes, IOptions<SagaTimings> timings, TimeProvider clock,
-    StuckOrdersGauge gauge, ILogger<StuckOrdersSweep> logger) : IJob
+    StuckOrdersCount count, ILogger<StuckOrdersSweep> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FulfilmentDbContext>();
-        var threshold = clock.GetUtcNow() - timings.Value.StuckAfter;
-        var stuck = await db.Database.SqlQuery<long>($"""
-            SELECT count(*) AS "Value" FROM ordering.order_state
-             WHERE current_state IN ('Submitted', 'AwaitingPayment', 'Placing', 'Compensating') AND updated_at < {threshold}
-            """).SingleAsync(cancellationToken);
-        gauge.Current = stuck;
+        var stuck = await CountAsync(db, clock.GetUtcNow() - timings.Value.StuckAfter, cancellationToken);
+        count.Current = stuck;
         if (stuck > 0)
             logger.LogWarning("{Stuck} order(s) have not moved for longer than {StuckAfter}", stuck, timings.Value.StuckAfter);
     }
+
+    /// <summary>Orders non-final and not updated since <paramref name="threshold"/> (index order_state_by_state_updated).</summary>
+    internal static Task<long> CountAsync(FulfilmentDbContext db, DateTimeOffset threshold, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<long>($"""
+            SELECT count(*) AS "Value" FROM ordering.order_state
+             WHERE current_state IN ('Submitted', 'AwaitingPayment', 'Placing', 'Compensating') AND updated_at < {threshold}
+            """).SingleAsync(cancellationToken);
 }
 
-public sealed class StuckOrdersGauge
+/// <summary>What the last run of the sweep in this process counted.</summary>
+public sealed class StuckOrdersCount
 {
-    public StuckOrdersGauge(IMeterFactory meters) =>
-        meters.Create("Sagas.Workers").CreateObservableGauge("sagas.orders.stuck", () => Current,
-            description: "Orders non-final for longer than Saga:StuckAfter");
-
     public long Current { get; set; }
 }

@@ -17,7 +17,7 @@ namespace Sagas.Workers.Sweeps;
 /// outbox row commit together, so no two Workers check the same order at once.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class UnsettledPaymentsSweep(IServiceScopeFactory scopes, IOptions<SweepOptions> options,
+public sealed class UnsettledPaymentsSweep(IServiceScopeFactory scopes, IOptions<SweepOptions> options, SweepMetrics metrics,
     ILogger<UnsettledPaymentsSweep> logger) : IJob
 {
     static readonly string[] Unplaced = [OrderStatuses.Expired, OrderStatuses.Canceled, OrderStatuses.Failed];
@@ -56,6 +56,7 @@ public sealed class UnsettledPaymentsSweep(IServiceScopeFactory scopes, IOptions
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
+        metrics.Found<UnsettledPaymentsSweep>("checked", due.Count);
         if (due.Count > 0)
             logger.LogInformation("Asked the provider about the unsettled payments of {Orders} unplaced order(s)", due.Count);
     }

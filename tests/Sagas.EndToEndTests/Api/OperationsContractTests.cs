@@ -49,6 +49,27 @@ public sealed class OperationsContractTests(ApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Metrics_need_no_key_and_are_prometheus_text()
+    {
+        using var anonymous = fixture.Client();
+        // Something to count first: a refused request, and a scrape, which must not count itself.
+        await anonymous.GetAsync("/orders/stats");
+        await anonymous.GetAsync("/metrics");
+
+        var response = await anonymous.GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("service_name=\"sagas-api\"", text);
+        Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text);
+        Assert.Contains("http_response_status_code=\"401\"", text);
+        Assert.Contains("# TYPE dotnet_process_cpu_time_seconds_total counter", text);
+        Assert.Contains("# TYPE db_client_connection_count gauge", text);
+        Assert.DoesNotContain("http_route=\"/metrics\"", text);
+    }
+
+    [Fact]
     public async Task An_unknown_path_is_a_404_problem()
     {
         using var client = fixture.Client(ApiFixture.StorefrontKey);
@@ -69,5 +90,31 @@ public sealed class OperationsContractTests(ApiFixture fixture) : IClassFixture<
     {
         using var support = fixture.Client(ApiFixture.SupportKey);
         await (await support.DeleteAsync("/orders/stats")).AssertProblem(HttpStatusCode.MethodNotAllowed);
+    }
+}
+
+/// <summary>The Api with <c>Metrics:Port</c>: the metrics move to a port of their own, which serves nothing else.</summary>
+public sealed class MetricsPortFixture : ApiFixture
+{
+    public int MetricsPort { get; } = Sagas.Testing.ServiceProcess.FreePort();
+
+    protected override IDictionary<string, string> Settings => new Dictionary<string, string> { ["Metrics__Port"] = MetricsPort.ToString() };
+}
+
+public sealed class MetricsPortContractTests(MetricsPortFixture fixture) : IClassFixture<MetricsPortFixture>
+{
+    [Fact]
+    public async Task Metrics_are_served_on_their_own_port_only()
+    {
+        using var api = fixture.Client();
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fixture.MetricsPort}/") };
+
+        var scrape = await metrics.GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        Assert.Contains("service_name=\"sagas-api\"", await scrape.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await metrics.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/health/live")).StatusCode);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -69,6 +70,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
     {
         var messageId = NewId.NextGuid();
         var reference = $"triple-{messageId}";
+        using var metrics = new MetricRecorder(_host.Services.GetRequiredService<IMeterFactory>());
 
         var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
         for (var i = 0; i < 3; i++)
@@ -83,6 +85,10 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
         Assert.Equal(1, await infrastructure.Count(
             "SELECT count(*) FROM test.probe_received WHERE kind = 'LedgerEntryRecorded' AND reference = $1", reference));
+        Assert.Equal(1, _faults.CommittedCount(reference));
+        // A redelivery that finds the entry consumed is dropped and counted; one that arrives while the first still holds
+        // the entry's lock waits and is then dropped too, so two.
+        Assert.Equal(2, metrics.Sum("sagas.inbox.duplicates", ("message_type", nameof(RecordLedgerEntry))));
     }
 
     [Fact]
@@ -103,6 +109,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.inbox_state WHERE message_id = $1", messageId));
         Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%' || $1 || '%'", reference));
         Assert.DoesNotContain(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+        Assert.Equal(0, _faults.CommittedCount(reference));
 
         // The same message again (it went to the error queue; this is its redelivery).
         await endpoint.Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
@@ -114,6 +121,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
         Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
         Assert.Equal(2, _faults.AttemptsOf(reference).Count);
+        Assert.Equal(1, _faults.CommittedCount(reference));
     }
 
     [Fact]
@@ -130,6 +138,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         await SentinelPassedTheProbe();
         Assert.Equal(0, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
         Assert.DoesNotContain(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
+        Assert.Equal(0, _faults.CommittedCount(reference));
     }
 
     [Fact]
@@ -151,6 +160,8 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
         Assert.Single(_probe.Received<LedgerEntryRecorded>(), x => x.Reference == reference);
         Assert.DoesNotContain(_probe.Received<Fault<RecordLedgerEntry>>(), x => x.Message.Reference == reference);
+        // What the consumer counts after its commit: once, for the attempt that committed.
+        Assert.Equal(1, _faults.CommittedCount(reference));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Sagas.Messaging;
+using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Migrations;
 
 namespace Sagas.IntegrationTests.Messaging;
@@ -118,6 +119,7 @@ public sealed class LedgerFaults
 {
     readonly Dictionary<string, Queue<Exception>> _planned = [];
     readonly List<(string Reference, Guid DbContextId)> _attempts = [];
+    readonly List<string> _committed = [];
 
     public void FailNext(string reference, Exception exception)
     {
@@ -133,6 +135,19 @@ public sealed class LedgerFaults
     {
         lock (_planned)
             return _attempts.Where(x => x.Reference == reference).Select(x => x.DbContextId).ToList();
+    }
+
+    /// <summary>How often the consumer's <c>AfterCommit</c> action ran for <paramref name="reference"/>.</summary>
+    public int CommittedCount(string reference)
+    {
+        lock (_planned)
+            return _committed.Count(x => x == reference);
+    }
+
+    internal void Committed(string reference)
+    {
+        lock (_planned)
+            _committed.Add(reference);
     }
 
     internal void Attempted(string reference, DbContext dbContext)
@@ -206,6 +221,8 @@ public sealed class RecordLedgerEntryConsumer(TestDbContext dbContext, LedgerFau
                 c.Headers.Set(FailFirstSend.Header, true);
         });
 
+        // What a consumer counts once its work is done: only after the consume transaction committed.
+        AfterCommit.Run(context, () => faults.Committed(context.Message.Reference));
         faults.Attempted(context.Message.Reference, dbContext);
     }
 }

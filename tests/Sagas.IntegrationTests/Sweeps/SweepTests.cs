@@ -38,7 +38,8 @@ public sealed class SweepTests : IAsyncLifetime
         builder.Services.AddDbContext<FulfilmentDbContext>(o => o.UseNpgsql(_database.ConnectionString));
         builder.Services.AddSagaTimings(builder.Configuration);
         builder.Services.Configure<SweepOptions>(o => o.ReconciliationGrace = TimeSpan.FromMinutes(1));
-        builder.Services.AddSingleton<StuckOrdersGauge>();
+        builder.Services.AddSingleton<StuckOrdersCount>();
+        builder.Services.AddSingleton<SweepMetrics>();
         builder.Services.AddScoped<Sagas.Workers.Inventory.StockLedger>();
         builder.Services.AddMassTransit(x =>
         {
@@ -126,7 +127,7 @@ public sealed class SweepTests : IAsyncLifetime
 
         await Run<StuckOrdersSweep>();
 
-        Assert.Equal(2, _host.Services.GetRequiredService<StuckOrdersGauge>().Current);
+        Assert.Equal(2, _host.Services.GetRequiredService<StuckOrdersCount>().Current);
     }
 
     async Task Run<TJob>()

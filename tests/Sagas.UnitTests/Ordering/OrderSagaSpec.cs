@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.Configuration;
@@ -7,6 +8,7 @@ using Sagas.Contracts.Inventory;
 using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
 using Sagas.Data.Ordering;
+using Sagas.Testing;
 using Sagas.Workers.Ordering;
 
 namespace Sagas.UnitTests.Ordering;
@@ -36,6 +38,9 @@ public abstract class OrderSagaSpec : IAsyncLifetime
     protected OrderStateMachine Machine => Saga.StateMachine;
     protected SagaTimings Timings { get; private set; } = null!;
 
+    /// <summary>What the saga's metrics recorded (the harness has no inbox: at once, not after a commit).</summary>
+    protected MetricRecorder Metrics { get; private set; } = null!;
+
     /// <summary>The order's saga instance as the repository holds it.</summary>
     protected OrderState Order => Saga.Sagas.Contains(OrderId) ?? throw new InvalidOperationException($"no saga for order {OrderId}");
 
@@ -55,6 +60,8 @@ public abstract class OrderSagaSpec : IAsyncLifetime
             .AddLogging()
             .AddSingleton<TimeProvider>(Clock)
             .AddSagaTimings(configuration)
+            .AddMetrics()
+            .AddSingleton<OrderMetrics>()
             .AddMassTransitTestHarness(x =>
             {
                 x.AddSagaStateMachine<OrderStateMachine, OrderState, OrderStateMachineDefinition>().InMemoryRepository();
@@ -67,6 +74,7 @@ public abstract class OrderSagaSpec : IAsyncLifetime
             })
             .BuildServiceProvider(validateScopes: true);
 
+        Metrics = new MetricRecorder(_provider.GetRequiredService<IMeterFactory>());
         Harness = _provider.GetRequiredService<ITestHarness>();
         Harness.TestTimeout = TimeSpan.FromSeconds(10);
         await Harness.Start();
@@ -75,7 +83,11 @@ public abstract class OrderSagaSpec : IAsyncLifetime
         Timings = _provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SagaTimings>>().Value;
     }
 
-    public async Task DisposeAsync() => await _provider.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        Metrics.Dispose();
+        await _provider.DisposeAsync();
+    }
 
     /// <summary>Publishes <paramref name="message"/> and waits until the saga endpoint has processed it.</summary>
     protected async Task Deliver<T>(T message) where T : class

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 using Sagas.Testing;
@@ -16,7 +18,11 @@ public sealed class Provider_circuit
     [Fact]
     public async Task Thirty_percent_failures_open_the_circuit_and_it_closes_once_the_provider_answers()
     {
-        var pipeline = ProviderResilience.Build(_options, _log);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var recorded = new MetricRecorder(meters);
+        var metrics = new ProviderMetrics(meters);
+        var pipeline = ProviderResilience.Build(_options, _log, metrics);
         var failing = true;
         var calls = 0;
 
@@ -40,6 +46,8 @@ public sealed class Provider_circuit
 
         Assert.True(rejected, "the circuit never opened");
         Assert.Contains(_log.Lines, l => l.StartsWith("Payment provider circuit opened", StringComparison.Ordinal));
+        Assert.Equal(1, recorded.Sum("sagas.provider.circuit.openings"));
+        Assert.NotEqual(CircuitState.Closed, metrics.Circuit.CircuitState);
 
         // A healthy provider again: once the break is over, the half-open probe succeeds and the circuit closes.
         failing = false;
@@ -55,7 +63,18 @@ public sealed class Provider_circuit
             }
         }, ok => ok, TimeSpan.FromSeconds(10), "the circuit let a call through again");
         Assert.Contains(_log.Lines, l => l == "Payment provider circuit closed");
+        Assert.Equal(CircuitState.Closed, metrics.Circuit.CircuitState);
     }
+
+    [Theory]
+    [InlineData("POST", "http://provider/v1/qr-payments", "create")]
+    [InlineData("GET", "http://provider/v1/qr-payments?updatedFrom=2026-11-26T00:00:00Z&limit=500", "list")]
+    [InlineData("GET", "http://provider/v1/qr-payments/qr_7f3a", "get")]
+    [InlineData("POST", "http://provider/v1/qr-payments/qr_7f3a/cancel", "cancel")]
+    [InlineData("POST", "http://provider/psp/v1/qr-payments/qr_7f3a/refunds", "refund")]
+    [InlineData("DELETE", "http://provider/v1/qr-payments/qr_7f3a", "other")]
+    public void A_provider_call_is_labelled_by_its_operation_never_by_its_payment(string method, string url, string operation) =>
+        Assert.Equal(operation, ProviderOperations.Of(new HttpRequestMessage(new HttpMethod(method), url)));
 
     [Fact]
     public async Task Occasional_failures_below_the_ratio_keep_the_circuit_closed()

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Sagas.Api.Hosting;
 
 namespace Sagas.Api.Orders.Admission;
 
@@ -30,7 +31,7 @@ public sealed class OrderAdmission
     {
         _options = options.Value;
         _clock = clock;
-        var meter = meters.Create("Sagas.Api");
+        var meter = meters.Create(ApiMetrics.MeterName);
         _refused = meter.CreateCounter<long>("sagas.orders.refused", description: "POST /orders answered 503: the system could not give a new order its QR code in time");
         meter.CreateObservableGauge("sagas.admission.qr_wait", () => Current()?.WaitFor(0).TotalSeconds ?? 0, unit: "s",
             description: "Estimated wait for the QR code of an order accepted now");

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Polly.CircuitBreaker;
+using Sagas.Workers.Ordering;
+
+namespace Sagas.Workers.Payments;
+
+/// <summary>
+/// The payment provider as the Workers experience it: each call's duration through the whole resilience pipeline
+/// (retries included) by operation, outcome and the circuit's state after it, the circuit's state now, and how often it
+/// opened. A circuit opens for <c>PaymentProvider:BreakDuration</c> (2 s), shorter than a scrape interval: alert on
+/// the openings counter, not on the state gauge. The single HTTP attempts are in <c>http_client_request_duration_seconds</c>.
+/// </summary>
+public sealed class ProviderMetrics
+{
+    /// <summary>A call answers in milliseconds; with retries and the 5 s attempt timeout it can take about 21 s.</summary>
+    static readonly double[] CallBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 20, 30];
+
+    readonly Histogram<double> _calls;
+    readonly Counter<long> _openings;
+
+    public ProviderMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(OrderMetrics.MeterName);
+        _calls = meter.CreateHistogram("sagas.provider.call.duration", "s",
+            "Payment provider calls through the resilience pipeline (retries included), by operation, outcome and circuit state",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CallBuckets });
+        _openings = meter.CreateCounter<long>("sagas.provider.circuit.openings", "{opening}", "Times the provider circuit opened");
+        meter.CreateObservableGauge("sagas.provider.circuit.open", () => Circuit.CircuitState is CircuitState.Closed ? 0 : 1, "{circuit}",
+            "1 while the provider circuit is open or half-open (calls fail fast), 0 when closed");
+    }
+
+    /// <summary>The state of the one provider circuit of this process (<see cref="ProviderPipeline"/>).</summary>
+    public CircuitBreakerStateProvider Circuit { get; } = new();
+
+    internal void CircuitOpened() => _openings.Add(1);
+
+    internal void Called(string operation, string outcome, TimeSpan duration) =>
+        _calls.Record(duration.TotalSeconds, new TagList
+        {
+            { "operation", operation },
+            { "outcome", outcome },
+            { "circuit", CircuitLabel(Circuit.CircuitState) },
+        });
+
+    static string CircuitLabel(CircuitState state) => state switch
+    {
+        CircuitState.Closed => "closed",
+        CircuitState.Open => "open",
+        CircuitState.HalfOpen => "half_open",
+        _ => "isolated",
+    };
+}
