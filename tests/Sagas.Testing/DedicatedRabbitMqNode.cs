@@ -28,6 +28,7 @@ public sealed class DedicatedRabbitMqNode : IAsyncDisposable
             ["SAGAS_RABBIT_PORT"] = settings.RabbitPort.ToString(),
             ["SAGAS_RABBIT_MGMT_PORT"] = settings.RabbitManagementPort.ToString(),
             ["SAGAS_RABBIT_DIST_PORT"] = (settings.RabbitPort + 20000).ToString(),
+            ["SAGAS_RABBIT_PROMETHEUS_PORT"] = settings.RabbitPrometheusPort.ToString(),
             ["SAGAS_RABBIT_NODE"] = nodeName,
             ["SAGAS_RABBIT_USER"] = settings.RabbitUser,
             ["SAGAS_RABBIT_PASSWORD"] = settings.RabbitPassword,
@@ -49,11 +50,12 @@ public sealed class DedicatedRabbitMqNode : IAsyncDisposable
         var stateDirectory = Path.Combine(RepositoryLayout.Root, ".local", "test-brokers", name);
         // Below Linux's ephemeral range (32768+), so no outgoing connection holds them; away from the ranges the
         // benchmark's smoke run picks from (AMQP 6000-9999, management 16000-19999), which may run at the same time.
-        // The distribution port is AMQP + 20000, as scripts/infra.sh has it.
-        var amqp = PickFreePort(10000, 12700, alsoFreeOffset: 20000);
+        // The distribution port is AMQP + 20000 and the Prometheus port AMQP + 10020, as scripts/infra.sh has them; the
+        // latter is set explicitly, or the shared node's SAGAS_RABBIT_PROMETHEUS_PORT would be inherited and found taken.
+        var amqp = PickFreePort(10000, 12700, 20000, 10020);
         var management = PickFreePort(13000, 14999);
         var shared = InfrastructureSettings.FromEnvironment();
-        var settings = shared with { RabbitPort = amqp, RabbitManagementPort = management };
+        var settings = shared with { RabbitPort = amqp, RabbitManagementPort = management, RabbitPrometheusPort = amqp + 10020 };
         var node = new DedicatedRabbitMqNode(stateDirectory, $"{name}-{amqp}@localhost", settings);
 
         await node.Script("down");
@@ -145,12 +147,12 @@ public sealed class DedicatedRabbitMqNode : IAsyncDisposable
         }
     }
 
-    static int PickFreePort(int from, int to, int alsoFreeOffset = 0)
+    static int PickFreePort(int from, int to, params int[] alsoFreeOffsets)
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var port = Random.Shared.Next(from, to);
-            if (IsFree(port) && (alsoFreeOffset == 0 || IsFree(port + alsoFreeOffset)))
+            if (IsFree(port) && alsoFreeOffsets.All(offset => IsFree(port + offset)))
                 return port;
         }
 
