@@ -113,7 +113,11 @@ public sealed class MetricsPortContractTests(MetricsPortFixture fixture) : IClas
 
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
         Assert.Contains("service_name=\"sagas-api\"", await scrape.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/metrics")).StatusCode);
+        // Not served on the Api's port: a path no endpoint matches, which anonymous callers get as 401 (the fallback
+        // policy tells them nothing about what exists) and a caller with a key as 404.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/metrics")).StatusCode);
+        using (var support = fixture.Client(ApiFixture.SupportKey))
+            Assert.Equal(HttpStatusCode.NotFound, (await support.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await metrics.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/health/live")).StatusCode);
     }
