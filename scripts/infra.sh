@@ -214,7 +214,7 @@ pg_start() {
     # nothing listens there. Wait that out instead of failing.
     local deadline=$((SECONDS + 75))
     until as_postgres "$PGBIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" >/dev/null 2>&1; do
-        if ((SECONDS < deadline)) && tail -n +"$((PG_LOG_START + 1))" "$PG_LOG" 2>/dev/null | grep -q "Address already in use" \
+        if ((SECONDS < deadline)) && tail -n +"$((PG_LOG_START + 1))" "$PG_LOG" 2>/dev/null | grep "Address already in use" >/dev/null \
             && ! port_in_use "$PG_PORT"; then
             say "PostgreSQL: port $PG_PORT is still held by a closing connection (TIME-WAIT); retrying"
             sleep 3
@@ -345,7 +345,9 @@ rmq_is_ours() {
     local pid="$1"
     [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/environ ]] || return 1
     [[ $(cat "/proc/$pid/comm" 2>/dev/null) == beam.smp ]] || return 1
-    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qxF "RABBITMQ_MNESIA_BASE=$RMQ_BASE/mnesia"
+    # grep reads to the end (no -q): under pipefail, grep -q leaving early would fail the pipeline with tr's SIGPIPE
+    # whenever the environment is longer than one write, and this node would pass for someone else's.
+    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -xF "RABBITMQ_MNESIA_BASE=$RMQ_BASE/mnesia" >/dev/null
 }
 
 # Pid of the node started from this folder, if it is alive: from the pid file, else (a node still
@@ -368,7 +370,7 @@ rmq_ours_pid() {
 
 rmq_ours_env() {
     local pid="$1" name="$2"
-    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | sed -n "s/^$name=//p" | head -n 1
+    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | sed -n "/^$name=/{s/^$name=//p;q}"
 }
 
 # HTTP status of GET /api/<path> on the management API with the application user.
@@ -469,7 +471,7 @@ rmq_check_prometheus() {
 rmq_check_node_name() {
     have epmd || return 0
     local short="${RMQ_NODE%%@*}"
-    if epmd -names 2>/dev/null | grep -q "^name $short at port"; then
+    if epmd -names 2>/dev/null | grep "^name $short at port" >/dev/null; then
         die "RabbitMQ node name $RMQ_NODE is already used by a node not started from this folder; set SAGAS_RABBIT_NODE (e.g. SAGAS_RABBIT_NODE=sagas-$RMQ_PORT@localhost)"
     fi
 }
@@ -576,7 +578,7 @@ rmq_down() {
     done
     # Erlang port-mapper daemon: stop it only if our node started it and no other node is registered.
     if [[ -f $RMQ_BASE/started-epmd ]]; then
-        if have epmd && ! epmd -names 2>/dev/null | grep -q '^name '; then
+        if have epmd && ! epmd -names 2>/dev/null | grep '^name ' >/dev/null; then
             epmd -kill >/dev/null 2>&1 || true
         fi
         rm -f "$RMQ_BASE/started-epmd"

@@ -151,7 +151,7 @@ pid_matches() {
     local pid="$1" text="$2"
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     [[ -r /proc/$pid/cmdline ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$text"
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -F -- "$text" >/dev/null
 }
 
 # Validate a TCP port number given through the environment.

@@ -55,6 +55,7 @@ builder.Services.AddMassTransit(x =>
         });
         // Only the delivery service sends in this process (the consumer publishes nothing).
         cfg.ConnectSendObserver(killSwitch);
+        cfg.ConnectConsumeObserver(killSwitch);
         cfg.ConfigureEndpoints(context);
     });
 });
@@ -133,7 +134,7 @@ namespace Sagas.Messaging.CrashHost
     }
 
     /// <summary>Kills this process (SIGKILL: no shutdown, no flushing, no further send or commit) at the point SAGAS_CRASH_KILL_AT names.</summary>
-    public sealed class KillSwitch : ISendObserver
+    public sealed class KillSwitch : ISendObserver, IConsumeObserver
     {
         readonly string? _point;
         readonly int _value;
@@ -182,6 +183,38 @@ namespace Sagas.Messaging.CrashHost
 
         public Task SendFault<T>(SendContext<T> context, Exception exception)
             where T : class => Task.CompletedTask;
+
+        public Task PreConsume<T>(ConsumeContext<T> context)
+            where T : class => Task.CompletedTask;
+
+        // How the attempt that was frozen ended once resumed, printed so a spec can wait for it: "ATTEMPT-ENDED ok" (the
+        // whole consume pipe, inbox commit included, completed) or "ATTEMPT-ENDED fault <exception> <SQLSTATE>".
+        public Task PostConsume<T>(ConsumeContext<T> context)
+            where T : class
+        {
+            if (IsTheFrozenAttempt(context))
+                Console.WriteLine("ATTEMPT-ENDED ok");
+            return Task.CompletedTask;
+        }
+
+        public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
+            where T : class
+        {
+            if (IsTheFrozenAttempt(context))
+            {
+                var chain = new List<string>();
+                for (var e = exception; e is not null; e = e.InnerException)
+                    chain.Add(e is Npgsql.PostgresException postgres ? $"{e.GetType().Name}({postgres.SqlState})" : e.GetType().Name);
+                Console.WriteLine($"ATTEMPT-ENDED fault {string.Join(" <- ", chain)}");
+            }
+
+            return Task.CompletedTask;
+        }
+
+        bool IsTheFrozenAttempt<T>(ConsumeContext<T> context)
+            where T : class =>
+            _point == "stop-in-consume" && Volatile.Read(ref _stopped) == 1 && context.Message is CrashHostMessage message
+            && message.Run == _run && message.Index == _value;
 
         // Frozen where it stands, as SIGSTOP or a paused VM would leave it: its sockets stay open, its kernel still answers
         // TCP, but nothing of the process runs until SIGCONT.

@@ -114,6 +114,10 @@ public sealed class DedicatedRabbitMqNode : IAsyncDisposable
         }
 
         process.WaitForExit();
+        // Every start and stop leaves its output beside the node's data, for the post-mortem of a failed run.
+        Directory.CreateDirectory(StateDirectory);
+        await File.AppendAllTextAsync(Path.Combine(StateDirectory, "script.log"),
+            $"--- {DateTime.UtcNow:O} rabbit-node {action}: exit {process.ExitCode}\n{Text()}");
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"scripts/infra.sh rabbit-node {action} ({NodeName}) exited with {process.ExitCode}:\n{Text()}");
 

@@ -23,7 +23,8 @@ namespace Sagas.Messaging.Outbox;
 /// was replaced, the next such hold could wait for good, and the bus read as disconnected while it delivered.
 /// </para>
 /// </summary>
-public sealed class BrokerConnectionMonitor(IBusInstance busInstance, IHostApplicationLifetime lifetime, ILogger<BrokerConnectionMonitor> logger)
+public sealed class BrokerConnectionMonitor(IBusInstance busInstance, ILogger<BrokerConnectionMonitor> logger,
+    IHostApplicationLifetime? lifetime = null)
     : BackgroundService
 {
     /// <summary>How often the connection is looked at, and how long one look may take before it counts as "none".</summary>
@@ -66,8 +67,11 @@ public sealed class BrokerConnectionMonitor(IBusInstance busInstance, IHostAppli
             _watching = true;
 
         // The bus is started by then (MassTransit's hosted service starts it): its connection is the one looked at.
+        // Without a host (MassTransit's test harness resolves the bus outbox's services in a bare container) at once.
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        if (lifetime is null)
+            started.TrySetResult();
+        using (lifetime?.ApplicationStarted.Register(() => started.TrySetResult()))
         {
             try
             {
