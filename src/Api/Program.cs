@@ -84,8 +84,7 @@ app.UseSupportConsoleFiles();
 app.UseApiDocsPage();
 app.UseAuthorization();
 
-if (app.Services.GetRequiredService<ApiKeyRegistry>().IsEmpty)
-    app.Logger.LogWarning("No API keys are configured (ApiKeys section): every authenticated endpoint will answer 401");
+app.WarnAboutApiKeys();
 
 app.MapHealthEndpoints();
 app.MapApiDocs();

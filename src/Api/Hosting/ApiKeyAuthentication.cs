@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -19,63 +17,9 @@ public static class Roles
 }
 
 /// <summary>
-/// <c>ApiKeys</c> configuration: key → role, one entry per configuration name (<c>ApiKeys__&lt;key&gt;=&lt;role&gt;</c>).
-/// Checked at start-up: an entry whose role is not one of <see cref="Roles.All"/> stops the process (it used to be
-/// ignored, and its key then answered 401 with nothing in the log to say why).
-/// </summary>
-public sealed class ApiKeyEntries
-{
-    public const string Section = "ApiKeys";
-
-    public List<(string Key, string? Role)> Entries { get; } = [];
-
-    public IEnumerable<string> Problems() => Entries
-        .Where(entry => !Roles.All.Contains(entry.Role))
-        .Select(entry => $"{Section}: a key of {entry.Key.Length} characters maps to '{entry.Role}', which is not a role " +
-                         $"({string.Join(", ", Roles.All)}); the key itself is not shown");
-}
-
-/// <summary>
-/// The configured keys. Only SHA-256 digests of the keys are kept in memory, and a
-/// presented key is compared with every digest in constant time, so neither the comparison's duration
-/// nor a log line can reveal a key.
-/// </summary>
-public sealed class ApiKeyRegistry
-{
-    readonly (byte[] Digest, string Role, string ClientId)[] _keys;
-
-    public ApiKeyRegistry(IOptions<ApiKeyEntries> entries)
-    {
-        _keys = entries.Value.Entries
-            .Where(entry => Roles.All.Contains(entry.Role))
-            .Select(entry => (Digest(entry.Key), entry.Role!, ClientIdOf(entry.Key)))
-            .ToArray();
-    }
-
-    public bool IsEmpty => _keys.Length == 0;
-
-    public (string Role, string ClientId)? Find(string presented)
-    {
-        var digest = Digest(presented);
-        (string, string)? match = null;
-        foreach (var key in _keys)
-            if (CryptographicOperations.FixedTimeEquals(digest, key.Digest))
-                match = (key.Role, key.ClientId);
-        return match;
-    }
-
-    /// <summary>
-    /// Who a key belongs to, for scoping idempotency keys and rate limits: a prefix of the key's digest, so
-    /// the key itself is never stored or used as a partition name.
-    /// </summary>
-    public static string ClientIdOf(string key) => Convert.ToHexStringLower(Digest(key))[..16];
-
-    static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-}
-
-/// <summary>
-/// Authenticates <c>X-Api-Key</c>. The client id claim (a digest prefix, never the key) scopes idempotency
-/// keys and rate limits per caller. Missing or unknown key → 401, wrong role → 403, both problem+json.
+/// Authenticates <c>X-Api-Key</c>. The client id claim (the entry's name, or a plain key's digest prefix — never the
+/// key) scopes orders, idempotency keys and rate limits per caller. Missing or unknown key → 401, wrong role → 403,
+/// both problem+json.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -126,8 +70,7 @@ public static class ApiKeyAuthenticationExtensions
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
         services.AddOptions<ApiKeyEntries>()
-            .Configure<IConfiguration>((keys, configuration) => keys.Entries.AddRange(configuration.GetSection(ApiKeyEntries.Section)
-                .GetChildren().Select(entry => (entry.Key, entry.Value))))
+            .Configure<IConfiguration>((keys, configuration) => keys.ReadFrom(configuration))
             .ValidateProblems(keys => keys.Problems());
         services.AddSingleton<ApiKeyRegistry>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -140,6 +83,23 @@ public static class ApiKeyAuthenticationExtensions
             .AddPolicy(Policies.AnyRole, p => p.RequireRole(Roles.All))
             .AddPolicy(Policies.StorefrontOrSupport, p => p.RequireRole(Roles.Storefront, Roles.Support));
         return services;
+    }
+
+    /// <summary>
+    /// Says at start what an operator should know about the keys: none configured, or plain keys (the key in a
+    /// configuration name) outside Development, where entries with a digest belong.
+    /// </summary>
+    public static void WarnAboutApiKeys(this WebApplication app)
+    {
+        var registry = app.Services.GetRequiredService<ApiKeyRegistry>();
+        if (registry.IsEmpty)
+            app.Logger.LogWarning("No API keys are configured ({Clients} or {Plain} section): every authenticated endpoint will answer 401",
+                ApiKeyEntries.ClientsSection, ApiKeyEntries.PlainSection);
+        else if (registry.PlainKeyCount > 0 && !app.Environment.IsDevelopment())
+            app.Logger.LogWarning(
+                "{Count} plain API key(s) configured as {Plain}__<key> in {Environment}: the key sits in a configuration name. " +
+                "Configure {Clients}__<i>__Name/__Role/__Sha256 entries instead (docs/security.md, \"Moving a plain key to an entry\")",
+                registry.PlainKeyCount, ApiKeyEntries.PlainSection, app.Environment.EnvironmentName, ApiKeyEntries.ClientsSection);
     }
 
     public static string ClientId(this ClaimsPrincipal user) =>

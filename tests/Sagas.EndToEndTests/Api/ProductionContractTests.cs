@@ -28,6 +28,9 @@ public sealed class ProductionContractTests(ProductionApiFixture fixture) : ICla
         await (await developmentKey.GetAsync("/items/ANY-1")).AssertProblem(HttpStatusCode.Unauthorized);
         using var storefront = fixture.Client(ApiFixture.StorefrontKey);
         await (await storefront.GetAsync("/items/ANY-1")).AssertProblem(HttpStatusCode.NotFound);
+        // Its keys are plain (ApiKeys__<key>), which outside Development is worth a warning at start, naming the remedy.
+        Assert.Contains("3 plain API key(s) configured as ApiKeys__<key> in Production", fixture.Api.FullOutput);
+        Assert.Contains("Configure ApiClients__<i>__Name/__Role/__Sha256 entries instead", fixture.Api.FullOutput);
     }
 
     [Theory]
