@@ -46,7 +46,10 @@ public sealed class Provider_circuit
 
         Assert.True(rejected, "the circuit never opened");
         Assert.Contains(_log.Lines, l => l.StartsWith("Payment provider circuit opened", StringComparison.Ordinal));
-        Assert.Equal(1, recorded.Sum("sagas.provider.circuit.openings"));
+        // One opening, unless a loaded machine let the break run out before the next call: the half-open probe then
+        // meets the 30% again and may open it once more. Every opening is counted, and logged, once.
+        var openings = _log.Lines.Count(l => l.StartsWith("Payment provider circuit opened", StringComparison.Ordinal));
+        Assert.Equal(openings, recorded.Sum("sagas.provider.circuit.openings"));
         Assert.NotEqual(CircuitState.Closed, metrics.Circuit.CircuitState);
 
         // A healthy provider again: once the break is over, the half-open probe succeeds and the circuit closes.
