@@ -9,11 +9,13 @@ using Sagas.Messaging.Hosting;
 namespace Sagas.Api.Hosting;
 
 /// <summary>
-/// <c>RateLimiting</c> configuration: token buckets for three kinds of caller. A client with a valid key gets a bucket
+/// <c>RateLimiting</c> configuration: token buckets for four kinds of caller. A client with a valid key gets a bucket
 /// of its own (5,000 requests/s sustained, bursts of 10,000: well above one storefront's Black Friday figures, so only
 /// a runaway client is throttled). Callers without a valid key — none, or one that is not configured — share a small
 /// bucket per remote address (probes and the console's page need little). The provider's webhooks get their own
-/// bucket per remote address, so neither a flood of bad keys nor a busy storefront can crowd them out.
+/// bucket per remote address, so neither a flood of bad keys nor a busy storefront can crowd them out; so do the health
+/// probes (<c>/health/*</c>): a load balancer that shares its address with a flood of keyless requests (no proxy
+/// configured, or the flood coming through it) must not read 429 as "unready" and take every instance out of rotation.
 /// </summary>
 public sealed class RateLimitingOptions
 {
@@ -25,6 +27,8 @@ public sealed class RateLimitingOptions
     public int AnonymousPerIpBurst { get; set; } = 100;
     public int WebhooksPerIpTokensPerSecond { get; set; } = 1_000;
     public int WebhooksPerIpBurst { get; set; } = 5_000;
+    public int ProbesPerIpTokensPerSecond { get; set; } = 50;
+    public int ProbesPerIpBurst { get; set; } = 200;
 
     public IEnumerable<string> Problems()
     {
@@ -33,6 +37,7 @@ public sealed class RateLimitingOptions
                      (nameof(TokensPerSecond), TokensPerSecond), (nameof(Burst), Burst),
                      (nameof(AnonymousPerIpTokensPerSecond), AnonymousPerIpTokensPerSecond), (nameof(AnonymousPerIpBurst), AnonymousPerIpBurst),
                      (nameof(WebhooksPerIpTokensPerSecond), WebhooksPerIpTokensPerSecond), (nameof(WebhooksPerIpBurst), WebhooksPerIpBurst),
+                     (nameof(ProbesPerIpTokensPerSecond), ProbesPerIpTokensPerSecond), (nameof(ProbesPerIpBurst), ProbesPerIpBurst),
                  })
             if (value < 1)
                 yield return $"{Section}:{name} must be at least 1 (is {value})";
@@ -48,7 +53,7 @@ public sealed class RateLimitingOptions
 /// </summary>
 public static class RateLimitingExtensions
 {
-    enum Caller { Client, Anonymous, Webhook }
+    enum Caller { Client, Anonymous, Webhook, Probe }
 
     readonly record struct Partition(Caller Caller, string Key);
 
@@ -65,6 +70,7 @@ public static class RateLimitingExtensions
                 {
                     Caller.Client => Bucket(limits.TokensPerSecond, limits.Burst),
                     Caller.Webhook => Bucket(limits.WebhooksPerIpTokensPerSecond, limits.WebhooksPerIpBurst),
+                    Caller.Probe => Bucket(limits.ProbesPerIpTokensPerSecond, limits.ProbesPerIpBurst),
                     _ => Bucket(limits.AnonymousPerIpTokensPerSecond, limits.AnonymousPerIpBurst),
                 }));
             limiter.OnRejected = Reject;
@@ -76,6 +82,8 @@ public static class RateLimitingExtensions
     {
         if (context.Request.Path.StartsWithSegments("/webhooks"))
             return new Partition(Caller.Webhook, AddressOf(context.Connection.RemoteIpAddress));
+        if (context.Request.Path.StartsWithSegments("/health"))
+            return new Partition(Caller.Probe, AddressOf(context.Connection.RemoteIpAddress));
         return context.User.Identity?.IsAuthenticated == true
             ? new Partition(Caller.Client, context.User.ClientId())
             : new Partition(Caller.Anonymous, AddressOf(context.Connection.RemoteIpAddress));

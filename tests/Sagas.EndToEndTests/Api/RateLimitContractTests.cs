@@ -24,18 +24,24 @@ public sealed class RateLimitContractTests(RateLimitContractTests.Fixture fixtur
         var anonymous = new ConcurrentBag<HttpResponseMessage>();
         var storefront = new ConcurrentBag<HttpStatusCode>();
         var webhooks = new ConcurrentBag<HttpStatusCode>();
+        var probes = new ConcurrentBag<HttpStatusCode>();
         var clock = Stopwatch.StartNew();
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, 1_200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, cancellationToken) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1_300), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, cancellationToken) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/items/RATE-1");
-            switch (i % 12)
+            switch (i % 13)
             {
                 case 0:
                     // A storefront with a valid key, in the middle of it all.
                     request.Headers.Add("X-Api-Key", ApiFixture.StorefrontKey);
                     using (var response = await client.SendAsync(request, cancellationToken))
                         storefront.Add(response.StatusCode);
+                    return;
+                case 3:
+                    // A load balancer's health probe from the same address: a bucket of its own, never 429.
+                    using (var response = await client.GetAsync("/health/live", cancellationToken))
+                        probes.Add(response.StatusCode);
                     return;
                 case 6:
                     // The provider's webhook (unsigned here: 401, but counted in a bucket of its own).
@@ -71,6 +77,8 @@ public sealed class RateLimitContractTests(RateLimitContractTests.Fixture fixtur
         Assert.All(storefront, status => Assert.Equal(HttpStatusCode.NotFound, status));
         Assert.Equal(100, webhooks.Count);
         Assert.All(webhooks, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        Assert.Equal(100, probes.Count);
+        Assert.All(probes, status => Assert.Equal(HttpStatusCode.OK, status));
         foreach (var response in anonymous)
             response.Dispose();
     }
