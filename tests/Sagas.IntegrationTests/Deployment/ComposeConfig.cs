@@ -58,6 +58,43 @@ static class ComposeConfig
             .ToDictionary(pair => pair.Key[prefix.Length..], pair => pair.Value, StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// Every published port as (service, host address, published port): the short form <c>docker-compose config</c> prints
+    /// for a port bound to an address (<c>- 127.0.0.1:5672:5672/tcp</c>), or its long form without a <c>host_ip</c>
+    /// (<c>- published: 5080</c>), which binds every interface (host address null).
+    /// </summary>
+    public static IReadOnlyList<(string Service, string? HostAddress, string Published)> PublishedPorts(string normalizedYaml)
+    {
+        var ports = new List<(string, string?, string)>();
+        string? service = null;
+        var inPorts = false;
+        foreach (var rawLine in normalizedYaml.Split('\n'))
+        {
+            var line = rawLine.TrimEnd('\r');
+            var content = line.TrimStart(' ');
+            var indent = line.Length - content.Length;
+            if (indent == 2 && content.EndsWith(':'))
+                (service, inPorts) = (content[..^1], false);
+            else if (indent == 4 && content.StartsWith("- ", StringComparison.Ordinal))
+            {
+                if (inPorts && service is not null)
+                    ports.Add(Port(service, content[2..]));
+            }
+            else if (indent == 4)
+                inPorts = content == "ports:";
+        }
+
+        return ports;
+
+        static (string, string?, string) Port(string service, string item)
+        {
+            if (item.StartsWith("published: ", StringComparison.Ordinal))
+                return (service, null, item["published: ".Length..]);
+            var parts = item.Split('/')[0].Split(':');
+            return parts.Length == 3 ? (service, parts[0], parts[1]) : (service, null, parts[0]);
+        }
+    }
+
     static string? Get(Dictionary<string, string> scalars, params string[] keys) =>
         scalars.TryGetValue(string.Join('\u001f', keys), out var value) ? value : null;
 

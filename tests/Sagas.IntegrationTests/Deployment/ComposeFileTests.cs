@@ -46,6 +46,22 @@ public sealed class ComposeFileTests
         }
     }
 
+    [Fact]
+    public async Task Only_the_api_is_published_beyond_loopback()
+    {
+        var result = await DockerCompose.RunAsync("config");
+        Assert.True(result.ExitCode == 0, $"`{result.CommandLine}` exited with code {result.ExitCode}:\n{result.StandardError}");
+        var ports = ComposeConfig.PublishedPorts(result.StandardOutput);
+
+        // Read as a sanity check: the parser found the ports the file publishes.
+        Assert.Contains(ports, p => p.Service == "rabbitmq" && p.Published == "5672");
+        Assert.Contains(ports, p => p.Service == "payment-sandbox" && p.Published == "5090");
+        var exposed = ports.Where(p => p.HostAddress is not ("127.0.0.1" or "::1")).ToList();
+        Assert.True(exposed.All(p => p.Service == "api"),
+            $"published beyond loopback: {string.Join(", ", exposed.Select(p => $"{p.Service} {p.HostAddress ?? "*"}:{p.Published}"))}");
+        Assert.Contains(exposed, p => p.Service == "api" && p.Published == "5080");
+    }
+
     static async Task<IReadOnlyDictionary<string, ComposeService>> LoadServicesAsync()
     {
         var result = await DockerCompose.RunAsync("config");
