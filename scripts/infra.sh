@@ -533,6 +533,7 @@ rmq_up() {
         rmq_check_free "$RMQ_DIST_PORT" "SAGAS_RABBIT_PORT (the distribution port is AMQP port + 20000) or SAGAS_RABBIT_DIST_PORT"
         rmq_check_free "$RMQ_PROMETHEUS_PORT" "SAGAS_RABBIT_PORT (the Prometheus port is AMQP port + 10020) or SAGAS_RABBIT_PROMETHEUS_PORT"
         rmq_check_node_name
+        say "RabbitMQ: preparing node $RMQ_NODE (configuration, plugins) in $RMQ_BASE"
         rmq_prepare
         if ! pgrep -x epmd >/dev/null 2>&1; then
             # The node starts epmd; remember that, so 'down' can stop it again when nothing else uses it.

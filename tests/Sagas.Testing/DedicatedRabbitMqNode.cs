@@ -103,7 +103,9 @@ public sealed class DedicatedRabbitMqNode : IAsyncDisposable
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        // Generous: a first start enables plugins offline and boots an Erlang VM, which took over 3 minutes on a fresh
+        // clone whose 2 cores ran another suite beside it (load average 50; the start printed nothing before it was killed).
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
