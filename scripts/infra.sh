@@ -15,8 +15,10 @@
 #                                         (SAGAS_STATE_DIR=.local/test-brokers/<name>, ports of its own)
 # `down` also stops every node left running under .local/test-brokers (a test run that was killed).
 #
-# Settings (environment): SAGAS_PG_HOST/PORT/USER/PASSWORD/DATABASE, SAGAS_RABBIT_HOST/PORT/MGMT_PORT/
-# USER/PASSWORD/NODE/DIST_PORT/PROMETHEUS_PORT, SAGAS_INFRA_TIMEOUT (seconds per readiness wait, default 60).
+# Settings (environment): SAGAS_PG_HOST/PORT/USER/PASSWORD/DATABASE (the owner), SAGAS_PG_APP_USER/PASSWORD (the
+# services' runtime role), SAGAS_PG_SANDBOX_USER/PASSWORD/DATABASE, SAGAS_RABBIT_HOST/PORT/MGMT_PORT/
+# USER/PASSWORD/NODE/DIST_PORT/PROMETHEUS_PORT (USER: the administrator), SAGAS_RABBIT_APP_USER/PASSWORD/VHOST (the
+# services' user, on that vhost only), SAGAS_INFRA_TIMEOUT (seconds per readiness wait, default 60).
 #
 # RabbitMQ serves Prometheus metrics (the rabbitmq_prometheus plugin) on SAGAS_RABBIT_PROMETHEUS_PORT, by
 # default the AMQP port + 10020 (15692 for 5672, RabbitMQ's own default): /metrics aggregated per node,
@@ -34,6 +36,14 @@ PG_PORT="${SAGAS_PG_PORT:-55432}"
 PG_USER="${SAGAS_PG_USER:-sagas}"
 PG_PASSWORD="${SAGAS_PG_PASSWORD:-sagas-dev-password}"
 PG_DATABASE="${SAGAS_PG_DATABASE:-sagas}"
+# Least privilege: PG_USER owns the database and migrates (and, for the tests and the benchmark, creates databases);
+# the services connect as PG_APP_USER (DML on what the migrations grant it, nothing else); the payment sandbox as
+# PG_SANDBOX_USER, owner of a database of its own that no other role may enter.
+PG_APP_USER="${SAGAS_PG_APP_USER:-sagas_app}"
+PG_APP_PASSWORD="${SAGAS_PG_APP_PASSWORD:-sagas-app-dev-password}"
+PG_SANDBOX_USER="${SAGAS_PG_SANDBOX_USER:-sagas_sandbox}"
+PG_SANDBOX_PASSWORD="${SAGAS_PG_SANDBOX_PASSWORD:-sagas-sandbox-dev-password}"
+PG_SANDBOX_DATABASE="${SAGAS_PG_SANDBOX_DATABASE:-sagas_sandbox}"
 
 RMQ_HOST="${SAGAS_RABBIT_HOST:-127.0.0.1}"
 RMQ_PORT="${SAGAS_RABBIT_PORT:-5672}"
@@ -41,6 +51,11 @@ RMQ_MGMT_PORT="${SAGAS_RABBIT_MGMT_PORT:-15672}"
 RMQ_USER="${SAGAS_RABBIT_USER:-sagas}"
 RMQ_PASSWORD="${SAGAS_RABBIT_PASSWORD:-sagas-dev-password}"
 RMQ_NODE="${SAGAS_RABBIT_NODE:-rabbit@localhost}"
+# RMQ_USER administers the node (management UI, the tests' and the benchmark's own virtual hosts); the services
+# connect as RMQ_APP_USER, which may configure, write and read on RMQ_APP_VHOST only and has no management tag.
+RMQ_APP_USER="${SAGAS_RABBIT_APP_USER:-sagas_app}"
+RMQ_APP_PASSWORD="${SAGAS_RABBIT_APP_PASSWORD:-sagas-app-dev-password}"
+RMQ_APP_VHOST="${SAGAS_RABBIT_APP_VHOST:-sagas}"
 
 TIMEOUT="${SAGAS_INFRA_TIMEOUT:-60}"
 
@@ -117,6 +132,7 @@ ensure_packages() {
     [[ -x $PGBIN/postgres ]] || missing+=(postgresql-15)
     [[ -x /usr/sbin/rabbitmq-server ]] || missing+=(rabbitmq-server)
     have curl || missing+=(curl)
+    have jq || missing+=(jq)
     if ((${#missing[@]} > 0)); then
         apt_install "${missing[@]}"
     fi
@@ -234,21 +250,35 @@ pg_wait_ready() {
     done
 }
 
-# Create or refresh the application role (LOGIN CREATEDB, never superuser) and its database.
+# Create or refresh the roles and databases (idempotent, run at every `up` of our cluster):
+#   owner   LOGIN CREATEDB, never superuser: owns the database, migrates, creates the tests' databases;
+#   runtime LOGIN only: may connect to the database, gets DML from the migrations (never CREATE, not even TEMP);
+#           the owner is a member of it, so it can end the runtime role's sessions (the tests drop their databases);
+#   sandbox LOGIN only: owns a database of its own, which no other role (the owner included) may connect to.
 pg_ensure_role() {
     local out
     if ! out="$(as_postgres "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" -d postgres \
-        -v app_user="$PG_USER" -v app_password="$PG_PASSWORD" -v app_db="$PG_DATABASE" -f - 2>&1 <<'SQL'
-SELECT format('CREATE ROLE %I', :'app_user')
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \gexec
+        -v app_user="$PG_USER" -v app_password="$PG_PASSWORD" -v app_db="$PG_DATABASE" \
+        -v runtime_user="$PG_APP_USER" -v runtime_password="$PG_APP_PASSWORD" \
+        -v sandbox_user="$PG_SANDBOX_USER" -v sandbox_password="$PG_SANDBOX_PASSWORD" -v sandbox_db="$PG_SANDBOX_DATABASE" \
+        -f - 2>&1 <<'SQL'
+SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY[:'app_user', :'runtime_user', :'sandbox_user']) AS r
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
 SELECT format('ALTER ROLE %I LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L',
               :'app_user', :'app_password') \gexec
-SELECT format('CREATE DATABASE %I OWNER %I', :'app_db', :'app_user')
- WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'app_db') \gexec
+SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L', :'runtime_user', :'runtime_password') \gexec
+SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L', :'sandbox_user', :'sandbox_password') \gexec
+SELECT format('GRANT %I TO %I', :'runtime_user', :'app_user') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', d, o)
+  FROM (VALUES (:'app_db', :'app_user'), (:'sandbox_db', :'sandbox_user')) AS wanted(d, o)
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'app_db', :'app_user') \gexec
+SELECT format('ALTER DATABASE %I OWNER TO %I', :'sandbox_db', :'sandbox_user') \gexec
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', d) FROM unnest(ARRAY[:'app_db', :'sandbox_db']) AS d \gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'app_db', :'runtime_user') \gexec
 SQL
     )"; then
-        die "PostgreSQL: creating role '$PG_USER' / database '$PG_DATABASE' failed: $(tail -n 1 <<<"$out")"
+        die "PostgreSQL: creating roles '$PG_USER', '$PG_APP_USER', '$PG_SANDBOX_USER' / databases '$PG_DATABASE', '$PG_SANDBOX_DATABASE' failed: $(tail -n 1 <<<"$out")"
     fi
 }
 
@@ -262,7 +292,7 @@ pg_up() {
         fi
         say "PostgreSQL: reusing our cluster on 127.0.0.1:$PG_PORT (pid $(pg_ours_pid))"
         pg_wait_ready
-        pg_app_login_ok || pg_ensure_role
+        pg_ensure_role
     elif port_in_use "$PG_PORT"; then
         if pg_app_login_ok; then
             say "PostgreSQL: reusing the server already listening on $PG_HOST:$PG_PORT (it accepts the $PG_USER role)"
@@ -276,7 +306,7 @@ pg_up() {
         pg_ensure_role
     fi
     pg_app_login_ok || die "PostgreSQL is up on $PG_HOST:$PG_PORT but role '$PG_USER' cannot log in to database '$PG_DATABASE' over TCP"
-    say "PostgreSQL: ready on $PG_HOST:$PG_PORT (database $PG_DATABASE, role $PG_USER)"
+    say "PostgreSQL: ready on $PG_HOST:$PG_PORT (database $PG_DATABASE owned by $PG_USER, services as $PG_APP_USER; sandbox database $PG_SANDBOX_DATABASE as $PG_SANDBOX_USER)"
 }
 
 pg_down() {
@@ -502,6 +532,28 @@ rmq_ensure_user() {
         die "RabbitMQ: granting '$RMQ_USER' permissions on / failed: $(tail -n 1 <<<"$out")"
 }
 
+# The services' own user: configure/write/read on its virtual host only, no tags (no management API, no other vhost).
+# Through the management API as the administrator: idempotent, and quicker than three rabbitmqctl runs.
+rmq_ensure_app_user() {
+    local api="http://$RMQ_HOST:$RMQ_MGMT_PORT/api" vhost user body
+    vhost="$(jq -rn --arg v "$RMQ_APP_VHOST" '$v | @uri')"
+    user="$(jq -rn --arg v "$RMQ_APP_USER" '$v | @uri')"
+    rmq_api PUT "$api/vhosts/$vhost" '{}' || die "RabbitMQ: creating virtual host '$RMQ_APP_VHOST' failed"
+    body="$(jq -cn --arg p "$RMQ_APP_PASSWORD" '{password: $p, tags: ""}')"
+    rmq_api PUT "$api/users/$user" "$body" || die "RabbitMQ: creating user '$RMQ_APP_USER' failed"
+    rmq_api PUT "$api/permissions/$vhost/$user" '{"configure":".*","write":".*","read":".*"}' ||
+        die "RabbitMQ: granting '$RMQ_APP_USER' permissions on '$RMQ_APP_VHOST' failed"
+    # The administrator keeps its rights on the services' vhost too (run.sh aligns queue types through it).
+    user="$(jq -rn --arg v "$RMQ_USER" '$v | @uri')"
+    rmq_api PUT "$api/permissions/$vhost/$user" '{"configure":".*","write":".*","read":".*"}' ||
+        die "RabbitMQ: granting '$RMQ_USER' permissions on '$RMQ_APP_VHOST' failed"
+}
+
+rmq_api() {
+    curl -s -o /dev/null --fail --max-time 10 -u "$RMQ_USER:$RMQ_PASSWORD" -X "$1" \
+        -H 'content-type: application/json' -d "$3" "$2"
+}
+
 rmq_wait_management() {
     local deadline=$((SECONDS + TIMEOUT))
     until rmq_usable; do
@@ -708,19 +760,28 @@ SAGAS_PG_PORT=$PG_PORT
 SAGAS_PG_USER=$PG_USER
 SAGAS_PG_PASSWORD=$PG_PASSWORD
 SAGAS_PG_DATABASE=$PG_DATABASE
+SAGAS_PG_APP_USER=$PG_APP_USER
+SAGAS_PG_APP_PASSWORD=$PG_APP_PASSWORD
+SAGAS_PG_SANDBOX_USER=$PG_SANDBOX_USER
+SAGAS_PG_SANDBOX_PASSWORD=$PG_SANDBOX_PASSWORD
+SAGAS_PG_SANDBOX_DATABASE=$PG_SANDBOX_DATABASE
 SAGAS_RABBIT_HOST=$RMQ_HOST
 SAGAS_RABBIT_PORT=$RMQ_PORT
 SAGAS_RABBIT_MGMT_PORT=$RMQ_MGMT_PORT
 SAGAS_RABBIT_PROMETHEUS_PORT=$RMQ_PROMETHEUS_PORT
 SAGAS_RABBIT_USER=$RMQ_USER
 SAGAS_RABBIT_PASSWORD=$RMQ_PASSWORD
-ConnectionStrings__Postgres=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD
+SAGAS_RABBIT_APP_USER=$RMQ_APP_USER
+SAGAS_RABBIT_APP_PASSWORD=$RMQ_APP_PASSWORD
+SAGAS_RABBIT_APP_VHOST=$RMQ_APP_VHOST
+SAGAS_PG_OWNER_CONNECTION=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD
+SAGAS_PG_SANDBOX_CONNECTION=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_SANDBOX_DATABASE;Username=$PG_SANDBOX_USER;Password=$PG_SANDBOX_PASSWORD
+ConnectionStrings__Postgres=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_APP_USER;Password=$PG_APP_PASSWORD
 RabbitMq__Host=$RMQ_HOST
 RabbitMq__Port=$RMQ_PORT
-RabbitMq__VirtualHost=/
-RabbitMq__Username=$RMQ_USER
-RabbitMq__Password=$RMQ_PASSWORD
-RabbitMq__ManagementPort=$RMQ_MGMT_PORT
+RabbitMq__VirtualHost=$RMQ_APP_VHOST
+RabbitMq__Username=$RMQ_APP_USER
+RabbitMq__Password=$RMQ_APP_PASSWORD
 EOF
 }
 
@@ -750,6 +811,7 @@ main() {
         ensure_packages
         pg_up
         rmq_up
+        rmq_ensure_app_user
         ;;
     down)
         require_root down

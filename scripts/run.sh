@@ -118,7 +118,13 @@ on_exit() {
 launch() {
     local name="$1" log="$2" dll="$3" urls="$4"
     shift 4
-    (cd "$(dirname "$dll")" && exec setsid env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="$urls" Urls="$urls" dotnet "$dll" "$@") \
+    local own=()
+    case "$name" in
+    # Least privilege: only the migration step gets the owner's connection; the sandbox its own role and database.
+    migrate) own=("ConnectionStrings__Migrations=$SAGAS_PG_OWNER_CONNECTION") ;;
+    sandbox) own=("ConnectionStrings__Postgres=$SAGAS_PG_SANDBOX_CONNECTION") ;;
+    esac
+    (cd "$(dirname "$dll")" && exec setsid env "${SERVICE_ENV[@]}" "${own[@]}" ASPNETCORE_URLS="$urls" Urls="$urls" dotnet "$dll" "$@") \
         >"$log" 2>&1 </dev/null 9>&- &
     PID[$name]=$!
     printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
@@ -202,9 +208,11 @@ configure() {
         line="${line#export }"
         name="${line%%=*}"
         value="$(eval "printf '%s' ${line#*=}")"
-        default_setting "$name" "$value"
+        # SAGAS_* (the owner's and the administrator's credentials among them) are this script's, not the services'.
         if [[ $name == SAGAS_* ]]; then
             printf -v "$name" '%s' "$(printenv "$name" || printf '%s' "$value")"
+        else
+            default_setting "$name" "$value"
         fi
     done < <("$SAGAS_ROOT/scripts/infra.sh" env)
 
@@ -261,7 +269,7 @@ migrate() {
     fi
     local summary
     summary="$(grep -v '^[[:space:]]*$' "$log" | tail -n 1 || true)"
-    say "migrations: ${summary:-done}"
+    say "${summary:-migrations: done}"
 }
 
 # The services declare every durable queue as a quorum queue unless RabbitMq__QuorumQueues=false, and RabbitMQ refuses
@@ -277,7 +285,7 @@ align_queue_types() {
     fi
     have jq || apt_install jq
     local vhost encoded api queues bindings candidates
-    vhost="$(printenv RabbitMq__VirtualHost || printf '/')"
+    vhost="$(printenv RabbitMq__VirtualHost || printf '%s' "$SAGAS_RABBIT_APP_VHOST")"
     encoded="$(jq -rn --arg v "$vhost" '$v | @uri')"
     api="http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_MGMT_PORT/api"
     local curl_args=(-s --fail --max-time 10 -u "$SAGAS_RABBIT_USER:$SAGAS_RABBIT_PASSWORD")
@@ -405,11 +413,13 @@ Sagas is running. Ctrl-C stops the .NET processes; 'make stop' also stops Postgr
   Demo checkout        http://127.0.0.1:$SANDBOX_PORT/demo/
   Workers              http://127.0.0.1:$WORKERS_PORT$READY_PATH
   Payment sandbox      http://127.0.0.1:$SANDBOX_PORT
-  RabbitMQ management  $rabbit_mgmt  (user $SAGAS_RABBIT_USER, password $SAGAS_RABBIT_PASSWORD)
+  RabbitMQ management  $rabbit_mgmt  (administrator $SAGAS_RABBIT_USER, password $SAGAS_RABBIT_PASSWORD;
+                       the services connect as $SAGAS_RABBIT_APP_USER, vhost $SAGAS_RABBIT_APP_VHOST only)
   Metrics              $(metrics_urls)
                        RabbitMQ http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_PROMETHEUS_PORT/metrics/per-object
                        Prometheus: ops/prometheus/prometheus.yml, alerts ops/prometheus/alerts.yml (docs/observability.md)
-  PostgreSQL           $SAGAS_PG_HOST:$SAGAS_PG_PORT, database sagas (user $SAGAS_PG_USER)
+  PostgreSQL           $SAGAS_PG_HOST:$SAGAS_PG_PORT, database $SAGAS_PG_DATABASE (owner $SAGAS_PG_USER migrates, the services
+                       run as $SAGAS_PG_APP_USER: DML only); sandbox ledger in $SAGAS_PG_SANDBOX_DATABASE ($SAGAS_PG_SANDBOX_USER)
   Logs                 .local/logs/api.log, workers.log, sandbox.log
 
 Dev API keys (header X-Api-Key):

@@ -27,6 +27,13 @@ public sealed record InfrastructureSettings(
         init => _rabbitPrometheusPort = value;
     }
 
+    /// <summary>
+    /// The services' runtime role (scripts/infra.sh creates it: DML on what the migrations grant it, no DDL, no CREATEDB);
+    /// <see cref="PgUser"/> is the owner that creates databases and migrates.
+    /// </summary>
+    public string PgAppUser { get; init; } = Env("SAGAS_PG_APP_USER", "sagas_app");
+    public string PgAppPassword { get; init; } = Env("SAGAS_PG_APP_PASSWORD", "sagas-app-dev-password");
+
     public static InfrastructureSettings FromEnvironment()
     {
         var settings = new InfrastructureSettings(
@@ -52,6 +59,13 @@ public sealed record InfrastructureSettings(
         Password = PgPassword,
         Database = database,
         MaxPoolSize = 50,
+    }.ConnectionString;
+
+    /// <summary>The same database as the runtime role the services use.</summary>
+    public string RuntimeConnectionString(string database) => new NpgsqlConnectionStringBuilder(ConnectionString(database))
+    {
+        Username = PgAppUser,
+        Password = PgAppPassword,
     }.ConnectionString;
 
     public Uri RabbitManagementUri => new($"http://{RabbitHost}:{RabbitManagementPort}/api/");

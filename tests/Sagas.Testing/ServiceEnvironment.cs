@@ -9,7 +9,10 @@ public static class ServiceEnvironment
     /// <summary>The broker of <paramref name="rabbit"/> (e.g. a <see cref="DedicatedRabbitMqNode"/>'s), on <paramref name="virtualHost"/>.</summary>
     public static Dictionary<string, string> For(TemporaryDatabase database, InfrastructureSettings rabbit, string virtualHost) => new()
     {
-        ["ConnectionStrings__Postgres"] = database.ConnectionString,
+        // As in production: the services run as the runtime role (DML only); migrations at start-up run as the owner,
+        // which grants the runtime role what it needs — so a missing grant fails the suite, not the first deployment.
+        ["ConnectionStrings__Postgres"] = database.RuntimeConnectionString,
+        ["ConnectionStrings__Migrations"] = database.ConnectionString,
         ["RabbitMq__Host"] = rabbit.RabbitHost,
         ["RabbitMq__Port"] = rabbit.RabbitPort.ToString(),
         ["RabbitMq__VirtualHost"] = virtualHost,

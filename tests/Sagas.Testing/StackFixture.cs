@@ -58,7 +58,13 @@ public class StackFixture : IAsyncLifetime
         Environment = environment;
         Api = new ServiceProcess("Api", apiPort, environment);
         Workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), environment);
-        Sandbox = new ServiceProcess("PaymentSandbox", sandboxPort, environment);
+        // The sandbox (an outside provider's stand-in) creates its own ledger schema: in this test's database, as the owner.
+        var sandboxEnvironment = new Dictionary<string, string>(environment)
+        {
+            ["ConnectionStrings__Postgres"] = _database.ConnectionString,
+        };
+        sandboxEnvironment.Remove("ConnectionStrings__Migrations");
+        Sandbox = new ServiceProcess("PaymentSandbox", sandboxPort, sandboxEnvironment);
         // The Api migrates first, so the others start on a current schema without racing for the lock.
         Api.Start();
         await Api.WaitUntilReadyAsync();

@@ -3,8 +3,8 @@ using Npgsql;
 namespace Sagas.Testing;
 
 /// <summary>
-/// A database of its own for one test class, created as the application role (which has CREATEDB but is
-/// not a superuser) and dropped afterwards, so tests never see each other's rows.
+/// A database of its own for one test class, created as the owner role (which has CREATEDB but is not a
+/// superuser) and dropped afterwards, so tests never see each other's rows.
 /// </summary>
 public sealed class TemporaryDatabase : IAsyncDisposable
 {
@@ -13,11 +13,15 @@ public sealed class TemporaryDatabase : IAsyncDisposable
         Settings = settings;
         Name = name;
         ConnectionString = settings.ConnectionString(name);
+        RuntimeConnectionString = settings.RuntimeConnectionString(name);
     }
 
     public InfrastructureSettings Settings { get; }
     public string Name { get; }
+    /// <summary>The owner's: creates, migrates, reads anything.</summary>
     public string ConnectionString { get; }
+    /// <summary>The services' runtime role's (DML only, once the owner has migrated and granted).</summary>
+    public string RuntimeConnectionString { get; }
 
     public static async Task<TemporaryDatabase> CreateAsync(string purpose, InfrastructureSettings? settings = null)
     {
@@ -32,7 +36,8 @@ public sealed class TemporaryDatabase : IAsyncDisposable
 
     /// <summary>
     /// Drops the database. Not <c>WITH (FORCE)</c>: that fails for a non-superuser when an autovacuum worker happens to
-    /// be in the database (it is the superuser's). Our own role's sessions are ended instead, and a plain DROP stops
+    /// be in the database (it is the superuser's). Our own role's sessions, and the runtime role's (infra.sh makes the owner
+    /// a member of it), are ended instead, and a plain DROP stops
     /// the autovacuum worker itself; a session that was still closing is waited for.
     /// </summary>
     public async ValueTask DisposeAsync()
@@ -44,7 +49,7 @@ public sealed class TemporaryDatabase : IAsyncDisposable
         {
             await using (var terminate = new NpgsqlCommand("""
                              SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                              WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()
+                              WHERE datname = $1 AND pid <> pg_backend_pid() AND pg_has_role(current_user, usesysid, 'MEMBER')
                              """, connection))
             {
                 terminate.Parameters.Add(new NpgsqlParameter { Value = Name });

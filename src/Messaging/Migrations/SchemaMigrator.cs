@@ -8,8 +8,14 @@ namespace Sagas.Messaging.Migrations;
 /// Every process runs it at start-up; a PostgreSQL advisory lock makes concurrent starts (Api and Workers
 /// at the same moment, several instances of each) apply each script exactly once, and each script runs in
 /// its own transaction so a failing one leaves the schema at the previous version.
+/// <para>
+/// Least privilege (<see cref="MigrationAccess"/>): with an owner connection the scripts run as the owner, who then
+/// grants the runtime role DML on every table of the schemas it owns — never DDL. Without one, a process whose role
+/// cannot run DDL still starts when nothing is pending: the owner migrated beforehand (<c>migrate</c>).
+/// </para>
 /// </summary>
-public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<IMigrationSource> sources, ILogger<SchemaMigrator> logger)
+public sealed class SchemaMigrator(
+    NpgsqlDataSource dataSource, IEnumerable<IMigrationSource> sources, ILogger<SchemaMigrator> logger, MigrationAccess? access = null)
 {
     // An arbitrary but fixed key: every process of this system contends for the same lock.
     const long AdvisoryLockKey = 0x5a6a5f6d6967;
@@ -17,7 +23,22 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<IMig
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
     {
         var scripts = AllScripts();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (access?.OwnerConnectionString is { Length: > 0 } owner)
+        {
+            await using var ownerSource = NpgsqlDataSource.Create(owner);
+            return await ApplyAsync(ownerSource, scripts, access.RuntimeRole, cancellationToken);
+        }
+
+        // Nothing to apply: no DDL at all, so a runtime role without CREATE starts against a schema its owner keeps current.
+        if (await IsCurrentAsync(scripts, cancellationToken))
+            return [];
+        return await ApplyAsync(dataSource, scripts, runtimeRole: null, cancellationToken);
+    }
+
+    async Task<IReadOnlyList<string>> ApplyAsync(
+        NpgsqlDataSource source, List<MigrationScript> scripts, string? runtimeRole, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await Execute(connection, $"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
         try
         {
@@ -34,9 +55,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<IMig
             {
                 if (applied.TryGetValue(script.Id, out var checksum))
                 {
-                    if (checksum != script.Checksum)
-                        throw new MigrationException(
-                            $"migration {script.Id} was changed after it was applied; add a new script instead of editing it");
+                    CheckUnchanged(script, checksum);
                     continue;
                 }
 
@@ -60,12 +79,72 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<IMig
                 newlyApplied.Add(script.Id);
             }
 
+            // Under the lock: concurrent GRANTs on one object fail ("tuple concurrently updated").
+            if (runtimeRole is { Length: > 0 })
+                await GrantAsync(connection, runtimeRole, cancellationToken);
             return newlyApplied;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new MigrationException(
+                $"the schema is not current and role {connection.UserName} may not change it ({e.MessageText}); " +
+                "run the migrations as the database owner first (`dotnet Sagas.Api.dll migrate` with ConnectionStrings:Migrations, as make run does)", e);
         }
         finally
         {
             await Execute(connection, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// The runtime role may read and write the rows of every table (and use the sequences) in the schemas the owner
+    /// owns, and read which migrations were applied; it can create nothing. Repeated on every migration, so tables a
+    /// new script adds are covered.
+    /// </summary>
+    async Task GrantAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
+    {
+        await using var statements = new NpgsqlCommand("""
+            SELECT unnest(ARRAY[
+                     format('GRANT USAGE ON SCHEMA %I TO %I', n.nspname, $1),
+                     format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', n.nspname, $1),
+                     format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', n.nspname, $1)])
+              FROM pg_namespace n
+             WHERE n.nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+               AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+            UNION ALL
+            SELECT format('GRANT SELECT ON public.schema_migrations TO %I', $1)
+            """, connection);
+        statements.Parameters.Add(new NpgsqlParameter { Value = role });
+        var grants = new List<string>();
+        await using (var reader = await statements.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
+                grants.Add(reader.GetString(0));
+        foreach (var grant in grants)
+            await Execute(connection, grant, cancellationToken);
+        logger.LogInformation("Granted role {Role} DML on the schemas of {Owner} ({Statements} statements)", role, connection.UserName, grants.Count);
+    }
+
+    async Task<bool> IsCurrentAsync(List<MigrationScript> scripts, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('public.schema_migrations') IS NOT NULL", connection);
+        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            return false;
+        var applied = await AppliedAsync(connection, cancellationToken);
+        foreach (var script in scripts)
+        {
+            if (!applied.TryGetValue(script.Id, out var checksum))
+                return false;
+            CheckUnchanged(script, checksum);
+        }
+
+        return true;
+    }
+
+    static void CheckUnchanged(MigrationScript script, string checksum)
+    {
+        if (checksum != script.Checksum)
+            throw new MigrationException($"migration {script.Id} was changed after it was applied; add a new script instead of editing it");
     }
 
     /// <summary>Scripts not yet applied (all of them when the bookkeeping table does not exist yet).</summary>
@@ -106,3 +185,10 @@ public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<IMig
 }
 
 public sealed class MigrationException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Who migrates. <paramref name="OwnerConnectionString"/>: the role that owns the schemas and runs the scripts (unset: the
+/// process's own connection, which then needs DDL rights only while something is pending). <paramref name="RuntimeRole"/>:
+/// the role the services connect as, granted DML after each migration (unset, or the owner itself: no grants).
+/// </summary>
+public sealed record MigrationAccess(string? OwnerConnectionString, string? RuntimeRole);
