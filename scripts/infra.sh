@@ -164,10 +164,14 @@ pg_ours_port() {
     sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null || true
 }
 
-# The application role can log in over TCP with its password.
+# The owner role can log in over TCP with its password.
 pg_app_login_ok() {
-    PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 "$PGBIN/psql" -X -w -q -A -t \
-        -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$PG_DATABASE" -c 'select 1' >/dev/null 2>&1
+    pg_login_ok "$PG_USER" "$PG_PASSWORD"
+}
+
+pg_login_ok() {
+    PGPASSWORD="$2" PGCONNECT_TIMEOUT=5 "$PGBIN/psql" -X -w -q -A -t \
+        -h "$PG_HOST" -p "$PG_PORT" -U "$1" -d "$PG_DATABASE" -c 'select 1' >/dev/null 2>&1
 }
 
 pg_init() {
@@ -306,6 +310,8 @@ pg_up() {
         pg_ensure_role
     fi
     pg_app_login_ok || die "PostgreSQL is up on $PG_HOST:$PG_PORT but role '$PG_USER' cannot log in to database '$PG_DATABASE' over TCP"
+    pg_login_ok "$PG_APP_USER" "$PG_APP_PASSWORD" ||
+        die "PostgreSQL is up on $PG_HOST:$PG_PORT but the services' role '$PG_APP_USER' cannot log in to database '$PG_DATABASE' over TCP (a server not started here: create it as docs/security.md, \"Roles\", says)"
     say "PostgreSQL: ready on $PG_HOST:$PG_PORT (database $PG_DATABASE owned by $PG_USER, services as $PG_APP_USER; sandbox database $PG_SANDBOX_DATABASE as $PG_SANDBOX_USER)"
 }
 

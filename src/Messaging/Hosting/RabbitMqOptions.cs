@@ -33,6 +33,15 @@ public sealed class RabbitMqOptions
     public bool QuorumQueues { get; set; } = true;
 
     /// <summary>
+    /// AMQPS: TLS to the broker (usually port 5671), whose certificate must be valid for <see cref="TlsServerName"/>
+    /// (default <see cref="Host"/>) and trusted by the machine's certificate store. Off by default: on one machine or a
+    /// private network the broker is plain AMQP.
+    /// </summary>
+    public bool UseTls { get; set; }
+
+    public string? TlsServerName { get; set; }
+
+    /// <summary>
     /// The <c>RabbitMq</c> section, for configuring the bus. Checked here, as the host is being built, not when it starts:
     /// MassTransit configures its bus from these values before start-up validation runs and would fail first, with a
     /// message that names none of our settings.
@@ -67,6 +76,12 @@ public sealed class RabbitMqOptions
             host.Password(Password);
             host.Heartbeat(Heartbeat);
             host.ConnectionName(AppDomain.CurrentDomain.FriendlyName);
+            if (UseTls)
+                host.UseSsl(ssl =>
+                {
+                    if (!string.IsNullOrWhiteSpace(TlsServerName))
+                        ssl.ServerName = TlsServerName;
+                });
         });
         ConfigureDurableEndpoints(configurator);
     }

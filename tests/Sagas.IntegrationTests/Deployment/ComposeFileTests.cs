@@ -62,6 +62,45 @@ public sealed class ComposeFileTests
         Assert.Contains(exposed, p => p.Service == "api" && p.Published == "5080");
     }
 
+    [Fact]
+    public async Task Holds_no_secret_and_names_the_one_missing_when_there_is_no_env_file()
+    {
+        var result = await DockerCompose.RunWithEnvFileAsync(null, "config", "-q");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("set it in .env (see .env.example)", result.StandardError);
+
+        // The example's values are the only ones: none of them is written in the compose file itself.
+        var compose = await File.ReadAllTextAsync(DockerCompose.ComposeFile);
+        foreach (var line in await File.ReadAllLinesAsync(DockerCompose.ExampleEnvFile))
+        {
+            if (line.StartsWith('#') || !line.Contains('='))
+                continue;
+            var value = line[(line.IndexOf('=') + 1)..];
+            Assert.False(compose.Contains(value, StringComparison.Ordinal), $"docker-compose.yml contains the secret of {line[..line.IndexOf('=')]}");
+        }
+
+        // .env (the real secrets) is never committed.
+        Assert.Contains(".env", (await File.ReadAllLinesAsync(Path.Combine(DockerCompose.RepositoryRoot, ".gitignore"))).Select(l => l.Trim()));
+    }
+
+    [Fact]
+    public async Task The_services_run_with_least_privilege_and_only_the_migration_gets_the_owner()
+    {
+        var services = await LoadServicesAsync();
+        foreach (var name in new[] { "api", "workers" })
+        {
+            var environment = services[name].Environment;
+            Assert.Contains("Username=sagas_app", environment["ConnectionStrings__Postgres"]);
+            Assert.Equal("sagas_app", environment["RabbitMq__Username"]);
+            Assert.Equal("sagas", environment["RabbitMq__VirtualHost"]);
+            Assert.False(environment.ContainsKey("ConnectionStrings__Migrations"), $"{name} holds the owner's connection");
+        }
+
+        Assert.Contains("Username=sagas;", services["migrate"].Environment["ConnectionStrings__Migrations"]);
+        Assert.Contains("Database=sagas_sandbox;Username=sagas_sandbox", services["payment-sandbox"].Environment["ConnectionStrings__Postgres"]);
+        Assert.False(services["payment-sandbox"].Environment.ContainsKey("ConnectionStrings__Migrations"));
+    }
+
     static async Task<IReadOnlyDictionary<string, ComposeService>> LoadServicesAsync()
     {
         var result = await DockerCompose.RunAsync("config");

@@ -15,7 +15,17 @@ static class DockerCompose
 
     public static string ComposeFile => Path.Combine(RepositoryRoot, "docker-compose.yml");
 
-    public static async Task<ProcessResult> RunAsync(params string[] arguments)
+    /// <summary>The committed example of the untracked <c>.env</c> that holds the compose file's secrets.</summary>
+    public static string ExampleEnvFile => Path.Combine(RepositoryRoot, ".env.example");
+
+    /// <summary>With the secrets of <see cref="ExampleEnvFile"/> (a developer's own .env is never read).</summary>
+    public static Task<ProcessResult> RunAsync(params string[] arguments) => RunWithEnvFileAsync(ExampleEnvFile, arguments);
+
+    /// <summary>
+    /// <paramref name="envFile"/> null: no env file at all (an empty one stands in for a .env in the folder) and
+    /// none of the secrets' names in the environment (`make test` exports some of them for the tests).
+    /// </summary>
+    public static async Task<ProcessResult> RunWithEnvFileAsync(string? envFile, params string[] arguments)
     {
         var start = new ProcessStartInfo("docker-compose")
         {
@@ -24,11 +34,34 @@ static class DockerCompose
             UseShellExecute = false,
             WorkingDirectory = RepositoryRoot,
         };
+        string? empty = null;
+        if (envFile is null)
+        {
+            empty = Path.GetTempFileName();
+            foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("SAGAS_", StringComparison.Ordinal) || k == "POSTGRES_PASSWORD").ToList())
+                start.Environment.Remove(name);
+        }
+
+        start.ArgumentList.Add("--env-file");
+        start.ArgumentList.Add(envFile ?? empty!);
         start.ArgumentList.Add("-f");
         start.ArgumentList.Add(ComposeFile);
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
-        var commandLine = $"docker-compose -f {ComposeFile} {string.Join(' ', arguments)}";
+        var commandLine = $"docker-compose --env-file {envFile ?? empty} -f {ComposeFile} {string.Join(' ', arguments)}";
+        try
+        {
+            return await StartAsync(start, commandLine);
+        }
+        finally
+        {
+            if (empty is not null)
+                File.Delete(empty);
+        }
+    }
+
+    static async Task<ProcessResult> StartAsync(ProcessStartInfo start, string commandLine)
+    {
 
         Process? process;
         try
