@@ -16,6 +16,7 @@ using Sagas.Observability;
 var builder = WebApplication.CreateBuilder(args);
 if (MigrateCommand.IsRequested(args))
     return await MigrateCommand.RunAsync(builder.Configuration);
+builder.AddSagasLogging();
 builder.AddSagasMetrics("sagas-api");
 
 // http-contract.md: bodies over 64 KiB → 413.

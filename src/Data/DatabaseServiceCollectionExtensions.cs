@@ -41,6 +41,8 @@ public static class DatabaseServiceCollectionExtensions
                 builder.ConnectionStringBuilder.NoResetOnClose = true;
             // The Workers' endpoints alone may consume ~140 messages at once, each holding a connection for its
             // transaction: the pool grows to what this process's background work can use, never below Max Pool Size.
+            // Npgsql's own warnings and errors (a broken connection, a failed keepalive) reach the service's logs.
+            builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
             var demand = PooledConnectionDemand.Of(provider);
             var configured = builder.ConnectionStringBuilder.MaxPoolSize;
             builder.ConnectionStringBuilder.MaxPoolSize = Math.Max(configured, demand.Total);

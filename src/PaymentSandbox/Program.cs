@@ -23,6 +23,7 @@ if (!builder.Environment.IsDevelopment() && !SandboxGuard.IsEnabled(builder.Conf
 }
 
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
+builder.AddSagasLogging();
 builder.AddSagasMetrics("sagas-payment-sandbox");
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemResponses.Customize);
 builder.Services.ConfigureHttpJsonOptions(options =>

@@ -1,5 +1,6 @@
 using MassTransit;
 using Npgsql;
+using Sagas.Workers.Hosting;
 using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.Messaging;
@@ -20,6 +21,7 @@ using Quartz;
 // shares the queues, PostgreSQL row locks and the clustered Quartz store keep them from stepping on
 // each other.
 var builder = WebApplication.CreateBuilder(args);
+builder.AddSagasLogging();
 builder.AddSagasMetrics("sagas-workers");
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -84,6 +86,7 @@ builder.Services.AddMassTransit(bus =>
     {
         rabbit.Apply(cfg);
         cfg.UsePostgresMessageScheduler(context);
+        cfg.UseConsumeFilter(typeof(OrderLogScopeFilter<>), context);
         cfg.ConfigureEndpoints(context);
     });
 });

@@ -12,7 +12,9 @@ public static class StorageRegistration
             if (string.IsNullOrWhiteSpace(connectionString))
                 throw new InvalidOperationException(
                     "ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres).");
-            return NpgsqlDataSource.Create(connectionString);
+            return new NpgsqlDataSourceBuilder(connectionString)
+                .UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>())
+                .Build();
         });
         services.AddSingleton<LedgerReadiness>();
         services.AddHostedService<LedgerSchemaInitializer>();
