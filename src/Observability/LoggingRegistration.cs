@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,6 +28,9 @@ public static class LoggingRegistration
                 json.IncludeScopes = true;
                 json.UseUtcTimestamp = true;
                 json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                // Logs are not HTML: keep <, >, & and non-ASCII text as written (quotes and control characters are
+                // still escaped), so a message reads — and is searched for — as it was logged.
+                json.JsonWriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
             });
         return builder;
     }
