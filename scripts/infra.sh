@@ -23,7 +23,11 @@
 # RabbitMQ serves Prometheus metrics (the rabbitmq_prometheus plugin) on SAGAS_RABBIT_PROMETHEUS_PORT, by
 # default the AMQP port + 10020 (15692 for 5672, RabbitMQ's own default): /metrics aggregated per node,
 # /metrics/per-object per queue (depth, unacknowledged, the MassTransit _error queues).
-set -euo pipefail
+set -Eeuo pipefail
+# A command that fails under `set -e` ends the script; say which, so no failure is silent (a bench run saw
+# `rabbit-app start` exit 1 with no output at all, under load 60).
+trap 'rc=$?; [[ $BASH_COMMAND == return* || $BASH_COMMAND == exit* ]] ||
+    printf "%s: line %s: \"%s\" exited with %s\n" "${0##*/}" "$LINENO" "$BASH_COMMAND" "$rc" >&2' ERR
 
 SAGAS_SCRIPT=infra
 # shellcheck source=scripts/lib.sh

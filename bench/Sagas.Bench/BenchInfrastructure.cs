@@ -110,9 +110,29 @@ public sealed class BenchInfrastructure
 
     public async Task RestartPostgresAsync() => (await Script(["restart-pg"], echo: true)).ThrowIfFailed("restart-pg");
 
-    public async Task StopRabbitAppAsync() => (await Script(["rabbit-app", "stop"], echo: true)).ThrowIfFailed("rabbit-app stop");
+    public Task StopRabbitAppAsync() => RabbitAppAsync("stop");
 
-    public async Task StartRabbitAppAsync() => (await Script(["rabbit-app", "start"], echo: true)).ThrowIfFailed("rabbit-app start");
+    public Task StartRabbitAppAsync() => RabbitAppAsync("start");
+
+    /// <summary>
+    /// Fault injection, not the system under test: a rabbitmqctl that fails on a loaded machine (a `make test` run beside
+    /// another once saw `start` exit 1) is tried again, up to three times, before the run is called broken.
+    /// </summary>
+    async Task RabbitAppAsync(string action)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await Script(["rabbit-app", action], echo: true);
+            if (result.ExitCode == 0 || attempt == 3)
+            {
+                result.ThrowIfFailed($"rabbit-app {action}");
+                return;
+            }
+
+            Console.WriteLine($"    (rabbit-app {action} failed with exit code {result.ExitCode}; trying again in 2 s)");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+    }
 
     /// <summary>
     /// A CHECKPOINT, as the cluster's superuser over its socket (the application role may not); the exit code, since a
