@@ -385,6 +385,12 @@ rmq_is_ours() {
     local pid="$1"
     [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/environ ]] || return 1
     [[ $(cat "/proc/$pid/comm" 2>/dev/null) == beam.smp ]] || return 1
+    # The node itself (`-s rabbit boot`), not a rabbitmqctl/rabbitmq-plugins VM: those run beam.smp with the same
+    # RABBITMQ_* environment, exit within seconds, and reading their environment a moment later fails (a test's
+    # `rabbit-node down` and a bench's `rabbit-app start` exited 1 that way).
+    local cmdline
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    [[ $cmdline == *" -s rabbit boot "* ]] || return 1
     # grep reads to the end (no -q): under pipefail, grep -q leaving early would fail the pipeline with tr's SIGPIPE
     # whenever the environment is longer than one write, and this node would pass for someone else's.
     { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -xF "RABBITMQ_MNESIA_BASE=$RMQ_BASE/mnesia" >/dev/null
