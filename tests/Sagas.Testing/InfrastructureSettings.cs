@@ -34,6 +34,16 @@ public sealed record InfrastructureSettings(
     public string PgAppUser { get; init; } = Env("SAGAS_PG_APP_USER", "sagas_app");
     public string PgAppPassword { get; init; } = Env("SAGAS_PG_APP_PASSWORD", "sagas-app-dev-password");
 
+    /// <summary>The payment sandbox's role and the database it owns (scripts/infra.sh; no other role may connect to it).</summary>
+    public string PgSandboxUser { get; init; } = Env("SAGAS_PG_SANDBOX_USER", "sagas_sandbox");
+    public string PgSandboxPassword { get; init; } = Env("SAGAS_PG_SANDBOX_PASSWORD", "sagas-sandbox-dev-password");
+    public string PgSandboxDatabase { get; init; } = Env("SAGAS_PG_SANDBOX_DATABASE", "sagas_sandbox");
+
+    /// <summary>The services' RabbitMQ user (no tags) and the one virtual host it may use; <see cref="RabbitUser"/> is the administrator.</summary>
+    public string RabbitAppUser { get; init; } = Env("SAGAS_RABBIT_APP_USER", "sagas_app");
+    public string RabbitAppPassword { get; init; } = Env("SAGAS_RABBIT_APP_PASSWORD", "sagas-app-dev-password");
+    public string RabbitAppVirtualHost { get; init; } = Env("SAGAS_RABBIT_APP_VHOST", "sagas");
+
     public static InfrastructureSettings FromEnvironment()
     {
         var settings = new InfrastructureSettings(

@@ -79,10 +79,7 @@ public sealed class Least_privilege : IAsyncLifetime
     [Fact]
     public async Task The_sandbox_and_the_services_cannot_read_each_others_tables()
     {
-        var sandboxDatabase = Environment.GetEnvironmentVariable("SAGAS_PG_SANDBOX_DATABASE") is { Length: > 0 } name ? name : "sagas_sandbox";
-        var sandboxUser = Environment.GetEnvironmentVariable("SAGAS_PG_SANDBOX_USER") is { Length: > 0 } user ? user : "sagas_sandbox";
-        var sandboxPassword = Environment.GetEnvironmentVariable("SAGAS_PG_SANDBOX_PASSWORD") is { Length: > 0 } password
-            ? password : "sagas-sandbox-dev-password";
+        var (sandboxDatabase, sandboxUser, sandboxPassword) = (_settings.PgSandboxDatabase, _settings.PgSandboxUser, _settings.PgSandboxPassword);
 
         // The services' role (and the owner) may not even connect to the sandbox's database.
         foreach (var intruder in new[] { _settings.RuntimeConnectionString(sandboxDatabase), _settings.ConnectionString(sandboxDatabase) })
@@ -112,9 +109,7 @@ public sealed class Least_privilege : IAsyncLifetime
     [Fact]
     public async Task The_services_rabbitmq_user_works_on_its_own_virtual_host_only_and_has_no_management_access()
     {
-        var appUser = Environment.GetEnvironmentVariable("SAGAS_RABBIT_APP_USER") is { Length: > 0 } u ? u : "sagas_app";
-        var appPassword = Environment.GetEnvironmentVariable("SAGAS_RABBIT_APP_PASSWORD") is { Length: > 0 } p ? p : "sagas-app-dev-password";
-        var appVirtualHost = Environment.GetEnvironmentVariable("SAGAS_RABBIT_APP_VHOST") is { Length: > 0 } v ? v : "sagas";
+        var (appUser, appPassword, appVirtualHost) = (_settings.RabbitAppUser, _settings.RabbitAppPassword, _settings.RabbitAppVirtualHost);
         ConnectionFactory Factory(string virtualHost) => new()
         {
             HostName = _settings.RabbitHost, Port = _settings.RabbitPort, UserName = appUser, Password = appPassword,
