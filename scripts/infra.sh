@@ -414,9 +414,18 @@ rmq_ours_pid() {
     return 1
 }
 
+# One variable of the process's environment (empty when it is not set, or the process is gone). Read by bash itself:
+# a pipeline whose reader stops early (sed's q, grep -q, head) fails under pipefail whenever the writer still had more
+# (SIGPIPE, or EPIPE and exit 1 where SIGPIPE is ignored, as in every child of a .NET process): a test's
+# `rabbit-node down` failed that way, its node's environment being longer than one pipe write.
 rmq_ours_env() {
-    local pid="$1" name="$2"
-    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | sed -n "/^$name=/{s/^$name=//p;q}"
+    local pid="$1" name="$2" entry
+    { while IFS= read -r -d '' entry; do
+        if [[ $entry == "$name="* ]]; then
+            printf '%s' "${entry#"$name="}"
+            break
+        fi
+    done <"/proc/$pid/environ"; } 2>/dev/null || true
 }
 
 # HTTP status of GET /api/<path> on the management API with the application user.
@@ -439,7 +448,7 @@ rmq_log_file() {
         return
     fi
     local newest
-    newest="$(find "$RMQ_LOG_DIR" -maxdepth 1 -name '*.log' -printf '%T@ %p\n' 2>/dev/null | sort -rn | head -n 1 | cut -d' ' -f2-)"
+    newest="$(find "$RMQ_LOG_DIR" -maxdepth 1 -name '*.log' -printf '%T@ %p\n' 2>/dev/null | sort -rn | sed -n 1p | cut -d' ' -f2-)"
     printf '%s' "${newest:-$RMQ_LOG_DIR/$RMQ_NODE.log}"
 }
 

@@ -135,7 +135,7 @@ port_in_use() {
 port_owner() {
     local port="$1" line pid name
     if have ss; then
-        line="$(ss -Hltnp "sport = :$port" 2>/dev/null | head -n 1)"
+        line="$(ss -Hltnp "sport = :$port" 2>/dev/null | sed -n 1p)"
         pid="$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line")"
         name="$(sed -n 's/.*users:(("\([^"]*\)".*/\1/p' <<<"$line")"
         if [[ -n $pid ]]; then
