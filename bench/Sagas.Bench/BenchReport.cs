@@ -24,6 +24,9 @@ public sealed record Phase(string Label, double Start, string LoadAverage)
 /// <summary>Rows written per order in one table over the end-to-end phase (pg_stat_user_tables deltas).</summary>
 public sealed record TableWrites(string Table, double InsertsPerOrder, double UpdatesPerOrder, double DeletesPerOrder);
 
+/// <summary>One saga hop on the idle system: its message type, how many were consumed, commit → consume percentiles (ms).</summary>
+public sealed record Hop(string MessageType, double Consumed, double P50, double P99);
+
 /// <summary>CPU time one part of the system spent per end-to-end order (user + system, from /proc).</summary>
 public sealed record CpuShare(string Part, double MillisecondsPerOrder, double CoresBusy);
 
@@ -43,6 +46,7 @@ public sealed class BenchReport
     public PerOrderCosts? IngestCosts { get; set; }
     public List<TableWrites> TableWrites { get; } = [];
     public List<CpuShare> Cpu { get; } = [];
+    public List<Hop> Hops { get; } = [];
     public List<Figure> Figures { get; } = [];
     public List<Verdict> Verdicts { get; } = [];
     public List<ChartSeries> Series { get; } = [];

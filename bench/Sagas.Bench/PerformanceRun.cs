@@ -4,8 +4,9 @@ namespace Sagas.Bench;
 
 /// <summary>
 /// The machine's limits (<see cref="Limits"/>), then the performance scenarios of the quality bar, one after
-/// another on one fresh stack: end-to-end orders/s to Placed sustained (with the per-order costs and the
-/// bound B), QR-ready latency at 100 orders/s, a burst drained (on items of its own), then, with the Workers
+/// another on one fresh stack: one order at a time on the idle system (<see cref="IdleRun"/>: QR ready and each saga
+/// hop), end-to-end orders/s to Placed sustained (with the per-order costs and the bound B), QR-ready latency at
+/// 100 orders/s and at half the end-to-end rate just measured, a burst drained (on items of its own), then, with the Workers
 /// stopped, ingest at 500/s and at the maximum, and reads at 2,500/s beside ingest at 500/s.
 /// </summary>
 /// <param name="whileSettling">Started once the system fell quiet after the end-to-end phase, while its counters settle:
@@ -48,8 +49,13 @@ public sealed class PerformanceRun(
         var payer = new Payer(stack, id => _qrOrders.ContainsKey(id) ? PayTreatment.AfterQrShown : PayTreatment.Pay);
         await using (payer)
         {
+            if (profile.IdleOrders > 0)
+                await new IdleRun(stack, payer, profile, report, progress).RunAsync(r => NewOrder("idle", "P", r), id => _qrOrders[id] = 0);
             await EndToEndAsync(stack, background);
-            await QrReadyAsync(stack, payer);
+            await QrReadyAsync(stack, payer, profile.QrRate, "QR ready", "qr.");
+            // The bar under load: half the rate this stack sustained end to end, so that the figure is latency, not backlog.
+            if (report.Values.GetValueOrDefault("e2e.placedPerSecond") is var e2e and > 0)
+                await QrReadyAsync(stack, payer, Math.Max(1, (int)Math.Round(e2e / 2)), "QR ready at half the end-to-end rate", "qr.half.");
             await BurstAsync(stack);
         }
 
@@ -160,15 +166,15 @@ public sealed class PerformanceRun(
     /// <summary>Runs right after the end-to-end phase, which left the system quiet (<see cref="WaitQuietAsync"/>).</summary>
     readonly ConcurrentDictionary<Guid, byte> _qrOrders = new();
 
-    async Task QrReadyAsync(Stack stack, Payer payer)
+    async Task QrReadyAsync(Stack stack, Payer payer, int rate, string phase, string keys)
     {
-        report.Begin("QR ready");
-        progress($"QR ready: {profile.QrRate} orders/s for {profile.QrDuration.TotalSeconds:0} s, each polled every 10 ms until AwaitingPayment with qrPayload");
+        report.Begin(phase);
+        progress($"{phase}: {rate} orders/s for {profile.QrDuration.TotalSeconds:0} s, each polled every 10 ms until AwaitingPayment with qrPayload");
         var random = new Random(2);
         var ready = new ConcurrentBag<double>();
         var polls = new ConcurrentBag<Task>();
         long notReady = 0;
-        var (log, start) = await LoadGenerator.OpenLoopAsync(profile.QrRate, profile.QrDuration, async (_, intended) =>
+        var (log, start) = await LoadGenerator.OpenLoopAsync(rate, profile.QrDuration, async (_, intended) =>
         {
             SubmittedOrder order;
             lock (random)
@@ -206,19 +212,21 @@ public sealed class PerformanceRun(
             return status;
         });
         await Task.WhenAll(polls);
-        var post = LoadSummary.Of("QR scenario: POST /orders at 100/s", log, start, profile.QrDuration.TotalSeconds, s => s == 202);
+        var post = LoadSummary.Of($"QR scenario: POST /orders at {rate}/s", log, start, profile.QrDuration.TotalSeconds, s => s == 202);
         report.Loads.Add(post);
         var sorted = ready.Order().ToArray();
-        var qr = new LoadSummary("QR ready (202 → AwaitingPayment with qrPayload)", log.Count, sorted.Length, (int)notReady, 0,
+        var qr = new LoadSummary($"{phase} (202 → AwaitingPayment with qrPayload, {rate}/s)", log.Count, sorted.Length, (int)notReady, 0,
             profile.QrDuration.TotalSeconds, sorted.Length / profile.QrDuration.TotalSeconds,
             Stats.Percentile(sorted, 0.5), Stats.Percentile(sorted, 0.9), Stats.Percentile(sorted, 0.95), Stats.Percentile(sorted, 0.99),
             Stats.Percentile(sorted, 0.999), sorted.Length == 0 ? double.NaN : sorted[^1], []);
         report.Loads.Add(qr);
         progress(qr.Line());
-        report.Values["qr.p50"] = qr.P50;
-        report.Values["qr.p99"] = qr.P99;
-        report.Values["qr.notReady"] = notReady;
-        await WaitFinalAsync(stack, "QR ready", TimeSpan.FromMinutes(5));
+        report.Values[keys + "p50"] = qr.P50;
+        report.Values[keys + "p99"] = qr.P99;
+        report.Values[keys + "max"] = qr.Max;
+        report.Values[keys + "notReady"] = notReady;
+        report.Values[keys + "rate"] = rate;
+        await WaitFinalAsync(stack, phase, TimeSpan.FromMinutes(5));
     }
 
     async Task EndToEndAsync(Stack stack, Background background)

@@ -17,6 +17,8 @@ public sealed record Profile
     /// <summary>How long the idle system's background is counted (after the counters settled), for the per-order costs.</summary>
     public TimeSpan IdleWindow { get; init; } = Counters.Settle;
 
+    /// <summary>Orders sent one at a time on the idle system (<see cref="IdleRun"/>).</summary>
+    public int IdleOrders { get; init; }
     public int QrRate { get; init; } = 100;
     public TimeSpan QrDuration { get; init; }
     public TimeSpan E2eWarmUp { get; init; }
@@ -62,6 +64,7 @@ public sealed record Profile
         PgbenchDuration = TimeSpan.FromSeconds(20),
         RawLoopDuration = TimeSpan.FromSeconds(20),
         OutboxLagMessages = 1000,
+        IdleOrders = 100,
         QrDuration = TimeSpan.FromSeconds(10),
         E2eWarmUp = TimeSpan.FromSeconds(15),
         E2eDuration = TimeSpan.FromSeconds(60),
@@ -95,6 +98,7 @@ public sealed record Profile
         RawLoopDuration = TimeSpan.FromSeconds(3),
         OutboxLagMessages = 100,
         IdleWindow = TimeSpan.FromSeconds(5),
+        IdleOrders = 10,
         QrDuration = TimeSpan.FromSeconds(1),
         E2eWarmUp = TimeSpan.FromSeconds(6),
         E2eDuration = TimeSpan.FromSeconds(8),

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Outbox;
 using Sagas.Messaging.Scheduling;
@@ -39,6 +40,7 @@ public static class PostgresOutboxRegistrationExtensions
         configurator.TryAddScoped<AfterCommit>();
         configurator.TryAddSingleton<InboxMetrics>();
         configurator.AddMetricsSource<OutboxMetrics>();
+        configurator.AddConsumeObserver<ConsumeLagObserver>();
 
         configurator.AddConfigureEndpointsCallback((context, name, endpoint) =>
         {

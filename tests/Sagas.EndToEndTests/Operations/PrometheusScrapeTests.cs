@@ -88,6 +88,10 @@ public sealed class PrometheusScrapeTests(PrometheusStackFixture stack, ITestOut
         await Expect("""sum(sagas_outbox_delivery_lag_seconds_sum) / sum(sagas_outbox_delivery_lag_seconds_count)""", v => v is > 0 and < 60);
         await Expect("""max(sagas_outbox_pending)""", v => v >= 0);
 
+        // Each hop's lag, measured where the message is consumed: the saga consumed every order's SubmitOrder at least once.
+        await Expect("""sum(sagas_consume_lag_seconds_count{job="sagas-workers", message_type="SubmitOrder"})""", v => v >= 5);
+        await Expect("""sum(sagas_consume_lag_seconds_sum{job="sagas-workers"}) / sum(sagas_consume_lag_seconds_count{job="sagas-workers"})""", v => v is > 0 and < 60);
+
         // The Api's 401, from ASP.NET Core's request metrics; the sandbox's provider API calls; the saga queue's depth.
         await Expect("""sum(http_server_request_duration_seconds_count{job="sagas-api", http_response_status_code="401"})""", v => v >= 1);
         await Expect("""sum(http_server_request_duration_seconds_count{job="sagas-payment-sandbox", http_route=~"/v1/qr-payments.*"})""", v => v >= 5);
