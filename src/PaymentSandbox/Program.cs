@@ -22,6 +22,13 @@ if (!builder.Environment.IsDevelopment() && !SandboxGuard.IsEnabled(builder.Conf
     return 1;
 }
 
+// A simulation key that is set must be long enough to be one (outside Development it guards /sandbox, see SimulationAccess).
+if (SimulationAccess.Problem(builder.Configuration) is { } keyProblem)
+{
+    Console.Error.WriteLine($"Sagas.PaymentSandbox refuses to start: {keyProblem}.");
+    return 1;
+}
+
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
 builder.AddSagasLogging();
 builder.AddSagasMetrics("sagas-payment-sandbox");
@@ -40,6 +47,7 @@ builder.Services.AddLedgerStorage();
 builder.Services.AddSingleton<SimulationSettingsStore>();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddSingleton<PaymentLedger>();
+builder.Services.AddSingleton<SimulationAccess>();
 builder.Services.AddDemoCheckout();
 
 var app = builder.Build();
@@ -60,6 +68,7 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
 app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseSimulationAccess();
 app.UseProviderFaults();
 app.UseLedgerReadinessGate();
 

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Npgsql;
 using Sagas.Testing;
 
@@ -45,6 +48,86 @@ public sealed class Starting_outside_development : IAsyncLifetime
 
         Assert.True(await SandboxSchemaExistsAsync());
     }
+
+    const string SimulationKey = "sim-key-0123456789abcdef";
+
+    [Fact]
+    public async Task In_production_its_simulation_endpoints_answer_only_the_simulation_key_and_a_refused_payment_moves_nothing()
+    {
+        var environment = Environment("Production", "true");
+        environment["Sandbox__SimulationKey"] = SimulationKey;
+        await using var sandbox = SandboxProcess.Start(environment);
+        await sandbox.WaitUntilReadyAsync(ExitTimeout);
+        using var http = new HttpClient { BaseAddress = sandbox.BaseAddress };
+
+        // A QR payment of the provider API (the merchant's side, which the simulation key does not guard).
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/v1/qr-payments")
+        {
+            Content = JsonContent.Create(new { merchantReference = Guid.NewGuid().ToString(), amount = 12.5m, currency = "USD", expiresInSeconds = 120 }),
+        };
+        create.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        using var created = await http.SendAsync(create);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var reference = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("providerReference").GetString();
+
+        // The customer's side without the key, or with another: 401 problem+json, the payment still pending.
+        foreach (var key in new string?[] { null, "", "another-key-0123456789", SimulationKey.ToUpperInvariant() })
+        {
+            using var pay = Simulation(HttpMethod.Post, $"/sandbox/qr-payments/{reference}/pay", key, JsonContent.Create(new { }));
+            using var refused = await http.SendAsync(pay);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            using var ledger = Simulation(HttpMethod.Get, "/sandbox/ledger", key);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(ledger)).StatusCode);
+        }
+
+        Assert.Equal("pending", await StatusAsync(http, reference!));
+        using (var settings = Simulation(HttpMethod.Put, "/sandbox/settings", null, JsonContent.Create(new { refunds = "reject" })))
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(settings)).StatusCode);
+
+        // With the key: the ledger answers and the customer can pay.
+        using (var ledger = Simulation(HttpMethod.Get, "/sandbox/ledger", SimulationKey))
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(ledger)).StatusCode);
+        using (var pay = Simulation(HttpMethod.Post, $"/sandbox/qr-payments/{reference}/pay", SimulationKey, JsonContent.Create(new { })))
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(pay)).StatusCode);
+        Assert.Equal("succeeded", await StatusAsync(http, reference!));
+    }
+
+    [Fact]
+    public async Task In_production_without_a_simulation_key_its_simulation_endpoints_are_closed()
+    {
+        await using var sandbox = SandboxProcess.Start(Environment("Production", "true"));
+        await sandbox.WaitUntilReadyAsync(ExitTimeout);
+        using var http = new HttpClient { BaseAddress = sandbox.BaseAddress };
+
+        using var ledger = Simulation(HttpMethod.Get, "/sandbox/ledger", "any-key-at-all-0123456789");
+        using var refused = await http.SendAsync(ledger);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("Sandbox:SimulationKey is not set", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_simulation_key_shorter_than_16_characters_stops_it_at_start()
+    {
+        var environment = Environment("Production", "true");
+        environment["Sandbox__SimulationKey"] = "short";
+        await using var sandbox = SandboxProcess.Start(environment);
+
+        Assert.NotEqual(0, await sandbox.ExitCodeAsync(ExitTimeout));
+        Assert.Contains("Sandbox:SimulationKey must be at least 16 characters", sandbox.StandardError);
+    }
+
+    static HttpRequestMessage Simulation(HttpMethod method, string path, string? key, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        if (key is not null)
+            request.Headers.Add("X-Sandbox-Key", key);
+        return request;
+    }
+
+    static async Task<string?> StatusAsync(HttpClient http, string reference) =>
+        (await http.GetFromJsonAsync<JsonElement>($"/v1/qr-payments/{reference}")).GetProperty("status").GetString();
 
     Dictionary<string, string> Environment(string environment, string? enabled)
     {
