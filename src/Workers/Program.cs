@@ -53,13 +53,11 @@ builder.Services.AddMassTransit(bus =>
     bus.AddPostgresMessageScheduler(scheduler =>
     {
         // Quartz opens a pooled connection per store operation; without the DISCARD ALL reset (see
-        // AddFulfilmentDatabase) each costs one statement, not two.
+        // AddFulfilmentDatabase) each costs one statement, not two, and its statements are prepared as the services' are.
         // A frozen Workers must not keep Quartz's cluster lock rows either.
-        scheduler.ConnectionString = DatabaseServiceCollectionExtensions.SessionLimits(builder.Configuration).Apply(
-            new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Postgres"))
-            {
-                NoResetOnClose = true,
-            }.ConnectionString);
+        var quartzConnection = new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Postgres")) { NoResetOnClose = true };
+        DatabaseServiceCollectionExtensions.AutoPrepare(quartzConnection, builder.Configuration.GetConnectionString("Postgres") ?? "");
+        scheduler.ConnectionString = DatabaseServiceCollectionExtensions.SessionLimits(builder.Configuration).Apply(quartzConnection.ConnectionString);
         scheduler.ConfigureQuartz = quartz =>
         {
             Every<ExpiredHoldsSweep>(quartz, sweeps.ExpiredHoldsInterval);
