@@ -63,9 +63,9 @@ public static class ReportWriter
                 idleP50 / 60, "÷ 60 ms (≤ 1 meets)", idleP50 <= 60, $"{report.Values["idle.qr.orders"]:0} orders, status read every 2 ms"));
             report.Figures.Add(new Figure("idle.qr.p99", "Idle, one order at a time: QR ready p99", idleP99, "ms", "≤ 150 ms",
                 idleP99 / 150, "÷ 150 ms (≤ 1 meets)", idleP99 <= 150));
-            if (report.Hops.Count > 0)
+            // The timers' own messages (to and from the scheduler's queue) are in the table but are nobody's next step.
+            if (report.Hops.Where(h => h.MessageType is not ("ScheduleMessage" or "CancelScheduledMessage")).MaxBy(h => h.P50) is { } slowest)
             {
-                var slowest = report.Hops.MaxBy(h => h.P50)!;
                 report.Figures.Add(new Figure("idle.hop.p50", "Idle: each saga hop, commit → next consumer, p50 (slowest hop)", slowest.P50, "ms",
                     "≤ 5 ms per hop", slowest.P50 / 5, "÷ 5 ms (≤ 1 meets)", slowest.P50 <= 5,
                     $"{slowest.MessageType}; all hops p50 {report.Values["idle.hop.p50"]:0.0} ms, p99 {report.Values["idle.hop.p99"]:0.0} ms (table \"Saga hops\")"));
