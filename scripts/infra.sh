@@ -391,9 +391,7 @@ rmq_is_ours() {
     local cmdline
     cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
     [[ $cmdline == *" -s rabbit boot "* ]] || return 1
-    # grep reads to the end (no -q): under pipefail, grep -q leaving early would fail the pipeline with tr's SIGPIPE
-    # whenever the environment is longer than one write, and this node would pass for someone else's.
-    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -xF "RABBITMQ_MNESIA_BASE=$RMQ_BASE/mnesia" >/dev/null
+    [[ $(rmq_ours_env "$pid" RABBITMQ_MNESIA_BASE) == "$RMQ_BASE/mnesia" ]]
 }
 
 # Pid of the node started from this folder, if it is alive: from the pid file, else (a node still

@@ -48,7 +48,7 @@ public sealed class IdleRun(Stack stack, Payer payer, Profile profile, BenchRepo
             payer.QrShown(order.OrderId);
             // Final before the next order: the payment's hops (webhook, capture, placement) are idle ones too.
             for (var deadline = Clock.Now + 30; Clock.Now < deadline; await Task.Delay(5))
-                if (await stack.Storefront.GetOrderAsync(order.OrderId) is (200, "Placed" or "Rejected" or "Failed" or "Expired" or "Canceled", _))
+                if (await stack.Storefront.GetOrderAsync(order.OrderId) is (200, { } status, _) && Stack.FinalStates.Contains(status))
                     break;
         }
 
@@ -67,10 +67,10 @@ public sealed class IdleRun(Stack stack, Payer payer, Profile profile, BenchRepo
         report.Values["idle.qr.orders"] = sorted.Length;
         report.Values["idle.hop.p50"] = hops.Percentile(0.5);
         report.Values["idle.hop.p99"] = hops.Percentile(0.99);
-        foreach (var type in hops.MessageTypes)
+        foreach (var hop in hops.MessageTypes.Select(type => new Hop(type, hops.Count(type), hops.Percentile(type, 0.5), hops.Percentile(type, 0.99))))
         {
-            report.Hops.Add(new Hop(type, hops.Count(type), hops.Percentile(type, 0.5), hops.Percentile(type, 0.99)));
-            progress($"idle: hop {type}: {hops.Count(type):0} consumed, commit → consume p50 {hops.Percentile(type, 0.5):0.0} ms, p99 {hops.Percentile(type, 0.99):0.0} ms");
+            report.Hops.Add(hop);
+            progress($"idle: hop {hop.MessageType}: {hop.Consumed:0} consumed, commit → consume p50 {hop.P50:0.0} ms, p99 {hop.P99:0.0} ms");
         }
     }
 }
