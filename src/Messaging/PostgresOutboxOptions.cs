@@ -16,6 +16,13 @@ public sealed class PostgresOutboxOptions
     public int RetryLimit { get; set; } = 12;
 
     /// <summary>
+    /// A consumer's timers (a state machine's <c>Schedule</c>/<c>Unschedule</c>) are kept in its own transaction as
+    /// outboxes due at the timer's time, instead of crossing the broker to the Quartz scheduler (see
+    /// <c>Outbox/OutboxTimers.cs</c>). Off: they go to the scheduler endpoint as MassTransit sends them.
+    /// </summary>
+    public bool TimersInOutbox { get; set; } = true;
+
+    /// <summary>
     /// The bus outbox: what consumers send and what is published or sent outside a consumer (e.g. in an HTTP request) is
     /// written to it in the caller's transaction and delivered by a hosted service after the commit.
     /// </summary>

@@ -2,15 +2,18 @@ using MassTransit;
 using MassTransit.Middleware;
 using MassTransit.Middleware.Outbox;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Sagas.Messaging.Outbox;
+using Sagas.Messaging.Scheduling;
 
 namespace Sagas.Messaging.Inbox;
 
 /// <summary>
 /// The consume context a consumer sees behind the inbox: its sends and publishes (and schedules, which are sends to
 /// the scheduler) are captured as <see cref="OutboxMessage"/> rows instead of going to the broker, and committed as one
-/// bus outbox with the consumer's writes; the delivery service sends them after the commit. The inbox entry is
-/// finished (consumed and delivered) in that same transaction.
+/// bus outbox with the consumer's writes; the delivery service sends them after the commit. Its timers become outboxes
+/// of their own, due when the timer is (<see cref="OutboxTimers"/>, unless <see cref="PostgresOutboxOptions.TimersInOutbox"/>
+/// is off). The inbox entry is finished (consumed and delivered) in that same transaction.
 /// <para>
 /// MassTransit's outbox pipe (<c>OutboxMessagePipe</c>) would deliver messages stored against the inbox entry in
 /// further passes. None ever are: once <see cref="SetConsumed"/> has run, <see cref="IsOutboxDelivered"/> is true,
@@ -29,11 +32,17 @@ sealed class InboxConsumeContext<TMessage>(
     // Captured in memory and added to the DbContext once consumption has finished: a consumer may publish from
     // several tasks at once, and the DbContext is not thread-safe.
     readonly List<OutboxMessage> _captured = [];
+    readonly bool _timersInOutbox = provider.GetService<PostgresOutboxOptions>()?.TimersInOutbox == true;
+    OutboxTimers? _timers;
+    readonly SchedulerMetrics? _timerMetrics = provider.GetService<SchedulerMetrics>();
 
     public override Guid? MessageId => inbox.MessageId;
 
     /// <summary>Messages this pass committed as a bus outbox (0 when the consumer sent none).</summary>
     public int HandedOff { get; private set; }
+
+    /// <summary>The earliest timer this pass committed, if any: the delivery service is woken for it then.</summary>
+    public DateTime? NextTimerDue { get; private set; }
 
     public override bool ContinueProcessing { get; set; } = true;
     public override bool IsMessageConsumed => inbox.Consumed.HasValue;
@@ -45,6 +54,13 @@ sealed class InboxConsumeContext<TMessage>(
 
     public override Task AddSend<T>(SendContext<T> context)
     {
+        if (_timersInOutbox && OutboxTimers.Handles(context))
+        {
+            lock (_captured)
+                (_timers ??= new OutboxTimers()).Capture(context);
+            return Task.CompletedTask;
+        }
+
         var message = OutboxMessage.Capture(context);
         lock (_captured)
         {
@@ -70,6 +86,12 @@ sealed class InboxConsumeContext<TMessage>(
                 dbContext.AddRange(_captured);
                 HandedOff = _captured.Count;
             }
+        }
+
+        if (_timers is { Any: true })
+        {
+            await _timers.SaveAsync(dbContext, _timerMetrics, CancellationToken);
+            NextTimerDue = _timers.NextDue;
         }
 
         // Nothing of the entry is left to deliver: what the consumer sent is the delivery service's now. The database

@@ -83,6 +83,8 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
         // report the consumption (the entry is delivered: the pipe's last pass, with nothing to remove).
         if (pass.HandedOff > 0)
             signal.Notify();
+        if (pass.NextTimerDue is { } due)
+            signal.NotifyAt(due);
         await next.Send(new InboxConsumeContext<T>(context, options, provider, dbContext, inbox));
     }
 

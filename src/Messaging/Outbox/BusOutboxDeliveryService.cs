@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Sagas.Messaging.Scheduling;
 
 namespace Sagas.Messaging.Outbox;
 
@@ -43,7 +44,8 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     BrokerConnectionRecycler recycler,
     BrokerRefusals refusals,
     OutboxMetrics metrics,
-    ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
+    ILogger<BusOutboxDeliveryService<TDbContext>> logger,
+    SchedulerMetrics? timerMetrics = null) : BackgroundService
     where TDbContext : DbContext
 {
     const string Channel = "messaging_outbox";
@@ -249,6 +251,8 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
                 await Send(message, cancellationToken);
                 sent.Add(message.Id);
                 metrics.Delivered(message.EnqueuedAt);
+                if (timerMetrics is not null && OutboxTimers.IsTimer(message))
+                    timerMetrics.Fired(message.MessageType.Split(';')[0], sent: true, DateTimeOffset.UtcNow, message.EnqueuedAt);
                 if (((OutboxMessageContext)message).DestinationAddress is { } destination)
                     progress.Sent(destination);
             }

@@ -20,6 +20,26 @@ public sealed class OutboxDeliverySignal
         }
     }
 
+    /// <summary>
+    /// Notifies when an outbox committed for later (a timer) comes due, a little after its time so that the database's
+    /// clock agrees it is due. Only this process is woken so: another one finds such outboxes by its fallback poll, as it
+    /// does after a restart.
+    /// </summary>
+    public void NotifyAt(DateTime dueUtc)
+    {
+        var wait = dueUtc - DateTime.UtcNow + DueMargin;
+        if (wait <= DueMargin)
+        {
+            Notify();
+            return;
+        }
+
+        _ = Task.Delay(wait).ContinueWith(static (_, state) => ((OutboxDeliverySignal)state!).Notify(), this,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    static readonly TimeSpan DueMargin = TimeSpan.FromMilliseconds(20);
+
     /// <summary>True when notified, false when the timeout passed first.</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _pending.WaitAsync(timeout, cancellationToken);
 }

@@ -10,7 +10,8 @@ public interface IOutboxMonitor
     /// <summary>
     /// How long the oldest message committed to an outbox (by a request scope or a consumer) has been waiting for the
     /// broker; null when nothing is waiting. It grows while the broker is down or delivery is stuck. Parked outboxes are
-    /// not waiting for delivery and are left out (see <see cref="ParkedOutboxesAsync"/>).
+    /// not waiting for delivery and are left out (see <see cref="ParkedOutboxesAsync"/>), and so are timers not yet due
+    /// (<see cref="OutboxTimers"/>: a timer's message counts from its due time).
     /// </summary>
     Task<TimeSpan?> OldestUndeliveredAgeAsync(CancellationToken cancellationToken = default);
 
@@ -28,7 +29,7 @@ sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOut
     const string Undelivered = """
         FROM messaging.outbox_message m
         JOIN messaging.outbox_state s ON s.outbox_id = m.outbox_id
-        WHERE s.parked_at IS NULL
+        WHERE s.parked_at IS NULL AND m.enqueued_at <= clock_timestamp()
         """;
 
     const string OldestSeconds = "extract(epoch FROM clock_timestamp() - min(m.enqueued_at))::float8";

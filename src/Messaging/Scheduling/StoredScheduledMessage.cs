@@ -48,9 +48,25 @@ public sealed record StoredScheduledMessage
         public const string Headers = "Headers";
     }
 
-    public static StoredScheduledMessage From(ConsumeContext<ScheduleMessage> context)
+    /// <summary>What the scheduler consumer keeps of a <see cref="ScheduleMessage"/> it received.</summary>
+    public static StoredScheduledMessage From(ConsumeContext<ScheduleMessage> context) =>
+        From(context.Message, new Envelope(context.CorrelationId, context.ConversationId, context.InitiatorId, context.RequestId,
+            context.SourceAddress, context.ResponseAddress, context.FaultAddress, context.Headers.GetAll()));
+
+    /// <summary>
+    /// The same, taken from a <see cref="ScheduleMessage"/> being sent: the inbox keeps a consumer's timers in its own
+    /// outbox instead of sending them to the scheduler (see <c>Outbox/OutboxTimers.cs</c>).
+    /// </summary>
+    public static StoredScheduledMessage From(SendContext<ScheduleMessage> context) =>
+        From(context.Message, new Envelope(context.CorrelationId, context.ConversationId, context.InitiatorId, context.RequestId,
+            context.SourceAddress, context.ResponseAddress, context.FaultAddress, context.Headers.GetAll()));
+
+    /// <summary>The envelope values and headers of the scheduling message, received or being sent.</summary>
+    sealed record Envelope(Guid? CorrelationId, Guid? ConversationId, Guid? InitiatorId, Guid? RequestId, Uri? SourceAddress,
+        Uri? ResponseAddress, Uri? FaultAddress, IEnumerable<KeyValuePair<string, object>> Headers);
+
+    static StoredScheduledMessage From(ScheduleMessage message, Envelope envelope)
     {
-        var message = context.Message;
         if (message.Destination is null)
             throw new ArgumentException($"ScheduleMessage {message.CorrelationId} has no destination");
         if (message.PayloadType is not { Length: > 0 })
@@ -77,14 +93,14 @@ public sealed record StoredScheduledMessage
             MessageTypes = message.PayloadType,
             PayloadJson = payload.GetRawText(),
             MessageId = ScheduledMessageIds.For(message.CorrelationId, scheduledTime),
-            CorrelationId = CorrelationOf(context, payload),
-            ConversationId = context.ConversationId,
-            InitiatorId = context.InitiatorId,
-            RequestId = context.RequestId,
-            SourceAddress = context.SourceAddress,
-            ResponseAddress = context.ResponseAddress,
-            FaultAddress = context.FaultAddress,
-            Headers = context.Headers.GetAll()
+            CorrelationId = CorrelationOf(envelope.CorrelationId, message, payload),
+            ConversationId = envelope.ConversationId,
+            InitiatorId = envelope.InitiatorId,
+            RequestId = envelope.RequestId,
+            SourceAddress = envelope.SourceAddress,
+            ResponseAddress = envelope.ResponseAddress,
+            FaultAddress = envelope.FaultAddress,
+            Headers = envelope.Headers
                 .Where(header => IsWorthKeeping(header.Key) && header.Value is not null)
                 .GroupBy(header => header.Key, StringComparer.OrdinalIgnoreCase)
                 .ToDictionary(group => group.Key, group => group.Last().Value, StringComparer.OrdinalIgnoreCase),
@@ -97,9 +113,9 @@ public sealed record StoredScheduledMessage
     /// explicitly, which wins; otherwise it is the payload's <c>CorrelationId</c>, as a direct send of the payload
     /// would have set it.
     /// </summary>
-    static Guid? CorrelationOf(ConsumeContext<ScheduleMessage> context, JsonElement payload)
+    static Guid? CorrelationOf(Guid? envelopeCorrelationId, ScheduleMessage message, JsonElement payload)
     {
-        if (context.CorrelationId is { } explicitId && explicitId != context.Message.CorrelationId)
+        if (envelopeCorrelationId is { } explicitId && explicitId != message.CorrelationId)
             return explicitId;
 
         if (payload.ValueKind == JsonValueKind.Object)

@@ -58,11 +58,12 @@ public sealed class Quorum_queues(Quorum_queues.Stack stack) : IClassFixture<Quo
             "the order kept through the restart reached the saga");
         Assert.Equal("AwaitingPayment", awaiting.GetProperty("status").GetString());
 
-        // Its payment window was scheduled: the saga's ScheduleMessage reached the scheduler's quorum queue (refused, it
-        // would wait in a parked outbox) and became a Quartz trigger.
-        await Eventually.Until(() => Scalar("SELECT count(*) FROM quartz.qrtz_triggers WHERE trigger_group <> 'sweeps'"), n => n >= 1,
+        // Its payment window was scheduled, in the saga's own transaction: an outbox due when the window ends. Every
+        // other outbox went out (a queue refusing them would leave them waiting, or parked).
+        await Eventually.Until(() => Scalar("SELECT count(*) FROM messaging.outbox_state WHERE next_attempt_at > now()"), n => n >= 1,
             because: "the payment window's timer is stored");
-        await Eventually.Until(() => Scalar("SELECT count(*) FROM messaging.outbox_message"), n => n == 0, because: "every outbox delivered");
+        await Eventually.Until(() => Scalar("SELECT count(*) FROM messaging.outbox_message WHERE enqueued_at <= now()"), n => n == 0,
+            because: "every outbox due delivered");
         Assert.Equal(0, await Scalar("SELECT count(*) FROM messaging.outbox_parked"));
 
         // The saga's, an activity consumer's and the scheduler's queue: quorum, with the arguments the Api declared.
