@@ -49,7 +49,8 @@ builder.Services.AddMassTransit(bus =>
     bus.SetKebabCaseEndpointNameFormatter();
     // Every consumer and the saga run behind the PostgreSQL inbox + consumer outbox; what they send, and what the
     // sweeps publish, goes out through the bus outbox.
-    bus.AddPostgresOutbox<FulfilmentDbContext>();
+    // Timers in the saga's own transaction (src/Messaging/README.md); false sends them to the Quartz scheduler again.
+    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.TimersInOutbox = builder.Configuration.GetValue("Messaging:TimersInOutbox", true));
     bus.AddPostgresMessageScheduler(scheduler =>
     {
         // Quartz opens a pooled connection per store operation; without the DISCARD ALL reset (see
