@@ -230,7 +230,7 @@ function clearData() {
   for (const id of ["results-status", "page-number", "order-status", "order-live", "order-message", "order-customer",
     "order-total", "order-failure", "order-created", "order-updated", "payment-status", "payment-reference",
     "payment-expires", "payment-paid", "payment-refunds", "attention-reason", "attention-since", "attention-detail", "timeline-summary",
-    "steps-total", "order-error", "stats-stuck", "stats-outbox", "stats-updated"]) {
+    "steps-total", "order-trace", "order-error", "stats-stuck", "stats-outbox", "stats-updated"]) {
     $(id).textContent = "";
   }
   for (const count of document.querySelectorAll("#stats-by-status .count")) count.textContent = "";
@@ -534,6 +534,7 @@ function renderOrder(order, timeline) {
   setText($("order-failure"), order.failureReason ?? "—");
   setText($("order-created"), `${instant(order.createdAt)} UTC`);
   setText($("order-updated"), `${instant(order.updatedAt)} UTC`);
+  renderTraceId(order);
 
   const payment = order.payment;
   if (payment) {
@@ -646,6 +647,13 @@ function renderLines(order) {
     cell(row, "Unit price", money(line.unitPrice, order.currency), "number");
     cell(row, "Line total", money(line.unitPrice * line.quantity, order.currency), "number");
   }
+}
+
+// The trace id (W3C, 32 hex digits) finds the order's trace in the tracing backend; orders without one show nothing.
+function renderTraceId(order) {
+  const traceId = typeof order.traceId === "string" ? order.traceId : "";
+  for (const element of document.querySelectorAll(".trace-fact")) element.hidden = !traceId;
+  setText($("order-trace"), traceId);
 }
 
 function renderTimeline(timeline, { steps }) {
