@@ -28,5 +28,8 @@ static class SupportConsolePage
 
     public static ILocator Timeline(this IPage page) => page.GetByRole(AriaRole.Table, new() { Name = "Timeline" });
 
+    /// <summary>"Accepted → Placed: …": how long the order took from its acceptance, under the timeline's heading.</summary>
+    public static ILocator StepsTotal(this IPage page) => page.Locator("#steps-total");
+
     public static ILocator Lines(this IPage page) => page.GetByRole(AriaRole.Table, new() { Name = "Lines" });
 }

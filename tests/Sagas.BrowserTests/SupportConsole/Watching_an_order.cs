@@ -31,7 +31,6 @@ public sealed class Watching_an_order(BrowserStack stack, ITestOutputHelper outp
         await Expect(page.PaymentStatus()).ToHaveTextAsync("Succeeded");
         await Expect(page.Locator("#order-live")).ToContainTextAsync("Final");
         await Expect(page.Timeline().Locator("tbody tr").Last).ToContainTextAsync(new Regex("Placing → Placed"));
-        await browser.PublishScreenshotAsync("support-console-order");
     }
 
     [Fact]

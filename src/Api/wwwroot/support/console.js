@@ -229,7 +229,8 @@ function clearData() {
   for (const id of ["results-body", "lines-body", "timeline-body"]) $(id).replaceChildren();
   for (const id of ["results-status", "page-number", "order-status", "order-live", "order-message", "order-customer",
     "order-total", "order-failure", "order-created", "order-updated", "payment-status", "payment-reference",
-    "payment-expires", "payment-paid", "payment-refunds", "attention-reason", "attention-since", "attention-detail", "timeline-summary", "order-error", "stats-stuck", "stats-outbox", "stats-updated"]) {
+    "payment-expires", "payment-paid", "payment-refunds", "attention-reason", "attention-since", "attention-detail", "timeline-summary",
+    "steps-total", "order-trace", "order-error", "stats-stuck", "stats-outbox", "stats-updated"]) {
     $(id).textContent = "";
   }
   for (const count of document.querySelectorAll("#stats-by-status .count")) count.textContent = "";
@@ -474,6 +475,7 @@ function showOrder(id) {
   $("lines-body").replaceChildren();
   $("timeline-body").replaceChildren();
   $("order-message").textContent = "";
+  $("steps-total").textContent = "";
   $("order-heading").textContent = `Order ${id}`;
   $("order-heading").focus();
   if (!ORDER_ID.test(id)) {
@@ -532,6 +534,7 @@ function renderOrder(order, timeline) {
   setText($("order-failure"), order.failureReason ?? "—");
   setText($("order-created"), `${instant(order.createdAt)} UTC`);
   setText($("order-updated"), `${instant(order.updatedAt)} UTC`);
+  renderTraceId(order);
 
   const payment = order.payment;
   if (payment) {
@@ -551,7 +554,10 @@ function renderOrder(order, timeline) {
   renderAttention(order);
   renderRefunds(timeline, payment);
   renderLines(order);
-  renderTimeline(timeline);
+  const steps = orderSteps(timeline, order.createdAt);
+  renderTimeline(timeline, steps);
+  // Recomputed on every refresh: while the order is live its total runs up to now.
+  setText($("steps-total"), timeline.length ? stepsTotal(order, timeline, steps) : "");
 
   const cancelable = !FINAL.has(order.status) || order.status === "Placed";
   const button = $("order-cancel");
@@ -643,21 +649,33 @@ function renderLines(order) {
   }
 }
 
-function renderTimeline(timeline) {
+// The trace id (W3C, 32 hex digits) finds the order's trace in the tracing backend; orders without one show nothing.
+function renderTraceId(order) {
+  const traceId = typeof order.traceId === "string" ? order.traceId : "";
+  for (const element of document.querySelectorAll(".trace-fact")) element.hidden = !traceId;
+  setText($("order-trace"), traceId);
+}
+
+function renderTimeline(timeline, { steps }) {
   const signature = JSON.stringify(timeline);
   if (signature === current.timelineSignature) return;
   current.timelineSignature = signature;
 
   const body = $("timeline-body");
   body.replaceChildren();
-  for (const entry of timeline) {
+  timeline.forEach((entry, index) => {
+    const step = steps[index];
     const row = body.insertRow();
-    if (entry.event === "PaymentRefunded") row.className = "refund";
+    row.classList.toggle("refund", entry.event === "PaymentRefunded");
+    row.classList.toggle("slowest", step.slowest);
+    row.classList.toggle("customer-wait", step.kind === "customer");
     cell(row, "Time (UTC)", instant(entry.at, true));
+    cell(row, "Step took", stepCell(step), "step");
+    cell(row, "Since accepted", stepDuration(step.sinceAccepted), "step");
     cell(row, "Event", entry.event);
     cell(row, "State", entry.from && entry.from !== entry.to ? `${entry.from} → ${entry.to}` : (entry.to ?? ""));
     cell(row, "Detail", entry.detail ?? "");
-  }
+  });
   const last = timeline[timeline.length - 1];
   setText($("timeline-summary"), last
     ? `${timeline.length} ${timeline.length === 1 ? "event" : "events"}; latest: ${last.event} at ${instant(last.at)} UTC.`
