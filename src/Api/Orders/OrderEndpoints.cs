@@ -69,6 +69,9 @@ public static class OrderEndpoints
         // The lookups share the transaction of the insert: one transaction per accepted order, not three. An early
         // answer (replay, 4xx) rolls back what was only read.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Nothing is retried inside the transaction: a failed SaveChanges ends the request, so EF's savepoint around it
+        // (two more round trips) buys nothing.
+        db.Database.AutoSavepointsEnabled = false;
         if (await Replay(db, clientId, key, hash, metrics, cancellationToken) is { } replay)
             return replay;
 

@@ -103,6 +103,9 @@ public static class WebhookEndpoints
 
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Nothing is retried inside the transaction: a failed SaveChanges ends the request, so EF's savepoint around it
+        // (two more round trips) buys nothing.
+        db.Database.AutoSavepointsEnabled = false;
         var recorded = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO payments.webhook_events (event_id, type, provider_reference, merchant_reference, amount, currency, occurred_at, received_at)
             VALUES ({webhook!.EventId}, {webhook.Type}, {webhook.ProviderReference}, {webhook.MerchantReference}, {webhook.Amount},
