@@ -18,6 +18,7 @@ if (MigrateCommand.IsRequested(args))
     return await MigrateCommand.RunAsync(builder.Configuration);
 builder.AddSagasLogging();
 builder.AddSagasMetrics("sagas-api");
+builder.AddSagasTracing("sagas-api");
 
 // http-contract.md: bodies over 64 KiB → 413.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);

@@ -44,6 +44,7 @@ public static class DatabaseServiceCollectionExtensions
             // transaction: the pool grows to what this process's background work can use, never below Max Pool Size.
             // Npgsql's own warnings and errors (a broken connection, a failed keepalive) reach the service's logs.
             builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
+            builder.TraceStatementsUnderParentOnly();
             var demand = PooledConnectionDemand.Of(provider);
             var configured = builder.ConnectionStringBuilder.MaxPoolSize;
             builder.ConnectionStringBuilder.MaxPoolSize = Math.Max(configured, demand.Total);

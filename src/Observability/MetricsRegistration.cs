@@ -18,8 +18,7 @@ namespace Sagas.Observability;
 /// connection pools, MassTransit) and to the product's own meters (<c>Sagas.*</c>), served as Prometheus text at
 /// <c>GET /metrics</c> without a key (http-contract.md, "Operations").
 /// <para>
-/// Traces are the other half of issue 14: they belong beside <see cref="AddSagasMetrics"/> (a <c>WithTracing</c> on
-/// the same <c>AddOpenTelemetry()</c>, so both share the service's resource).
+/// Traces are beside it, on the same <c>AddOpenTelemetry()</c> and resource: <see cref="TracingRegistration"/>.
 /// </para>
 /// </summary>
 public static partial class MetricsRegistration
@@ -32,7 +31,7 @@ public static partial class MetricsRegistration
     /// <summary>MassTransit 8's own meter (receive, consume, saga, send counters and durations per endpoint and message type).</summary>
     public const string MassTransitMeter = "MassTransit";
 
-    /// <param name="serviceName">The service's name in the <c>target_info</c> series, e.g. <c>sagas-api</c>.</param>
+    /// <param name="serviceName">The service's name in the <c>target_info</c> series, e.g. <c>sagas-api</c> (<c>OTEL_SERVICE_NAME</c> overrides it).</param>
     public static WebApplicationBuilder AddSagasMetrics(this WebApplicationBuilder builder, string serviceName)
     {
         var section = builder.Configuration.GetSection(MetricsOptions.Section);
@@ -49,7 +48,7 @@ public static partial class MetricsRegistration
         }
 
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName))
+            .ConfigureResource(resource => resource.AddService(TracingOptions.ServiceName(builder.Configuration, serviceName)))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()

@@ -32,6 +32,7 @@ if (SimulationAccess.Problem(builder.Configuration) is { } keyProblem)
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
 builder.AddSagasLogging();
 builder.AddSagasMetrics("sagas-payment-sandbox");
+builder.AddSagasTracing("sagas-payment-sandbox");
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemResponses.Customize);
 builder.Services.ConfigureHttpJsonOptions(options =>
 {

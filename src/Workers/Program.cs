@@ -23,6 +23,7 @@ using Quartz;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddSagasLogging();
 builder.AddSagasMetrics("sagas-workers");
+builder.AddSagasTracing("sagas-workers");
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFulfilmentDatabase(builder.Configuration);

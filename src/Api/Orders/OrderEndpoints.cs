@@ -37,6 +37,8 @@ public static class OrderEndpoints
             .Produces<OrderAccepted>(202).ProducesValidationProblem().ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
         orders.MapGet("/{orderId:guid}", Get).RequireAuthorization(Policies.StorefrontOrSupport)
             .WithName("GetOrder").WithSummary("An order with its payment; a storefront sees only its own orders")
+            .WithDescription("Support callers also read `traceId`, the order's trace in the tracing backend (null when the order " +
+                             "was accepted without tracing); a storefront reads null there.")
             .Produces<OrderView>().ProducesProblem(404);
         orders.MapOrderEvents();
         orders.MapPost("/{orderId:guid}/cancel", Cancel).RequireAuthorization(Policies.StorefrontOrSupport)
@@ -104,8 +106,8 @@ public static class OrderEndpoints
         var linesJson = JsonSerializer.Serialize(orderLines.Select(l => new OrderLineView(l.Sku, l.Quantity, l.UnitPrice)), JsonSerializerOptions.Web);
 
         var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO api.idempotency_keys (client_id, idempotency_key, request_hash, order_id, customer_id, currency, total, lines, created_at)
-            VALUES ({clientId}, {key}, {hash}, {orderId}, {request.CustomerId}, {request.Currency}, {total}, {linesJson}::jsonb, {now})
+            INSERT INTO api.idempotency_keys (client_id, idempotency_key, request_hash, order_id, customer_id, currency, total, lines, created_at, trace_parent)
+            VALUES ({clientId}, {key}, {hash}, {orderId}, {request.CustomerId}, {request.Currency}, {total}, {linesJson}::jsonb, {now}, {OrderTrace.Capture()})
             ON CONFLICT (client_id, idempotency_key) DO NOTHING
             """, cancellationToken);
         if (inserted == 0)
@@ -220,8 +222,14 @@ public static class OrderEndpoints
     internal static async Task<OrderReader.Found?> FindVisible(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken)
     {
         var found = await orders.FindAsync(orderId, cancellationToken);
-        return found is not null && (user.IsInRole(Roles.Support) || found.ClientId == user.ClientId()) ? found : null;
+        return found is not null && (user.IsInRole(Roles.Support) || found.ClientId == user.ClientId())
+            ? found with { Order = AsSeenBy(found.Order, user) }
+            : null;
     }
+
+    /// <summary>The trace id is for support, who look orders up in the tracing backend; a storefront reads null.</summary>
+    internal static OrderView AsSeenBy(OrderView order, ClaimsPrincipal user) =>
+        user.IsInRole(Roles.Support) ? order : order with { TraceId = null };
 
     internal static IResult NotFound(Guid orderId) =>
         Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using Npgsql;
 
@@ -21,7 +22,10 @@ public sealed record OrderView(
     string? FailureReason,
     AttentionView? Attention,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    [property: Description("Support callers only (null for a storefront): the id of the order's trace in the tracing backend, " +
+                           "32 lowercase hex digits; null when the order was accepted without tracing (docs/observability.md).")]
+    string? TraceId);
 
 public sealed record OrderSummary(
     Guid OrderId,
@@ -47,7 +51,7 @@ public sealed class OrderReader(NpgsqlDataSource db)
         k.order_id, k.customer_id, coalesce(s.current_state, 'Submitted'), k.total, k.currency,
         s.payment_status, s.failure_reason, k.created_at, coalesce(s.updated_at, k.created_at),
         s.attention_reason, s.attention_since, s.attention_detail,
-        k.client_id, k.lines, s.provider_reference, s.qr_payload, s.payment_expires_at, s.paid_at
+        k.client_id, k.lines, s.provider_reference, s.qr_payload, s.payment_expires_at, s.paid_at, k.trace_parent
         """;
 
     internal const string From = "api.idempotency_keys k LEFT JOIN ordering.order_state s ON s.order_id = k.order_id";
@@ -70,7 +74,8 @@ public sealed class OrderReader(NpgsqlDataSource db)
                 reader.IsDBNull(16) ? null : reader.GetFieldValue<DateTimeOffset>(16),
                 reader.IsDBNull(17) ? null : reader.GetFieldValue<DateTimeOffset>(17));
         return new Found(new OrderView(summary.OrderId, summary.CustomerId, summary.Status, lines, summary.Total, summary.Currency,
-            payment, summary.FailureReason, summary.Attention, summary.CreatedAt, summary.UpdatedAt), reader.GetString(12));
+            payment, summary.FailureReason, summary.Attention, summary.CreatedAt, summary.UpdatedAt,
+            OrderTrace.TraceIdOf(reader.IsDBNull(18) ? null : reader.GetString(18))), reader.GetString(12));
     }
 
     internal static OrderSummary ReadSummary(NpgsqlDataReader reader) => new(

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Sagas.Api.Hosting;
+using Sagas.Api.Orders;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Messaging.Hosting;
@@ -119,9 +120,13 @@ public static class WebhookEndpoints
         }
 
         var orderId = Guid.TryParse(webhook.MerchantReference, out var id) ? id : Guid.Empty;
-        var knownOrder = orderId != Guid.Empty && await db.Database
-            .SqlQuery<int>($"SELECT 1 AS \"Value\" FROM api.idempotency_keys WHERE order_id = {orderId}")
-            .AnyAsync(cancellationToken);
+        // The order's stored trace context comes with the lookup: "" for an order accepted while nothing traced.
+        var orderTrace = orderId == Guid.Empty ? null : await db.Database
+            .SqlQuery<string>($"SELECT coalesce(trace_parent, '') AS \"Value\" FROM api.idempotency_keys WHERE order_id = {orderId}")
+            .SingleOrDefaultAsync(cancellationToken);
+        var knownOrder = orderTrace is not null;
+        // The provider's call carries no context of ours: the order's work joins the order's trace (OrderTrace).
+        using var work = knownOrder ? OrderTrace.StartWebhookWork(orderTrace is "" ? null : orderTrace, webhook.Type!, orderId) : null;
         if (!knownOrder)
         {
             // Recorded for support, answered 200 so the provider stops retrying; there is no order to act on.

@@ -19,6 +19,7 @@ sealed class IdempotencyKeyConfiguration : IEntityTypeConfiguration<IdempotencyK
         key.Property(k => k.Total).HasColumnName("total").HasColumnType("numeric(12,2)");
         key.Property(k => k.Lines).HasColumnName("lines").HasColumnType("jsonb");
         key.Property(k => k.CreatedAt).HasColumnName("created_at");
+        key.Property(k => k.TraceParent).HasColumnName("trace_parent");
     }
 }
 

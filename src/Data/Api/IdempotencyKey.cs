@@ -16,4 +16,6 @@ public sealed class IdempotencyKey
     /// <summary>The order lines as accepted, JSON (sku, quantity, unitPrice).</summary>
     public required string Lines { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The W3C traceparent of the request that accepted the order; null when it was not traced.</summary>
+    public string? TraceParent { get; init; }
 }

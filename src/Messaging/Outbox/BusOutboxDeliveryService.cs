@@ -318,6 +318,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
 
     async Task SendCore(OutboxMessageContext message, Uri destination, CancellationToken cancellationToken)
     {
+        OutboxTraceContext.SendUnderStoredParent();
         var endpoint = await bus.GetSendEndpoint(destination);
         await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), cancellationToken);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using MassTransit;
@@ -33,6 +34,7 @@ public sealed class ScheduledMessageJob(IBus bus, SchedulerMetrics metrics, ILog
             throw new JobExecutionException("unreadable scheduled message", e) { UnscheduleAllTriggers = true };
         }
 
+        using var firing = TimerTracing.StartFiring(message);
         try
         {
             var endpoint = await bus.GetSendEndpoint(message.Destination);
@@ -41,6 +43,7 @@ public sealed class ScheduledMessageJob(IBus bus, SchedulerMetrics metrics, ILog
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            firing?.SetStatus(ActivityStatusCode.Error, e.Message);
             metrics.Fired(message.MessageTypes.FirstOrDefault(), sent: false, context.FireTimeUtc, message.ScheduledTimeUtc);
             var lastAttempt = context.RetryAttempt >= (context.RetryPolicy?.MaxAttempts ?? 0);
             logger.Log(lastAttempt ? LogLevel.Error : LogLevel.Warning, e,
@@ -67,7 +70,8 @@ public sealed class ScheduledMessageJob(IBus bus, SchedulerMetrics metrics, ILog
             context.ResponseAddress = message.ResponseAddress;
             context.FaultAddress = message.FaultAddress;
 
-            foreach (var (key, value) in message.Headers)
+            // The trace that set the timer is linked from the firing's own span (TimerTracing), never the parent.
+            foreach (var (key, value) in message.Headers.Where(header => !TimerTracing.IsStoredParent(header.Key)))
                 context.Headers.Set(key, value);
 
             context.Headers.Set(MessageHeaders.SchedulingTokenId, message.TokenId.ToString("D"));

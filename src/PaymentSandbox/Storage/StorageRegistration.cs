@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 
 namespace Sagas.PaymentSandbox.Storage;
@@ -14,6 +15,10 @@ public static class StorageRegistration
                     "ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres).");
             return new NpgsqlDataSourceBuilder(connectionString)
                 .UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>())
+                // Tracing:DatabaseStatements: only statements under a traced request, not the webhook dispatcher's polling.
+                .ConfigureTracing(tracing => tracing
+                    .ConfigureCommandFilter(_ => Activity.Current is not null)
+                    .ConfigureBatchFilter(_ => Activity.Current is not null))
                 .Build();
         });
         services.AddSingleton<LedgerReadiness>();

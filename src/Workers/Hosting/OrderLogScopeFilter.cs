@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Linq.Expressions;
 using MassTransit;
 using Sagas.Observability;
@@ -7,7 +8,8 @@ namespace Sagas.Workers.Hosting;
 /// <summary>
 /// Every log line written while a message about an order is consumed — the saga's, a consumer's, the provider client's,
 /// a retry's — carries that order's id (<c>OrderId</c> in the JSON logs' scopes), so one order's story can be read from
-/// the logs by its id. Every contract message has a <c>Guid OrderId</c>; a message without one passes unscoped.
+/// the logs by its id; a traced message's receive span gets the id as <c>sagas.order_id</c>. Every contract message has a
+/// <c>Guid OrderId</c>; a message without one passes unscoped.
 /// </summary>
 public sealed class OrderLogScopeFilter<T>(ILogger<OrderLogScopeFilter<T>> logger) : IFilter<ConsumeContext<T>>
     where T : class
@@ -19,7 +21,11 @@ public sealed class OrderLogScopeFilter<T>(ILogger<OrderLogScopeFilter<T>> logge
 
     async Task SendScoped(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
-        using (logger.BeginOrderScope(OrderIdOf!(context.Message)))
+        var orderId = OrderIdOf!(context.Message);
+        // The receive span, when traced: an order's spans can be found by its id in the tracing backend too.
+        if (Activity.Current is { IsAllDataRequested: true } receive)
+            receive.SetTag("sagas.order_id", orderId.ToString("D"));
+        using (logger.BeginOrderScope(orderId))
             await next.Send(context);
     }
 

@@ -168,6 +168,8 @@ public sealed class OrderContractTests(ApiFixture fixture) : IClassFixture<ApiFi
         await (await support.PostAsync($"/orders/{Guid.NewGuid()}/retry-compensation", null)).AssertProblem(HttpStatusCode.NotFound);
         var order = await support.GetFromJsonAsync<JsonElement>($"/orders/{accepted.GetProperty("orderId").GetGuid()}");
         Assert.Equal(JsonValueKind.Null, order.GetProperty("attention").ValueKind);
+        // This Api records no traces (no OTEL endpoint): the order was accepted without one.
+        Assert.Equal(JsonValueKind.Null, order.GetProperty("traceId").ValueKind);
     }
 
     [Fact]

@@ -51,10 +51,11 @@ public static class OrderEventsEndpoint
                 var announced = await subscription.WaitAsync(options.Value.RefreshInterval, cancellationToken);
                 if (await orders.FindAsync(orderId, cancellationToken) is not { } current)
                     break;
+                var seen = OrderEndpoints.AsSeenBy(current.Order, user);
                 // Lines never change and are compared by reference: everything else by value.
-                if (current.Order with { Lines = last.Lines } != last)
+                if (seen with { Lines = last.Lines } != last)
                 {
-                    last = current.Order;
+                    last = seen;
                     await WriteAsync(response, Event(last, json.Value.SerializerOptions), cancellationToken);
                 }
                 else if (!announced)
