@@ -319,6 +319,8 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     async Task SendCore(OutboxMessageContext message, Uri destination, CancellationToken cancellationToken)
     {
         OutboxTraceContext.SendUnderStoredParent();
+        // A timer's firing is a trace of its own, linked to the one that set it (TimerTracing).
+        using var firing = message is OutboxMessage stored ? OutboxTimers.StartFiring(stored) : null;
         var endpoint = await bus.GetSendEndpoint(destination);
         await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), cancellationToken);
     }

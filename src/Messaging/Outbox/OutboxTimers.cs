@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using MassTransit.Metadata;
@@ -86,13 +87,30 @@ sealed class OutboxTimers
     /// <summary>A timer's message on its way out: what the delivery service reports as fired.</summary>
     public static bool IsTimer(OutboxMessageContext message) => message.Headers.TryGetHeader(MessageHeaders.SchedulingTokenId, out _);
 
+    /// <summary>
+    /// The root span of a timer's firing when it is sent from the outbox (null for any other message, or when nobody
+    /// traces): a trace of its own, linked to the one that set the timer, as the scheduler's firings are.
+    /// </summary>
+    public static Activity? StartFiring(OutboxMessage message)
+    {
+        var headers = ((MessageContext)message).Headers;
+        if (!headers.TryGetHeader(MessageHeaders.SchedulingTokenId, out var token) || !Guid.TryParse(token?.ToString(), out var tokenId))
+            return null;
+        headers.TryGetHeader(TimerTracing.SetByHeader, out var setBy);
+        return TimerTracing.StartFiring(setBy as string, message.MessageType.Split(';')[0], tokenId, message.EnqueuedAt);
+    }
+
     /// <summary>The message as the scheduler's firing would send it, serialized as MassTransit's JSON envelope.</summary>
     static OutboxMessage ToOutboxMessage(StoredScheduledMessage timer)
     {
-        var headers = new Dictionary<string, object?>(timer.Headers.ToDictionary(x => x.Key, x => (object?)x.Value), StringComparer.OrdinalIgnoreCase)
-        {
-            [MessageHeaders.SchedulingTokenId] = timer.TokenId.ToString("D"),
-        };
+        // The context that set the timer is linked from the firing's own span (TimerTracing), never its parent: it is
+        // kept out of what is sent, under a header of the stored row alone.
+        var headers = timer.Headers.Where(x => !TimerTracing.IsStoredParent(x.Key))
+            .ToDictionary(x => x.Key, x => (object?)x.Value, StringComparer.OrdinalIgnoreCase);
+        headers[MessageHeaders.SchedulingTokenId] = timer.TokenId.ToString("D");
+        var stored = new Dictionary<string, object?>(headers, StringComparer.OrdinalIgnoreCase);
+        if (timer.Headers.FirstOrDefault(x => TimerTracing.IsStoredParent(x.Key)).Value is string setBy)
+            stored[TimerTracing.SetByHeader] = setBy;
         var envelope = new JsonMessageEnvelope
         {
             MessageId = timer.MessageId.ToString("D"),
@@ -129,7 +147,7 @@ sealed class OutboxTimers
             ContentType = SystemTextJsonMessageSerializer.JsonContentType.ToString(),
             MessageType = string.Join(";", timer.MessageTypes),
             Body = JsonSerializer.Serialize(envelope, SystemTextJsonMessageSerializer.Options),
-            HeadersJson = JsonSerializer.Serialize(headers, SystemTextJsonMessageSerializer.Options),
+            HeadersJson = JsonSerializer.Serialize(stored, SystemTextJsonMessageSerializer.Options),
         };
     }
 }

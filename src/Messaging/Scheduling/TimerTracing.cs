@@ -25,25 +25,38 @@ static class TimerTracing
     /// The root span of a firing, or null when nobody traces. Clears the caller's ambient activity (call it from the
     /// job's own async method): whatever runs the job is no parent of the timer's work either.
     /// </summary>
-    public static Activity? StartFiring(StoredScheduledMessage message)
+    public static Activity? StartFiring(StoredScheduledMessage message) =>
+        StartFiring(message.Headers.FirstOrDefault(h => IsStoredParent(h.Key)).Value as string, message.MessageTypes.FirstOrDefault(),
+            message.TokenId, message.ScheduledTimeUtc);
+
+    /// <summary>
+    /// The same for a timer kept in an outbox (<see cref="Outbox.OutboxTimers"/>): <paramref name="setBy"/> is the
+    /// context it stored under <see cref="SetByHeader"/> instead of <c>MT-Activity-Id</c>.
+    /// </summary>
+    public static Activity? StartFiring(string? setBy, string? messageType, Guid tokenId, DateTime scheduledTimeUtc)
     {
         Activity.Current = null;
         if (!Source.HasListeners())
             return null;
 
-        ActivityLink[]? links = message.Headers.FirstOrDefault(h => IsStoredParent(h.Key)).Value is string stored
-                                && ActivityContext.TryParse(stored, null, isRemote: true, out var setBy)
-            ? [new ActivityLink(setBy)]
+        ActivityLink[]? links = setBy is not null && ActivityContext.TryParse(setBy, null, isRemote: true, out var context)
+            ? [new ActivityLink(context)]
             : null;
-        var type = message.MessageTypes.FirstOrDefault();
-        var activity = Source.StartActivity($"timer {MessagingMeter.MessageTypeLabel(type)}", ActivityKind.Internal, parentContext: default, links: links);
+        var activity = Source.StartActivity($"timer {MessagingMeter.MessageTypeLabel(messageType)}", ActivityKind.Internal, parentContext: default, links: links);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag("messaging.message.type", type);
-            activity.SetTag("sagas.timer.token_id", message.TokenId.ToString("D"));
-            activity.SetTag("sagas.timer.scheduled_time", message.ScheduledTimeUtc.ToString("O"));
+            activity.SetTag("messaging.message.type", messageType);
+            activity.SetTag("sagas.timer.token_id", tokenId.ToString("D"));
+            activity.SetTag("sagas.timer.scheduled_time", scheduledTimeUtc.ToString("O"));
         }
 
         return activity;
     }
+
+    /// <summary>
+    /// Where a timer kept in an outbox stores the context that set it: a header of the stored row only, which the
+    /// delivery does not send (it forwards <c>MT-</c> headers of the row and the envelope's own), read back to link the
+    /// firing.
+    /// </summary>
+    public const string SetByHeader = "Sagas-Timer-Set-By";
 }
