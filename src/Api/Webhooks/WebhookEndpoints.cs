@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Sagas.Api.Hosting;
+using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Messaging.Hosting;
@@ -144,7 +145,7 @@ public static class WebhookEndpoints
             {
                 OrderId = orderId,
                 ProviderReference = webhook.ProviderReference!,
-                Reason = "payment-failed",
+                Reason = OrderFailureReasons.PaymentFailed,
             }, cancellationToken);
         }
 
