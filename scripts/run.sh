@@ -233,22 +233,15 @@ configure() {
     done
 }
 
-# Run `Sagas.Api migrate`. An Api without that command starts its web server instead; that is detected
-# ("Now listening on") and skipped, since the services also migrate at start-up.
+# Run `Sagas.Api migrate` (src/Data/MigrateCommand.cs): it applies pending migrations and exits, so a failed
+# migration is reported in one line before any service starts.
 migrate() {
     local log="$LOG_DIR/migrate.log"
     say "migrating the database (Sagas.Api migrate, log $log)"
-    # Port 0: an Api without the command must not take a port someone else uses.
+    # The command never listens; port 0 all the same, so no URL of a running service is ever handed to it.
     launch migrate "$log" "${DLL[api]}" http://127.0.0.1:0 migrate
     local pid="${PID[migrate]}" deadline=$((SECONDS + MIGRATE_TIMEOUT)) rc=0
     while alive "$pid"; do
-        if grep -q 'Now listening on' "$log" 2>/dev/null; then
-            terminate migrate "$pid"
-            unset 'PID[migrate]'
-            rm -f "$RUN_DIR/migrate.pid"
-            warn "Sagas.Api does not implement 'migrate' yet (it started its web server); skipping the separate migration step"
-            return
-        fi
         if ((SECONDS >= deadline)); then
             terminate migrate "$pid"
             log_tail "$log"

@@ -203,7 +203,7 @@ public static class OrderEndpoints
             return NotFound(orderId);
 
         var pending = await db.Database.SqlQuery<bool>($"""
-            SELECT (s.current_state IN ('Submitted', 'Placing')
+            SELECT (s.current_state IN ({OrderStatuses.Submitted}, {OrderStatuses.Placing})
                     OR (s.payment_cancel_requested_at IS NOT NULL AND s.payment_closed_at IS NULL)
                     OR (s.refund_requested_at IS NOT NULL AND s.refunded_at IS NULL)
                     OR (s.release_requested_at IS NOT NULL AND s.stock_released_at IS NULL)) AS "Value"

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
+using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Messaging.Hosting;
@@ -152,7 +153,7 @@ public static class WebhookEndpoints
             {
                 OrderId = orderId,
                 ProviderReference = webhook.ProviderReference!,
-                Reason = "payment-failed",
+                Reason = OrderFailureReasons.PaymentFailed,
             }, cancellationToken);
         }
 

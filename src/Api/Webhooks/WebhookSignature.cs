@@ -46,10 +46,6 @@ public sealed class WebhookSignature(string secret, TimeSpan tolerance)
         return match ? Verdict.Valid : Verdict.Mismatch;
     }
 
-    /// <summary>The header value a provider would send for <paramref name="body"/> at <paramref name="timestamp"/>.</summary>
-    public string Sign(long timestamp, ReadOnlySpan<byte> body) =>
-        $"t={timestamp.ToString(CultureInfo.InvariantCulture)},v1={Convert.ToHexStringLower(Compute(timestamp, body))}";
-
     byte[] Compute(long timestamp, ReadOnlySpan<byte> body)
     {
         var prefix = Encoding.UTF8.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture) + ".");

@@ -24,4 +24,10 @@ public static class OrderStatuses
     public static IReadOnlyList<string> Final { get; } = [Placed, Rejected, Expired, Canceled, Failed];
 
     public static bool IsFinal(string state) => Final.Contains(state);
+
+    /// <summary>
+    /// The states an order has not ended in, as an SQL list (<c>'Submitted', …</c>), for statements that name the
+    /// states in their text rather than in a parameter (the stuck-orders count).
+    /// </summary>
+    public const string NotFinalSqlList = $"'{Submitted}', '{AwaitingPayment}', '{Placing}', '{Compensating}'";
 }

@@ -4,7 +4,7 @@ using Sagas.Contracts.Inventory;
 namespace Sagas.Workers.Inventory;
 
 /// <summary>Holds every line of an order or none, and says which.</summary>
-public sealed class HoldStockConsumer(StockLedger ledger) : IConsumer<HoldStock>
+public sealed class HoldStockConsumer(StockLedger ledger, TimeProvider clock) : IConsumer<HoldStock>
 {
     /// <summary>For a command from an older sender that names an instant rather than a duration.</summary>
     static readonly TimeSpan MinimumHold = TimeSpan.FromMinutes(1);
@@ -14,7 +14,7 @@ public sealed class HoldStockConsumer(StockLedger ledger) : IConsumer<HoldStock>
         var command = context.Message;
         var holdFor = command.HoldFor > TimeSpan.Zero
             ? command.HoldFor
-            : TimeSpan.FromTicks(Math.Max(MinimumHold.Ticks, (command.HoldUntil - DateTimeOffset.UtcNow).Ticks));
+            : TimeSpan.FromTicks(Math.Max(MinimumHold.Ticks, (command.HoldUntil - clock.GetUtcNow()).Ticks));
         switch (await ledger.HoldAsync(command.OrderId, command.Lines, holdFor, context.CancellationToken))
         {
             case HoldOutcome.Held held:

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using Sagas.Contracts.Inventory;
 using Sagas.Data;
+using Sagas.Data.Inventory;
 using Sagas.Data.Ordering;
 
 namespace Sagas.Workers.Inventory;
@@ -32,6 +33,11 @@ public abstract record CommitOutcome
 /// </summary>
 public sealed class StockLedger(FulfilmentDbContext db)
 {
+    // A hold's status in SQL, spelled as EF stores StockHoldStatus (by name, StockHoldConfiguration).
+    const string Active = nameof(StockHoldStatus.Active), Committed = nameof(StockHoldStatus.Committed),
+        Released = nameof(StockHoldStatus.Released), Expired = nameof(StockHoldStatus.Expired),
+        Returned = nameof(StockHoldStatus.Returned);
+
     /// <summary>
     /// All lines or none: holds every line of <paramref name="orderId"/> for <paramref name="holdFor"/> from now by
     /// the database's clock, so a hold is never created already expired, however long the command waited.
@@ -63,10 +69,10 @@ public sealed class StockLedger(FulfilmentDbContext db)
 
             var unknown = skus.Where(s => !available.ContainsKey(s)).ToList();
             if (unknown.Count > 0)
-                return new HoldOutcome.Rejected("unknown-sku", unknown);
+                return new HoldOutcome.Rejected(StockRefusals.UnknownSku, unknown);
             var insufficient = skus.Where(s => available[s] < wanted[s]).ToList();
             if (insufficient.Count > 0)
-                return new HoldOutcome.Rejected("insufficient-stock", insufficient);
+                return new HoldOutcome.Rejected(StockRefusals.InsufficientStock, insufficient);
 
             var quantities = skus.Select(s => wanted[s]).ToArray();
             await using (var hold = Command(connection, transaction, """
@@ -78,9 +84,9 @@ public sealed class StockLedger(FulfilmentDbContext db)
                 await hold.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using var record = Command(connection, transaction, """
+            await using var record = Command(connection, transaction, $"""
                 INSERT INTO inventory.stock_holds (order_id, sku, quantity, status, expires_at, created_at, updated_at)
-                SELECT $3, l.sku, l.quantity, 'Active', now() + $4, now(), now()
+                SELECT $3, l.sku, l.quantity, '{Active}', now() + $4, now(), now()
                   FROM unnest($1::text[], $2::integer[]) AS l(sku, quantity)
                 RETURNING expires_at
                 """, skus, quantities, orderId, holdFor);
@@ -95,10 +101,10 @@ public sealed class StockLedger(FulfilmentDbContext db)
     public Task<int> ExtendAsync(Guid orderId, DateTimeOffset until, CancellationToken cancellationToken = default) =>
         InTransaction(async (connection, transaction) =>
         {
-            await using var extend = Command(connection, transaction, """
+            await using var extend = Command(connection, transaction, $"""
                 UPDATE inventory.stock_holds
                    SET expires_at = $2, overdue_reported_at = NULL, updated_at = now()
-                 WHERE order_id = $1 AND status = 'Active' AND expires_at < $2
+                 WHERE order_id = $1 AND status = '{Active}' AND expires_at < $2
                 """, orderId, until);
             return await extend.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
@@ -114,10 +120,10 @@ public sealed class StockLedger(FulfilmentDbContext db)
         {
             await LockItemsOf(connection, transaction, orderId, cancellationToken);
             int total, active, committed;
-            await using (var count = Command(connection, transaction, """
+            await using (var count = Command(connection, transaction, $"""
                              SELECT count(*)::int,
-                                    count(*) FILTER (WHERE status = 'Active')::int,
-                                    count(*) FILTER (WHERE status = 'Committed')::int
+                                    count(*) FILTER (WHERE status = '{Active}')::int,
+                                    count(*) FILTER (WHERE status = '{Committed}')::int
                                FROM inventory.stock_holds WHERE order_id = $1
                              """, orderId))
             await using (var reader = await count.ExecuteReaderAsync(cancellationToken))
@@ -129,14 +135,14 @@ public sealed class StockLedger(FulfilmentDbContext db)
             if (total > 0 && committed == total)
                 return new CommitOutcome.Committed();
             if (total == 0)
-                return new CommitOutcome.Refused("hold-missing");
+                return new CommitOutcome.Refused(StockRefusals.HoldMissing);
             if (active != total)
-                return new CommitOutcome.Refused("hold-expired");
+                return new CommitOutcome.Refused(StockRefusals.HoldExpired);
 
-            await using (var commit = Command(connection, transaction, """
+            await using (var commit = Command(connection, transaction, $"""
                              WITH moved AS (
-                                 UPDATE inventory.stock_holds SET status = 'Committed', updated_at = now()
-                                  WHERE order_id = $1 AND status = 'Active'
+                                 UPDATE inventory.stock_holds SET status = '{Committed}', updated_at = now()
+                                  WHERE order_id = $1 AND status = '{Active}'
                               RETURNING sku, quantity)
                              UPDATE inventory.items i
                                 SET on_hand = i.on_hand - m.quantity, held = i.held - m.quantity, updated_at = now()
@@ -158,15 +164,15 @@ public sealed class StockLedger(FulfilmentDbContext db)
         InTransaction(async (connection, transaction) =>
         {
             await LockItemsOf(connection, transaction, orderId, cancellationToken);
-            await using var release = Command(connection, transaction, """
+            await using var release = Command(connection, transaction, $"""
                 WITH moved AS (
                     UPDATE inventory.stock_holds
-                       SET status = CASE status WHEN 'Active' THEN 'Released' ELSE 'Returned' END, updated_at = now()
-                     WHERE order_id = $1 AND status IN ('Active', 'Committed')
+                       SET status = CASE status WHEN '{Active}' THEN '{Released}' ELSE '{Returned}' END, updated_at = now()
+                     WHERE order_id = $1 AND status IN ('{Active}', '{Committed}')
                  RETURNING sku, quantity, status)
                 UPDATE inventory.items i
-                   SET held    = i.held    - CASE WHEN m.status = 'Released' THEN m.quantity ELSE 0 END,
-                       on_hand = i.on_hand + CASE WHEN m.status = 'Returned' THEN m.quantity ELSE 0 END,
+                   SET held    = i.held    - CASE WHEN m.status = '{Released}' THEN m.quantity ELSE 0 END,
+                       on_hand = i.on_hand + CASE WHEN m.status = '{Returned}' THEN m.quantity ELSE 0 END,
                        updated_at = now()
                   FROM moved m WHERE i.sku = m.sku
                 """, orderId);
@@ -183,12 +189,12 @@ public sealed class StockLedger(FulfilmentDbContext db)
         InTransaction(async (connection, transaction) =>
         {
             var candidates = new List<(Guid OrderId, DateTimeOffset ExpiredAt, bool Ended)>();
-            await using (var pick = Command(connection, transaction, """
+            await using (var pick = Command(connection, transaction, $"""
                              SELECT h.order_id, min(h.expires_at),
                                     bool_or(s.order_id IS NULL OR s.current_state = ANY($2))
                                FROM inventory.stock_holds h
                                LEFT JOIN ordering.order_state s ON s.order_id = h.order_id
-                              WHERE h.status = 'Active' AND h.expires_at <= now()
+                              WHERE h.status = '{Active}' AND h.expires_at <= now()
                                 AND (h.overdue_reported_at IS NULL OR s.order_id IS NULL OR s.current_state = ANY($2))
                               GROUP BY h.order_id
                               ORDER BY min(h.expires_at)
@@ -207,10 +213,10 @@ public sealed class StockLedger(FulfilmentDbContext db)
                 if (ended)
                 {
                     await LockItemsOf(connection, transaction, orderId, cancellationToken);
-                    await using var expire = Command(connection, transaction, """
+                    await using var expire = Command(connection, transaction, $"""
                         WITH moved AS (
-                            UPDATE inventory.stock_holds SET status = 'Expired', updated_at = now()
-                             WHERE order_id = $1 AND status = 'Active' AND expires_at <= now()
+                            UPDATE inventory.stock_holds SET status = '{Expired}', updated_at = now()
+                             WHERE order_id = $1 AND status = '{Active}' AND expires_at <= now()
                          RETURNING sku, quantity)
                         UPDATE inventory.items i SET held = i.held - m.quantity, updated_at = now()
                           FROM moved m WHERE i.sku = m.sku
@@ -221,9 +227,9 @@ public sealed class StockLedger(FulfilmentDbContext db)
                 else
                 {
                     // Hold rows only, no item locks wanted after them: no lock-order cycle with commit or release.
-                    await using var report = Command(connection, transaction, """
+                    await using var report = Command(connection, transaction, $"""
                         UPDATE inventory.stock_holds SET overdue_reported_at = now()
-                         WHERE order_id = $1 AND status = 'Active' AND expires_at <= now() AND overdue_reported_at IS NULL
+                         WHERE order_id = $1 AND status = '{Active}' AND expires_at <= now() AND overdue_reported_at IS NULL
                         """, orderId);
                     if (await report.ExecuteNonQueryAsync(cancellationToken) > 0)
                         live.Add((orderId, expiredAt));

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Data.Payments;
@@ -15,7 +16,7 @@ static class PaymentRecords
     public static object? Outcome(Guid orderId, ProviderPayment payment, string source, TimeProvider clock) => payment.Status switch
     {
         "succeeded" => Succeeded(orderId, payment, source, clock),
-        "failed" => new PaymentFailed { OrderId = orderId, ProviderReference = payment.ProviderReference, Reason = "payment-failed" },
+        "failed" => new PaymentFailed { OrderId = orderId, ProviderReference = payment.ProviderReference, Reason = OrderFailureReasons.PaymentFailed },
         "canceled" or "expired" => new PaymentCanceled { OrderId = orderId, ProviderReference = payment.ProviderReference, Status = payment.Status },
         _ => null,
     };

@@ -24,7 +24,7 @@ public sealed class PlaceOrderConsumer(StockLedger ledger, TimeProvider clock) :
                 await context.Publish(new OrderPlacementFailed
                 {
                     OrderId = orderId,
-                    Reason = refused.Reason == "hold-missing" ? OrderFailureReasons.HoldExpired : refused.Reason,
+                    Reason = refused.Reason == StockRefusals.HoldMissing ? OrderFailureReasons.HoldExpired : refused.Reason,
                 });
                 break;
         }

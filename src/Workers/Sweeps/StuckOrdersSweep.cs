@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
 using Sagas.Data;
+using Sagas.Data.Ordering;
 using Sagas.Workers.Ordering;
 
 namespace Sagas.Workers.Sweeps;
@@ -25,12 +27,15 @@ public sealed class StuckOrdersSweep(IServiceScopeFactory scopes, IOptions<SagaT
             logger.LogWarning("{Stuck} order(s) have not moved for longer than {StuckAfter}", stuck, timings.Value.StuckAfter);
     }
 
+    // {0} is the threshold, a parameter; the states are in the text (OrderStatuses.NotFinalSqlList).
+    const string CountSql = $$"""
+        SELECT count(*) AS "Value" FROM ordering.order_state
+         WHERE current_state IN ({{OrderStatuses.NotFinalSqlList}}) AND updated_at < {0}
+        """;
+
     /// <summary>Orders non-final and not updated since <paramref name="threshold"/> (index order_state_by_state_updated).</summary>
     internal static Task<long> CountAsync(FulfilmentDbContext db, DateTimeOffset threshold, CancellationToken cancellationToken) =>
-        db.Database.SqlQuery<long>($"""
-            SELECT count(*) AS "Value" FROM ordering.order_state
-             WHERE current_state IN ('Submitted', 'AwaitingPayment', 'Placing', 'Compensating') AND updated_at < {threshold}
-            """).SingleAsync(cancellationToken);
+        db.Database.SqlQuery<long>(FormattableStringFactory.Create(CountSql, threshold)).SingleAsync(cancellationToken);
 }
 
 /// <summary>What the last run of the sweep in this process counted.</summary>

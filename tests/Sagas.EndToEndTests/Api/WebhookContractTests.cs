@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Api;
 
@@ -18,7 +18,7 @@ public sealed class WebhookContractTests(ApiFixture fixture) : IClassFixture<Api
         });
 
     static string Sign(string body, long timestamp, string secret = ApiFixture.WebhookSecret) =>
-        $"t={timestamp},v1={Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")))}";
+        ProviderSignature.Header(secret, timestamp, body);
 
     async Task<HttpResponseMessage> Send(string body, string? signature)
     {

@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using Sagas.Api.Webhooks;
+using Sagas.Testing;
 
 namespace Sagas.UnitTests.Webhooks;
 
@@ -10,8 +10,7 @@ public class WebhookSignatureTests
     static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"eventId":"evt-1","type":"payment.succeeded"}""");
     readonly WebhookSignature _signature = new("s3cret", TimeSpan.FromSeconds(300));
 
-    static string Independent(string secret, long t, byte[] body) =>
-        $"t={t},v1={Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{t}.").Concat(body).ToArray()))}";
+    static string Independent(string secret, long t, byte[] body) => ProviderSignature.Header(secret, t, body);
 
     [Fact]
     public void A_signature_computed_as_the_contract_describes_is_valid()
@@ -19,7 +18,6 @@ public class WebhookSignatureTests
         var header = Independent("s3cret", Now.ToUnixTimeSeconds(), Body);
 
         Assert.Equal(WebhookSignature.Verdict.Valid, _signature.Verify(header, Body, Now));
-        Assert.Equal(header, _signature.Sign(Now.ToUnixTimeSeconds(), Body));
     }
 
     [Fact]

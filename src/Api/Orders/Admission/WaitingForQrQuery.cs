@@ -1,4 +1,5 @@
 using Npgsql;
+using Sagas.Data.Ordering;
 
 namespace Sagas.Api.Orders.Admission;
 
@@ -13,7 +14,8 @@ namespace Sagas.Api.Orders.Admission;
 /// </summary>
 public sealed class WaitingForQrQuery(NpgsqlDataSource database)
 {
-    const string Sql = """
+    // The states are in the text, as the partial index's predicate names them (0009_admission.sql).
+    const string Sql = $"""
         SELECT (SELECT count(*) FROM api.idempotency_keys WHERE created_at >= $2),
                taken.since_previous, taken.since_anchor, waiting.since_previous, waiting.since_anchor
           FROM (SELECT count(*) AS since_previous, count(*) FILTER (WHERE created_at >= $2) AS since_anchor
@@ -21,7 +23,7 @@ public sealed class WaitingForQrQuery(NpgsqlDataSource database)
                  WHERE created_at >= $1) AS taken,
                (SELECT count(*) AS since_previous, count(*) FILTER (WHERE created_at >= $2) AS since_anchor
                   FROM ordering.order_state
-                 WHERE current_state IN ('Submitted', 'AwaitingPayment') AND provider_reference IS NULL
+                 WHERE current_state IN ('{OrderStatuses.Submitted}', '{OrderStatuses.AwaitingPayment}') AND provider_reference IS NULL
                    AND created_at >= $1) AS waiting
         """;
 

@@ -1,1 +1,0 @@
-namespace Sagas.Contracts; public static class ContractsAssembly { }
