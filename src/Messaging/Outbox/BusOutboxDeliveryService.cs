@@ -13,8 +13,9 @@ namespace Sagas.Messaging.Outbox;
 /// <summary>
 /// Sends what bus outboxes committed. Each pass claims the oldest outboxes nobody else holds
 /// (<c>FOR UPDATE SKIP LOCKED</c>, so several processes share the work and never send one outbox twice at once),
-/// sends each outbox's messages in sequence order (different outboxes concurrently), deletes what was sent and
-/// commits. A send that fails stops its outbox there; the rest stays for a later pass, in order.
+/// sends each outbox's messages (<see cref="OutboxMessageSender"/>: in sequence order per destination and correlation id,
+/// the rest side by side; different outboxes concurrently), deletes what was sent and commits. A send that fails stops
+/// its chain there; the rest stays for a later pass, in order.
 /// <para>
 /// Claims take only due outboxes. A failure specific to one outbox (see <see cref="OutboxSendFailure"/>) makes that
 /// outbox due again after its own exponential delay and the pass goes on; after <see cref="BusOutboxOptions.MaxAttempts"/>
@@ -27,12 +28,9 @@ namespace Sagas.Messaging.Outbox;
 /// exponentially, so a broker outage costs one attempt per backoff step, not a hot loop.
 /// </para>
 /// <para>
-/// A send never holds a loop for longer than <see cref="BusOutboxOptions.MessageDeliveryTimeout"/> plus
-/// <see cref="BusOutboxOptions.SendAbandonGrace"/>: MassTransit/RabbitMQ.Client sends can hang for good after a
-/// connection loss, deaf to their cancellation, and one that did would keep its loop's transaction, and the
-/// outboxes it claimed, locked until a restart. When sends to a destination keep timing out although the bus says
-/// it is connected, the bus's RabbitMQ connection is replaced (<see cref="BrokerConnectionRecycler"/>).
-/// <see cref="OutboxDeliveryProgress"/> tells readiness whether delivery is moving.
+/// When sends to a destination keep timing out although the bus says it is connected, the bus's RabbitMQ connection
+/// is replaced (<see cref="BrokerConnectionRecycler"/>). <see cref="OutboxDeliveryProgress"/> tells readiness whether
+/// delivery is moving.
 /// </para>
 /// </summary>
 public sealed class BusOutboxDeliveryService<TDbContext>(
@@ -48,18 +46,13 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     SchedulerMetrics? timerMetrics = null) : BackgroundService
     where TDbContext : DbContext
 {
-    const string Channel = "messaging_outbox";
-
-    // Every commit notifies every listening process, mostly about outboxes their writer delivers itself a moment
-    // later. Passing on at most one wake per RemoteWakeInterval keeps those from costing a claim transaction each,
-    // while an outbox that nobody else delivers still goes out within the interval.
-    volatile bool _remoteCommit;
     CancellationToken _stopping;
+    readonly OutboxMessageSender _sender = new(bus, options, progress, recycler, refusals, metrics, timerMetrics, logger);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.ListenForCommits)
-            _ = ListenForCommits(stoppingToken);
+            _ = new OutboxCommitListener<TDbContext>(scopeFactory, signal, options, logger).RunAsync(stoppingToken);
 
         _stopping = stoppingToken;
         var watching = bus.ConnectSendObserver(refusals);
@@ -184,7 +177,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             .Take(options.MessageBatchSize)
             .ToListAsync(cancellationToken);
 
-        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId).Select(outbox => SendInOrder(outbox.Key, outbox, cancellationToken)));
+        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId).Select(outbox => _sender.SendOutbox(outbox.Key, outbox.ToList(), cancellationToken)));
 
         var sent = outcomes.SelectMany(x => x.Sent).ToList();
         if (sent.Count > 0)
@@ -239,166 +232,5 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
         else
             logger.LogWarning(failure.Exception, "Outbox {OutboxId} could not be delivered (attempt {Attempts} of {MaxAttempts}); next attempt at {NextAttemptAt:O}",
                 attempt.OutboxId, attempt.Attempts, options.MaxAttempts, attempt.NextAttemptAt);
-    }
-
-    async Task<(List<long> Sent, OutboxSendFailure? Failure)> SendInOrder(Guid outboxId, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
-    {
-        var sent = new List<long>();
-        foreach (var message in outbox)
-        {
-            try
-            {
-                await Send(message, cancellationToken);
-                sent.Add(message.Id);
-                metrics.Delivered(message.EnqueuedAt);
-                if (timerMetrics is not null && OutboxTimers.IsTimer(message))
-                    timerMetrics.Fired(message.MessageType.Split(';')[0], sent: true, DateTimeOffset.UtcNow, message.EnqueuedAt);
-                if (((OutboxMessageContext)message).DestinationAddress is { } destination)
-                    progress.Sent(destination);
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                var destination = ((OutboxMessageContext)message).DestinationAddress;
-                var busConnected = recycler.BusConnected;
-                if (destination is not null)
-                {
-                    // A refused destination is no stuck connection: replacing the connection would not help it.
-                    if (OutboxSendFailure.IsTimeout(exception))
-                        progress.TimedOut(destination, busConnected);
-                    else
-                        progress.Failed(destination);
-                }
-
-                return (sent, OutboxSendFailure.Of(outboxId, destination, exception, busConnected));
-            }
-        }
-
-        return (sent, null);
-    }
-
-    async Task Send(OutboxMessageContext message, CancellationToken cancellationToken)
-    {
-        if (message.DestinationAddress is not { } destination)
-        {
-            logger.LogWarning("Outbox message {MessageId} has no destination; dropped", message.MessageId);
-            return;
-        }
-
-        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.MessageDeliveryTimeout);
-        using var refusal = message.MessageId is { } messageId ? refusals.Start(messageId, timeout) : null;
-        var sending = SendCore(message, destination, timeout.Token);
-        try
-        {
-            // Not only the token: a send that ignores it must not hold this outbox, its loop and its locks for good.
-            await sending.WaitAsync(options.MessageDeliveryTimeout + options.SendAbandonGrace, CancellationToken.None);
-        }
-        catch (TimeoutException) when (!sending.IsCompleted)
-        {
-            // Left running (it cannot be stopped); its outcome is observed and the token source freed if it ever ends.
-            // Should it still reach the broker, the message goes out twice: consumers' inboxes drop the duplicate.
-            _ = sending.ContinueWith(static (task, state) =>
-            {
-                _ = task.Exception;
-                ((IDisposable)state!).Dispose();
-            }, timeout, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            if (refusal?.Refusal is { } refusedFirst)
-                throw new OutboxSendRefusedException(destination, refusedFirst);
-            throw new OutboxSendAbandonedException(destination, options.MessageDeliveryTimeout + options.SendAbandonGrace);
-        }
-        catch (Exception) when (refusal?.Refusal is { } refused)
-        {
-            // Cancelled by BrokerRefusals at the broker's first refusal, instead of MassTransit retrying it to the timeout.
-            timeout.Dispose();
-            throw new OutboxSendRefusedException(destination, refused);
-        }
-
-        timeout.Dispose();
-    }
-
-    async Task SendCore(OutboxMessageContext message, Uri destination, CancellationToken cancellationToken)
-    {
-        OutboxTraceContext.SendUnderStoredParent();
-        // A timer's firing is a trace of its own, linked to the one that set it (TimerTracing).
-        using var firing = message is OutboxMessage stored ? OutboxTimers.StartFiring(stored) : null;
-        var endpoint = await bus.GetSendEndpoint(destination);
-        await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), cancellationToken);
-    }
-
-    // A dedicated connection LISTENing for commits of other processes. When it breaks, the fallback poll covers
-    // the gap until it is back.
-    async Task ListenForCommits(CancellationToken stoppingToken)
-    {
-        _ = ForwardRemoteCommits(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await OpenListenerConnection(stoppingToken);
-                connection.Notification += (_, _) => _remoteCommit = true;
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-
-                // Commits made while we were not listening.
-                signal.Notify();
-
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    // A silent network failure never raises: probe the connection when nothing arrived for a while.
-                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
-                    {
-                        await using var probe = new NpgsqlCommand("SELECT 1", connection);
-                        await probe.ExecuteScalarAsync(stoppingToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                logger.LogWarning(exception, "Outbox commit listener failed; falling back to polling until it reconnects");
-                try
-                {
-                    await Task.Delay(options.PollInterval, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    async Task ForwardRemoteCommits(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.RemoteWakeInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                if (!_remoteCommit)
-                    continue;
-                _remoteCommit = false;
-                signal.Notify();
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    async Task<NpgsqlConnection> OpenListenerConnection(CancellationToken cancellationToken)
-    {
-        await using var scope = scopeFactory.CreateAsyncScope();
-        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        // The DbContext's server and credentials on a connection outside its pool: closing it ends the session and its
-        // LISTEN (the pool does not reset connections, see AddFulfilmentDatabase), so no pooled connection is left
-        // subscribed, collecting notifications nobody reads.
-        var pooled = (NpgsqlConnection)dbContext.Database.GetDbConnection();
-        var connection = pooled.CloneWith(new NpgsqlConnectionStringBuilder(pooled.ConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
     }
 }

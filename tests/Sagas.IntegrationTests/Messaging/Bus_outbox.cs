@@ -178,6 +178,31 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
         await second.StopAsync();
     }
 
+    [Fact]
+    public async Task One_outbox_about_several_things_keeps_the_order_of_each()
+    {
+        // Sent side by side, chain by chain (OutboxMessageSender): what is about the same thing (correlation id) to the
+        // same place still arrives in the order it was written.
+        using var host = await StartHost();
+        var run = NewId.NextGuid().ToString("N");
+        var things = Enumerable.Range(0, 5).Select(_ => NewId.NextGuid()).ToArray();
+
+        await InRequest(host, async (publish, db) =>
+        {
+            for (var sequence = 0; sequence < 20; sequence++)
+                for (var thing = 0; thing < things.Length; thing++)
+                    await publish.Publish(new LedgerEntryRecorded($"{run}:{thing}:{sequence}"), c => c.CorrelationId = things[thing]);
+            await db.SaveChangesAsync();
+        });
+
+        var received = await Eventually.Until(() => Task.FromResult(References(run)), r => r.Count >= 100, TimeSpan.FromSeconds(60));
+        Assert.Equal(100, received.Distinct().Count());
+        foreach (var thing in received.Select(Parse).GroupBy(x => x.Outbox))
+            Assert.Equal(Enumerable.Range(0, 20), thing.Select(x => x.Sequence));
+
+        await host.StopAsync();
+    }
+
     List<string> References(string run) =>
         _probe.Received<LedgerEntryRecorded>().Select(x => x.Reference).Where(r => r.StartsWith(run, StringComparison.Ordinal)).ToList();
 
