@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
+using Sagas.Observability;
 
 namespace Sagas.Data;
 

@@ -6,6 +6,7 @@ using Sagas.Api.Hosting;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Messaging.Hosting;
+using Sagas.Observability;
 
 namespace Sagas.Api.Webhooks;
 
