@@ -225,6 +225,8 @@ configure() {
     default_setting PaymentProvider__BaseUrl "http://127.0.0.1:$SANDBOX_PORT"
     default_setting Sandbox__WebhookUrl "http://127.0.0.1:$API_PORT/webhooks/payments"
     default_setting Demo__ApiUrl "http://127.0.0.1:$API_PORT"
+    # The sandbox's appsettings.json holds no key: the demo checkout plays the development storefront.
+    default_setting Demo__StorefrontKey dev-storefront-key
     local timing
     for timing in Saga__PaymentWindow Saga__PollInterval Saga__StuckAfter; do
         if value="$(printenv "$timing")"; then
