@@ -15,8 +15,8 @@
 #                                         (SAGAS_STATE_DIR=.local/test-brokers/<name>, ports of its own)
 # `down` also stops every node left running under .local/test-brokers (a test run that was killed).
 #
-# Settings (environment): SAGAS_PG_HOST/PORT/USER/PASSWORD/DATABASE (the owner), SAGAS_PG_APP_USER/PASSWORD (the
-# services' runtime role), SAGAS_PG_SANDBOX_USER/PASSWORD/DATABASE, SAGAS_RABBIT_HOST/PORT/MGMT_PORT/
+# Settings (environment): SAGAS_PG_HOST/PORT/USER/PASSWORD/DATABASE (the owner), SAGAS_PG_API_USER/PASSWORD and
+# SAGAS_PG_WORKERS_USER/PASSWORD (the Api's and the Workers' runtime roles), SAGAS_PG_SANDBOX_USER/PASSWORD/DATABASE, SAGAS_RABBIT_HOST/PORT/MGMT_PORT/
 # USER/PASSWORD/NODE/DIST_PORT/PROMETHEUS_PORT (USER: the administrator), SAGAS_RABBIT_APP_USER/PASSWORD/VHOST (the
 # services' user, on that vhost only), SAGAS_INFRA_TIMEOUT (seconds per readiness wait, default 60).
 #
@@ -41,10 +41,13 @@ PG_USER="${SAGAS_PG_USER:-sagas}"
 PG_PASSWORD="${SAGAS_PG_PASSWORD:-sagas-dev-password}"
 PG_DATABASE="${SAGAS_PG_DATABASE:-sagas}"
 # Least privilege: PG_USER owns the database and migrates (and, for the tests and the benchmark, creates databases);
-# the services connect as PG_APP_USER (DML on what the migrations grant it, nothing else); the payment sandbox as
-# PG_SANDBOX_USER, owner of a database of its own that no other role may enter.
-PG_APP_USER="${SAGAS_PG_APP_USER:-sagas_app}"
-PG_APP_PASSWORD="${SAGAS_PG_APP_PASSWORD:-sagas-app-dev-password}"
+# the Api connects as PG_API_USER and the Workers as PG_WORKERS_USER (each: DML on the tables the migrations grant its
+# service, nothing else); the payment sandbox as PG_SANDBOX_USER, owner of a database of its own that no other role may
+# enter. (A cluster made before the roles were split keeps its unused sagas_app role; nothing connects as it.)
+PG_API_USER="${SAGAS_PG_API_USER:-sagas_api}"
+PG_API_PASSWORD="${SAGAS_PG_API_PASSWORD:-sagas-api-dev-password}"
+PG_WORKERS_USER="${SAGAS_PG_WORKERS_USER:-sagas_workers}"
+PG_WORKERS_PASSWORD="${SAGAS_PG_WORKERS_PASSWORD:-sagas-workers-dev-password}"
 PG_SANDBOX_USER="${SAGAS_PG_SANDBOX_USER:-sagas_sandbox}"
 PG_SANDBOX_PASSWORD="${SAGAS_PG_SANDBOX_PASSWORD:-sagas-sandbox-dev-password}"
 PG_SANDBOX_DATABASE="${SAGAS_PG_SANDBOX_DATABASE:-sagas_sandbox}"
@@ -260,33 +263,36 @@ pg_wait_ready() {
 
 # Create or refresh the roles and databases (idempotent, run at every `up` of our cluster):
 #   owner   LOGIN CREATEDB, never superuser: owns the database, migrates, creates the tests' databases;
-#   runtime LOGIN only: may connect to the database, gets DML from the migrations (never CREATE, not even TEMP);
-#           the owner is a member of it, so it can end the runtime role's sessions (the tests drop their databases);
+#   api, workers  LOGIN only: may connect to the database, get DML on their service's tables from the migrations
+#           (never CREATE, not even TEMP); the owner is a member of both, so it can end their sessions (the tests drop
+#           their databases). Created when missing, so a cluster from before they were split gets them at its next `up`;
 #   sandbox LOGIN only: owns a database of its own, which no other role (the owner included) may connect to.
 pg_ensure_role() {
     local out
     if ! out="$(as_postgres "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" -d postgres \
         -v app_user="$PG_USER" -v app_password="$PG_PASSWORD" -v app_db="$PG_DATABASE" \
-        -v runtime_user="$PG_APP_USER" -v runtime_password="$PG_APP_PASSWORD" \
+        -v api_user="$PG_API_USER" -v api_password="$PG_API_PASSWORD" \
+        -v workers_user="$PG_WORKERS_USER" -v workers_password="$PG_WORKERS_PASSWORD" \
         -v sandbox_user="$PG_SANDBOX_USER" -v sandbox_password="$PG_SANDBOX_PASSWORD" -v sandbox_db="$PG_SANDBOX_DATABASE" \
         -f - 2>&1 <<'SQL'
-SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY[:'app_user', :'runtime_user', :'sandbox_user']) AS r
+SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY[:'app_user', :'api_user', :'workers_user', :'sandbox_user']) AS r
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
 SELECT format('ALTER ROLE %I LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L',
               :'app_user', :'app_password') \gexec
-SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L', :'runtime_user', :'runtime_password') \gexec
+SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L', r, p)
+  FROM (VALUES (:'api_user', :'api_password'), (:'workers_user', :'workers_password')) AS runtime(r, p) \gexec
 SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L', :'sandbox_user', :'sandbox_password') \gexec
-SELECT format('GRANT %I TO %I', :'runtime_user', :'app_user') \gexec
+SELECT format('GRANT %I TO %I', r, :'app_user') FROM unnest(ARRAY[:'api_user', :'workers_user']) AS r \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', d, o)
   FROM (VALUES (:'app_db', :'app_user'), (:'sandbox_db', :'sandbox_user')) AS wanted(d, o)
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'app_db', :'app_user') \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'sandbox_db', :'sandbox_user') \gexec
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', d) FROM unnest(ARRAY[:'app_db', :'sandbox_db']) AS d \gexec
-SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'app_db', :'runtime_user') \gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'app_db', r) FROM unnest(ARRAY[:'api_user', :'workers_user']) AS r \gexec
 SQL
     )"; then
-        die "PostgreSQL: creating roles '$PG_USER', '$PG_APP_USER', '$PG_SANDBOX_USER' / databases '$PG_DATABASE', '$PG_SANDBOX_DATABASE' failed: $(tail -n 1 <<<"$out")"
+        die "PostgreSQL: creating roles '$PG_USER', '$PG_API_USER', '$PG_WORKERS_USER', '$PG_SANDBOX_USER' / databases '$PG_DATABASE', '$PG_SANDBOX_DATABASE' failed: $(tail -n 1 <<<"$out")"
     fi
 }
 
@@ -314,9 +320,13 @@ pg_up() {
         pg_ensure_role
     fi
     pg_app_login_ok || die "PostgreSQL is up on $PG_HOST:$PG_PORT but role '$PG_USER' cannot log in to database '$PG_DATABASE' over TCP"
-    pg_login_ok "$PG_APP_USER" "$PG_APP_PASSWORD" ||
-        die "PostgreSQL is up on $PG_HOST:$PG_PORT but the services' role '$PG_APP_USER' cannot log in to database '$PG_DATABASE' over TCP (a server not started here: create it as docs/security.md, \"Roles\", says)"
-    say "PostgreSQL: ready on $PG_HOST:$PG_PORT (database $PG_DATABASE owned by $PG_USER, services as $PG_APP_USER; sandbox database $PG_SANDBOX_DATABASE as $PG_SANDBOX_USER)"
+    local role password
+    for role in "$PG_API_USER:$PG_API_PASSWORD" "$PG_WORKERS_USER:$PG_WORKERS_PASSWORD"; do
+        password="${role#*:}" role="${role%%:*}"
+        pg_login_ok "$role" "$password" ||
+            die "PostgreSQL is up on $PG_HOST:$PG_PORT but the services' role '$role' cannot log in to database '$PG_DATABASE' over TCP (a server not started here: create it as docs/security.md, \"Roles\", says)"
+    done
+    say "PostgreSQL: ready on $PG_HOST:$PG_PORT (database $PG_DATABASE owned by $PG_USER, Api as $PG_API_USER, Workers as $PG_WORKERS_USER; sandbox database $PG_SANDBOX_DATABASE as $PG_SANDBOX_USER)"
 }
 
 pg_down() {
@@ -783,8 +793,10 @@ SAGAS_PG_PORT=$PG_PORT
 SAGAS_PG_USER=$PG_USER
 SAGAS_PG_PASSWORD=$PG_PASSWORD
 SAGAS_PG_DATABASE=$PG_DATABASE
-SAGAS_PG_APP_USER=$PG_APP_USER
-SAGAS_PG_APP_PASSWORD=$PG_APP_PASSWORD
+SAGAS_PG_API_USER=$PG_API_USER
+SAGAS_PG_API_PASSWORD=$PG_API_PASSWORD
+SAGAS_PG_WORKERS_USER=$PG_WORKERS_USER
+SAGAS_PG_WORKERS_PASSWORD=$PG_WORKERS_PASSWORD
 SAGAS_PG_SANDBOX_USER=$PG_SANDBOX_USER
 SAGAS_PG_SANDBOX_PASSWORD=$PG_SANDBOX_PASSWORD
 SAGAS_PG_SANDBOX_DATABASE=$PG_SANDBOX_DATABASE
@@ -799,7 +811,10 @@ SAGAS_RABBIT_APP_PASSWORD=$RMQ_APP_PASSWORD
 SAGAS_RABBIT_APP_VHOST=$RMQ_APP_VHOST
 SAGAS_PG_OWNER_CONNECTION=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD
 SAGAS_PG_SANDBOX_CONNECTION=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_SANDBOX_DATABASE;Username=$PG_SANDBOX_USER;Password=$PG_SANDBOX_PASSWORD
-ConnectionStrings__Postgres=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_APP_USER;Password=$PG_APP_PASSWORD
+SAGAS_PG_API_CONNECTION=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_API_USER;Password=$PG_API_PASSWORD
+SAGAS_PG_WORKERS_CONNECTION=Host=$PG_HOST;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_WORKERS_USER;Password=$PG_WORKERS_PASSWORD
+DatabaseRoles__Api=$PG_API_USER
+DatabaseRoles__Workers=$PG_WORKERS_USER
 RabbitMq__Host=$RMQ_HOST
 RabbitMq__Port=$RMQ_PORT
 RabbitMq__VirtualHost=$RMQ_APP_VHOST

@@ -120,14 +120,23 @@ launch() {
     shift 4
     local own=()
     case "$name" in
-    # Least privilege: only the migration step gets the owner's connection; the sandbox its own role and database.
-    migrate) own=("ConnectionStrings__Migrations=$SAGAS_PG_OWNER_CONNECTION") ;;
+    # Least privilege: only the migration step gets the owner's connection; the Api and the Workers each their own role
+    # (DML on their own tables), the sandbox its own role and database. A ConnectionStrings__Postgres of the caller's
+    # environment wins, as every other setting does.
+    migrate) own=("ConnectionStrings__Migrations=$SAGAS_PG_OWNER_CONNECTION" "ConnectionStrings__Postgres=$(own_connection "$SAGAS_PG_API_CONNECTION")") ;;
+    api) own=("ConnectionStrings__Postgres=$(own_connection "$SAGAS_PG_API_CONNECTION")") ;;
+    workers) own=("ConnectionStrings__Postgres=$(own_connection "$SAGAS_PG_WORKERS_CONNECTION")") ;;
     sandbox) own=("ConnectionStrings__Postgres=$SAGAS_PG_SANDBOX_CONNECTION") ;;
     esac
     (cd "$(dirname "$dll")" && exec setsid env "${SERVICE_ENV[@]}" "${own[@]}" ASPNETCORE_URLS="$urls" Urls="$urls" dotnet "$dll" "$@") \
         >"$log" 2>&1 </dev/null 9>&- &
     PID[$name]=$!
     printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
+}
+
+# The connection a service gets: the caller's ConnectionStrings__Postgres when set, else its own role's.
+own_connection() {
+    printenv ConnectionStrings__Postgres || printf '%s' "$1"
 }
 
 # `run.sh stop`: stop what a previous run left behind (a run killed with SIGKILL, a closed terminal).
@@ -225,6 +234,8 @@ configure() {
     default_setting PaymentProvider__BaseUrl "http://127.0.0.1:$SANDBOX_PORT"
     default_setting Sandbox__WebhookUrl "http://127.0.0.1:$API_PORT/webhooks/payments"
     default_setting Demo__ApiUrl "http://127.0.0.1:$API_PORT"
+    # The sandbox's appsettings.json holds no key: the demo checkout plays the development storefront.
+    default_setting Demo__StorefrontKey dev-storefront-key
     local timing
     for timing in Saga__PaymentWindow Saga__PollInterval Saga__StuckAfter; do
         if value="$(printenv "$timing")"; then
@@ -412,7 +423,7 @@ Sagas is running. Ctrl-C stops the .NET processes; 'make stop' also stops Postgr
                        RabbitMQ http://$SAGAS_RABBIT_HOST:$SAGAS_RABBIT_PROMETHEUS_PORT/metrics/per-object
                        Prometheus: ops/prometheus/prometheus.yml, alerts ops/prometheus/alerts.yml (docs/observability.md)
   PostgreSQL           $SAGAS_PG_HOST:$SAGAS_PG_PORT, database $SAGAS_PG_DATABASE (owner $SAGAS_PG_USER migrates, the services
-                       run as $SAGAS_PG_APP_USER: DML only); sandbox ledger in $SAGAS_PG_SANDBOX_DATABASE ($SAGAS_PG_SANDBOX_USER)
+                       Api as $SAGAS_PG_API_USER, Workers as $SAGAS_PG_WORKERS_USER: DML on their own tables only); sandbox ledger in $SAGAS_PG_SANDBOX_DATABASE ($SAGAS_PG_SANDBOX_USER)
   Logs                 .local/logs/api.log, workers.log, sandbox.log
 
 Dev API keys (header X-Api-Key):

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
+using Sagas.Observability;
 
 namespace Sagas.Data;
 
@@ -55,25 +56,21 @@ public static class DatabaseServiceCollectionExtensions
         });
         services.AddDbContext<FulfilmentDbContext>((provider, options) =>
             options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
-        services.AddSingleton(MigrationAccessOf(configuration, connectionString));
+        services.AddSingleton(MigrationAccessOf(configuration));
         services.AddMigrationSource(MessagingMigrations.Source);
         services.AddMigrationSource(DataMigrations.Source);
         return services;
     }
 
     /// <summary>
-    /// <c>ConnectionStrings:Migrations</c>, when set, is the schemas' owner: migrations run as it and grant the role of
-    /// <c>ConnectionStrings:Postgres</c> DML only. <c>make run</c> gives it to the <c>migrate</c> step alone; the
-    /// services then connect as the runtime role and find the schema current.
+    /// <c>ConnectionStrings:Migrations</c>, when set, is the schemas' owner: migrations run as it and grant the Api's and the
+    /// Workers' roles (<see cref="ServiceTables"/>) DML on their own tables only. <c>make run</c> gives it to the
+    /// <c>migrate</c> step alone; the services then connect as their roles and find the schema current.
     /// </summary>
-    static MigrationAccess MigrationAccessOf(IConfiguration configuration, string runtimeConnectionString)
-    {
-        if (configuration.GetConnectionString("Migrations") is not { Length: > 0 } owner)
-            return new MigrationAccess(null, null);
-        var ownerUser = new NpgsqlConnectionStringBuilder(owner).Username;
-        var runtimeUser = new NpgsqlConnectionStringBuilder(runtimeConnectionString).Username;
-        return new MigrationAccess(owner, runtimeUser is { Length: > 0 } && runtimeUser != ownerUser ? runtimeUser : null);
-    }
+    static MigrationAccess MigrationAccessOf(IConfiguration configuration) =>
+        configuration.GetConnectionString("Migrations") is { Length: > 0 } owner
+            ? new MigrationAccess(owner, ServiceTables.Grants(configuration))
+            : MigrationAccess.None;
 
     /// <summary>
     /// Statements a connection has run five times are prepared on the server (Npgsql's automatic preparation, up to 64

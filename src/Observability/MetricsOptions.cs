@@ -22,4 +22,13 @@ public sealed class MetricsOptions
     /// for it. Such figures are read only when scraped, at most once per this interval, whatever the number of scrapes.
     /// </summary>
     public TimeSpan DatabaseRefresh { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>What makes these settings unusable (checked at start, <see cref="StartupValidation"/>): none when valid.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Port is < 1 or > 65535)
+            yield return "Metrics:Port must be from 1 to 65535 (or unset: /metrics on the service's own port)";
+        if (DatabaseRefresh < TimeSpan.Zero || DatabaseRefresh > TimeSpan.FromHours(1))
+            yield return "Metrics:DatabaseRefresh must be from 00:00:00 to 01:00:00";
+    }
 }

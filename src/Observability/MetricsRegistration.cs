@@ -35,7 +35,7 @@ public static partial class MetricsRegistration
     public static WebApplicationBuilder AddSagasMetrics(this WebApplicationBuilder builder, string serviceName)
     {
         var section = builder.Configuration.GetSection(MetricsOptions.Section);
-        builder.Services.Configure<MetricsOptions>(section);
+        builder.Services.AddOptions<MetricsOptions>().Bind(section).ValidateProblems(o => o.Problems());
         var options = section.Get<MetricsOptions>() ?? new MetricsOptions();
         if (!options.Enabled)
             return builder;

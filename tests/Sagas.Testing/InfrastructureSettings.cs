@@ -28,11 +28,13 @@ public sealed record InfrastructureSettings(
     }
 
     /// <summary>
-    /// The services' runtime role (scripts/infra.sh creates it: DML on what the migrations grant it, no DDL, no CREATEDB);
-    /// <see cref="PgUser"/> is the owner that creates databases and migrates.
+    /// The Api's and the Workers' runtime roles (scripts/infra.sh creates them: DML on the tables the migrations grant each,
+    /// no DDL, no CREATEDB); <see cref="PgUser"/> is the owner that creates databases and migrates.
     /// </summary>
-    public string PgAppUser { get; init; } = Env("SAGAS_PG_APP_USER", "sagas_app");
-    public string PgAppPassword { get; init; } = Env("SAGAS_PG_APP_PASSWORD", "sagas-app-dev-password");
+    public string PgApiUser { get; init; } = Env("SAGAS_PG_API_USER", "sagas_api");
+    public string PgApiPassword { get; init; } = Env("SAGAS_PG_API_PASSWORD", "sagas-api-dev-password");
+    public string PgWorkersUser { get; init; } = Env("SAGAS_PG_WORKERS_USER", "sagas_workers");
+    public string PgWorkersPassword { get; init; } = Env("SAGAS_PG_WORKERS_PASSWORD", "sagas-workers-dev-password");
 
     /// <summary>The payment sandbox's role and the database it owns (scripts/infra.sh; no other role may connect to it).</summary>
     public string PgSandboxUser { get; init; } = Env("SAGAS_PG_SANDBOX_USER", "sagas_sandbox");
@@ -71,12 +73,14 @@ public sealed record InfrastructureSettings(
         MaxPoolSize = 50,
     }.ConnectionString;
 
-    /// <summary>The same database as the runtime role the services use.</summary>
-    public string RuntimeConnectionString(string database) => new NpgsqlConnectionStringBuilder(ConnectionString(database))
-    {
-        Username = PgAppUser,
-        Password = PgAppPassword,
-    }.ConnectionString;
+    /// <summary>The same database as the Api's runtime role.</summary>
+    public string ApiConnectionString(string database) => AsRole(database, PgApiUser, PgApiPassword);
+
+    /// <summary>The same database as the Workers' runtime role.</summary>
+    public string WorkersConnectionString(string database) => AsRole(database, PgWorkersUser, PgWorkersPassword);
+
+    string AsRole(string database, string user, string password) =>
+        new NpgsqlConnectionStringBuilder(ConnectionString(database)) { Username = user, Password = password }.ConnectionString;
 
     public Uri RabbitManagementUri => new($"http://{RabbitHost}:{RabbitManagementPort}/api/");
 

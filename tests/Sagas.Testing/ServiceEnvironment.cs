@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Sagas.Testing;
 
 /// <summary>The configuration a service process needs to use one test's own database and virtual host.</summary>
@@ -9,10 +11,13 @@ public static class ServiceEnvironment
     /// <summary>The broker of <paramref name="rabbit"/> (e.g. a <see cref="DedicatedRabbitMqNode"/>'s), on <paramref name="virtualHost"/>.</summary>
     public static Dictionary<string, string> For(TemporaryDatabase database, InfrastructureSettings rabbit, string virtualHost) => new()
     {
-        // As in production: the services run as the runtime role (DML only); migrations at start-up run as the owner,
-        // which grants the runtime role what it needs — so a missing grant fails the suite, not the first deployment.
-        ["ConnectionStrings__Postgres"] = database.RuntimeConnectionString,
+        // As in production: each service runs as its own runtime role (DML on its tables only; ServiceProcess swaps in
+        // the Workers' role for a Workers process); migrations at start-up run as the owner, which grants each role what
+        // its service needs — so a missing grant fails the suite, not the first deployment.
+        ["ConnectionStrings__Postgres"] = database.ApiConnectionString,
         ["ConnectionStrings__Migrations"] = database.ConnectionString,
+        ["DatabaseRoles__Api"] = database.Settings.PgApiUser,
+        ["DatabaseRoles__Workers"] = database.Settings.PgWorkersUser,
         ["RabbitMq__Host"] = rabbit.RabbitHost,
         ["RabbitMq__Port"] = rabbit.RabbitPort.ToString(),
         ["RabbitMq__VirtualHost"] = virtualHost,
@@ -29,4 +34,25 @@ public static class ServiceEnvironment
         ["Admission__Enabled"] = "false",
         ["Logging__LogLevel__Sagas.Api.Orders.Admission"] = "Information",
     };
+
+    /// <summary>
+    /// A service connects as its own role: an Api or Workers process given either service's runtime role gets its own
+    /// (a caller may pass one environment to both). Any other connection — the owner's, the sandbox's — is left as it is.
+    /// </summary>
+    public static void UseOwnRole(string project, IDictionary<string, string> environment)
+    {
+        if (!environment.TryGetValue("ConnectionStrings__Postgres", out var connectionString))
+            return;
+        var settings = InfrastructureSettings.FromEnvironment();
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.Username != settings.PgApiUser && builder.Username != settings.PgWorkersUser)
+            return;
+        (builder.Username, builder.Password) = project switch
+        {
+            "Api" => (settings.PgApiUser, settings.PgApiPassword),
+            "Workers" => (settings.PgWorkersUser, settings.PgWorkersPassword),
+            _ => (builder.Username, builder.Password),
+        };
+        environment["ConnectionStrings__Postgres"] = builder.ConnectionString;
+    }
 }

@@ -28,6 +28,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         foreach (var (key, value) in environment)
             _environment[key] = value;
+        ServiceEnvironment.UseOwnRole(project, _environment);
         _environment["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
         // Also as plain configuration: it outranks a "Urls" in the service's appsettings.json.
         _environment["Urls"] = BaseAddress.ToString().TrimEnd('/');

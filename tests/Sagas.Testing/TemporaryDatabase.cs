@@ -13,15 +13,18 @@ public sealed class TemporaryDatabase : IAsyncDisposable
         Settings = settings;
         Name = name;
         ConnectionString = settings.ConnectionString(name);
-        RuntimeConnectionString = settings.RuntimeConnectionString(name);
+        ApiConnectionString = settings.ApiConnectionString(name);
+        WorkersConnectionString = settings.WorkersConnectionString(name);
     }
 
     public InfrastructureSettings Settings { get; }
     public string Name { get; }
     /// <summary>The owner's: creates, migrates, reads anything.</summary>
     public string ConnectionString { get; }
-    /// <summary>The services' runtime role's (DML only, once the owner has migrated and granted).</summary>
-    public string RuntimeConnectionString { get; }
+    /// <summary>The Api's runtime role's (DML on the Api's tables only, once the owner has migrated and granted).</summary>
+    public string ApiConnectionString { get; }
+    /// <summary>The Workers' runtime role's (DML on the Workers' tables only, once the owner has migrated and granted).</summary>
+    public string WorkersConnectionString { get; }
 
     public static async Task<TemporaryDatabase> CreateAsync(string purpose, InfrastructureSettings? settings = null)
     {
@@ -36,8 +39,8 @@ public sealed class TemporaryDatabase : IAsyncDisposable
 
     /// <summary>
     /// Drops the database. Not <c>WITH (FORCE)</c>: that fails for a non-superuser when an autovacuum worker happens to
-    /// be in the database (it is the superuser's). Our own role's sessions, and the runtime role's (infra.sh makes the owner
-    /// a member of it), are ended instead, and a plain DROP stops
+    /// be in the database (it is the superuser's). Our own role's sessions, and the runtime roles' (infra.sh makes the owner
+    /// a member of them), are ended instead, and a plain DROP stops
     /// the autovacuum worker itself; a session that was still closing is waited for.
     /// </summary>
     public async ValueTask DisposeAsync()

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Sagas.Messaging.Hosting;
+using Sagas.Observability;
 
 namespace Sagas.Api.Hosting;
 

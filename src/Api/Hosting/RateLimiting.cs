@@ -5,6 +5,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Sagas.Messaging.Hosting;
+using Sagas.Observability;
 
 namespace Sagas.Api.Hosting;
 

@@ -58,6 +58,9 @@ public static class OrderEndpoints
         var validation = new Validation();
         if (http.Headers["Idempotency-Key"].Count != 1 || key.Length is < 1 or > 255)
             validation.Add("Idempotency-Key", "header is required, 1 to 255 characters");
+        else
+            // Stored and compared as text like any other field: a tab or DEL that HTTP lets through is refused here too.
+            validation.PrintableText(key, "Idempotency-Key");
         if (request is null)
             return validation.Add("body", "is required").Problem();
         Validate(request, validation);

@@ -9,6 +9,7 @@ using Sagas.Api.Orders;
 using Sagas.Data.Ordering;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Outbox;
+using Sagas.Observability;
 
 namespace Sagas.Api.Support;
 

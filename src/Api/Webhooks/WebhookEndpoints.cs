@@ -8,6 +8,7 @@ using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Messaging.Hosting;
+using Sagas.Observability;
 
 namespace Sagas.Api.Webhooks;
 

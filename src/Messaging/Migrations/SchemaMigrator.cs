@@ -10,7 +10,7 @@ namespace Sagas.Messaging.Migrations;
 /// its own transaction so a failing one leaves the schema at the previous version.
 /// <para>
 /// Least privilege (<see cref="MigrationAccess"/>): with an owner connection the scripts run as the owner, who then
-/// grants the runtime role DML on every table of the schemas it owns — never DDL. Without one, a process whose role
+/// grants each service's runtime role DML on the tables that service uses — never DDL. Without one, a process whose role
 /// cannot run DDL still starts when nothing is pending: the owner migrated beforehand (<c>migrate</c>).
 /// </para>
 /// </summary>
@@ -26,17 +26,17 @@ public sealed class SchemaMigrator(
         if (access?.OwnerConnectionString is { Length: > 0 } owner)
         {
             await using var ownerSource = NpgsqlDataSource.Create(owner);
-            return await ApplyAsync(ownerSource, scripts, access.RuntimeRole, cancellationToken);
+            return await ApplyAsync(ownerSource, scripts, access.Grants, cancellationToken);
         }
 
         // Nothing to apply: no DDL at all, so a runtime role without CREATE starts against a schema its owner keeps current.
         if (await IsCurrentAsync(scripts, cancellationToken))
             return [];
-        return await ApplyAsync(dataSource, scripts, runtimeRole: null, cancellationToken);
+        return await ApplyAsync(dataSource, scripts, grants: [], cancellationToken);
     }
 
     async Task<IReadOnlyList<string>> ApplyAsync(
-        NpgsqlDataSource source, List<MigrationScript> scripts, string? runtimeRole, CancellationToken cancellationToken)
+        NpgsqlDataSource source, List<MigrationScript> scripts, IReadOnlyList<RoleGrant> grants, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await Execute(connection, $"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
@@ -80,8 +80,8 @@ public sealed class SchemaMigrator(
             }
 
             // Under the lock: concurrent GRANTs on one object fail ("tuple concurrently updated").
-            if (runtimeRole is { Length: > 0 })
-                await GrantAsync(connection, runtimeRole, cancellationToken);
+            if (grants.Count > 0)
+                await GrantAsync(connection, grants, cancellationToken);
             return newlyApplied;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
@@ -97,32 +97,70 @@ public sealed class SchemaMigrator(
     }
 
     /// <summary>
-    /// The runtime role may read and write the rows of every table (and use the sequences) in the schemas the owner
-    /// owns, and read which migrations were applied; it can create nothing. Repeated on every migration, so tables a
-    /// new script adds are covered.
+    /// Each runtime role may read and write the rows of exactly the tables its <see cref="RoleGrant"/> lists (and use the
+    /// sequences of their schemas), and read which migrations were applied; it can create nothing. What it held before
+    /// on the owner's schemas is revoked first, in the same transaction, so a table dropped from its list is no longer
+    /// readable and a database migrated by an older version (one role with every table) ends with the grants of this
+    /// one. Repeated on every migration, so tables a new script adds are covered.
     /// </summary>
-    async Task GrantAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
+    async Task GrantAsync(NpgsqlConnection connection, IReadOnlyList<RoleGrant> grants, CancellationToken cancellationToken)
     {
-        await using var statements = new NpgsqlCommand("""
-            SELECT unnest(ARRAY[
-                     format('GRANT USAGE ON SCHEMA %I TO %I', n.nspname, $1),
-                     format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', n.nspname, $1),
-                     format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', n.nspname, $1)])
-              FROM pg_namespace n
-             WHERE n.nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-               AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
-            UNION ALL
-            SELECT format('GRANT SELECT ON public.schema_migrations TO %I', $1)
-            """, connection);
-        statements.Parameters.Add(new NpgsqlParameter { Value = role });
-        var grants = new List<string>();
-        await using (var reader = await statements.ExecuteReaderAsync(cancellationToken))
+        var ownSchemas = new List<string>();
+        await using (var schemas = new NpgsqlCommand("""
+                         SELECT n.nspname FROM pg_namespace n
+                          WHERE n.nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                            AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+                         """, connection))
+        await using (var reader = await schemas.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
-                grants.Add(reader.GetString(0));
-        foreach (var grant in grants)
-            await Execute(connection, grant, cancellationToken);
-        logger.LogInformation("Granted role {Role} DML on the schemas of {Owner} ({Statements} statements)", role, connection.UserName, grants.Count);
+                ownSchemas.Add(reader.GetString(0));
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var grant in grants.Where(g => g.Role != connection.UserName))
+        {
+            await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", connection))
+            {
+                exists.Parameters.Add(new NpgsqlParameter { Value = grant.Role });
+                if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+                    throw new MigrationException($"role {grant.Role} ({grant.Purpose}) does not exist: create it (docs/security.md, \"Roles\"; scripts/infra.sh up does) or name another");
+            }
+
+            var role = Identifier(grant.Role);
+            var statements = new List<string>();
+            foreach (var schema in ownSchemas.Select(Identifier))
+                statements.AddRange([
+                    $"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {role}",
+                    $"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {role}",
+                    $"REVOKE ALL ON SCHEMA {schema} FROM {role}"]);
+            foreach (var schema in grant.Tables.Select(t => t.Schema).Distinct())
+                statements.AddRange([
+                    $"GRANT USAGE ON SCHEMA {Identifier(schema)} TO {role}",
+                    $"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {Identifier(schema)} TO {role}"]);
+            foreach (var table in grant.Tables)
+                statements.Add(table.Table == "*"
+                    ? $"GRANT {table.Privileges} ON ALL TABLES IN SCHEMA {Identifier(table.Schema)} TO {role}"
+                    : $"GRANT {table.Privileges} ON TABLE {Identifier(table.Schema)}.{Identifier(table.Table)} TO {role}");
+            statements.Add($"GRANT SELECT ON public.schema_migrations TO {role}");
+            foreach (var statement in statements)
+            {
+                try
+                {
+                    await Execute(connection, statement, cancellationToken);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+                {
+                    throw new MigrationException($"granting {grant.Role} ({grant.Purpose}): {e.MessageText} ({statement})", e);
+                }
+            }
+
+            logger.LogInformation("Granted role {Role} ({Purpose}) DML on {Tables}", grant.Role, grant.Purpose,
+                string.Join(", ", grant.Tables.Select(t => t.ToString())));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
+
+    static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
 
     async Task<bool> IsCurrentAsync(List<MigrationScript> scripts, CancellationToken cancellationToken)
     {
@@ -188,7 +226,34 @@ public sealed class MigrationException(string message, Exception? inner = null) 
 
 /// <summary>
 /// Who migrates. <paramref name="OwnerConnectionString"/>: the role that owns the schemas and runs the scripts (unset: the
-/// process's own connection, which then needs DDL rights only while something is pending). <paramref name="RuntimeRole"/>:
-/// the role the services connect as, granted DML after each migration (unset, or the owner itself: no grants).
+/// process's own connection, which then needs DDL rights only while something is pending). <paramref name="Grants"/>: the
+/// roles the services connect as, each granted DML on its own tables after each migration (a role that is the owner
+/// itself gets none).
 /// </summary>
-public sealed record MigrationAccess(string? OwnerConnectionString, string? RuntimeRole);
+public sealed record MigrationAccess(string? OwnerConnectionString, IReadOnlyList<RoleGrant> Grants)
+{
+    public static MigrationAccess None { get; } = new(null, []);
+}
+
+/// <summary>A runtime role (<paramref name="Purpose"/>: which service, for messages) and the tables it may read and write.</summary>
+public sealed record RoleGrant(string Role, string Purpose, IReadOnlyList<TableGrant> Tables);
+
+/// <summary>
+/// <c>schema.table</c>, or <c>schema.*</c> for every table and view of a schema (present and future: granted again after
+/// each migration), with the privileges the service needs on it.
+/// </summary>
+public sealed record TableGrant(string Schema, string Table, string Privileges = TableGrant.ReadWrite)
+{
+    public const string ReadWrite = "SELECT, INSERT, UPDATE, DELETE";
+    public const string ReadOnly = "SELECT";
+
+    public static TableGrant Of(string qualified, string privileges = ReadWrite)
+    {
+        var dot = qualified.IndexOf('.');
+        return dot > 0 && dot < qualified.Length - 1
+            ? new TableGrant(qualified[..dot], qualified[(dot + 1)..], privileges)
+            : throw new ArgumentException($"'{qualified}' is not schema.table or schema.*", nameof(qualified));
+    }
+
+    public override string ToString() => Privileges == ReadWrite ? $"{Schema}.{Table}" : $"{Schema}.{Table} ({Privileges})";
+}

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Sagas.Observability;
 using Sagas.PaymentSandbox.Http;
 
 namespace Sagas.PaymentSandbox.Demo;
@@ -20,7 +21,7 @@ public static class DemoCheckout
 
     public static IServiceCollection AddDemoCheckout(this IServiceCollection services)
     {
-        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
+        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section).ValidateProblems(o => o.Problems());
         services.AddHttpClient(HttpClientName, (provider, client) =>
         {
             client.BaseAddress = provider.GetRequiredService<IOptions<DemoOptions>>().Value.ApiUrl;
@@ -39,6 +40,12 @@ public static class DemoCheckout
         app.MapGet("/", () => Results.Redirect("/demo/"));
 
         var api = app.MapGroup("/demo/api");
+        // No key, no demo: forwarding without one would only collect the Api's 401s.
+        api.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.RequestServices.GetRequiredService<IOptions<DemoOptions>>().Value.StorefrontKey is { Length: > 0 }
+                ? await next(context)
+                : TypedResults.Problem("The demo checkout has no storefront key: set Demo:StorefrontKey (environment variable Demo__StorefrontKey).",
+                    statusCode: StatusCodes.Status503ServiceUnavailable));
         api.MapGet("/config", (IOptions<DemoOptions> options) =>
             TypedResults.Ok(new { skus = options.Value.Skus, apiUrl = options.Value.ApiUrl }));
         api.MapGet("/items/{sku}", (string sku, HttpContext context) =>

@@ -5,7 +5,8 @@ namespace Sagas.PaymentSandbox.Simulation;
 
 /// <summary>
 /// Who may call the simulation endpoints (<c>/sandbox/…</c>): a customer paying or failing a QR code, the ledger with
-/// every payment, the webhook log, the fault settings. They move money and show every customer's payments, so outside
+/// every payment, the webhook log, the fault settings; and the demo checkout's <c>/demo/api/…</c>, which places orders
+/// at the Api with a storefront key. They move money and show every customer's payments, so outside
 /// Development they answer only a caller presenting <c>Sandbox:SimulationKey</c> in the <c>X-Sandbox-Key</c> header
 /// (compared as SHA-256 digests, in fixed time); with no key configured they are closed to everyone. In Development
 /// (<c>make run</c>, the tests, the benchmark, the demo checkout) they stay open.
@@ -44,19 +45,26 @@ public sealed class SimulationAccess
     /// <summary>The 401 a caller without the key gets: what to send, or that the endpoints are closed here.</summary>
     public IResult Refusal() => TypedResults.Problem(
         _keyDigest is null
-            ? $"The simulation endpoints are closed outside Development: {KeySetting} is not set."
-            : $"The simulation endpoints need the key configured as {KeySetting} in the {Header} header outside Development.",
+            ? $"The simulation endpoints and the demo checkout are closed outside Development: {KeySetting} is not set."
+            : $"The simulation endpoints and the demo checkout need the key configured as {KeySetting} in the {Header} header outside Development.",
         statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
 }
 
 public static class SimulationAccessExtensions
 {
     /// <summary>
-    /// Requests under <c>/sandbox</c> answer 401 problem+json, before anything reads them or changes anything, unless
+    /// The simulation endpoints, and the demo checkout's calls (<c>/demo/api/…</c>): the demo places orders with the
+    /// storefront key it holds and pays them through <c>/sandbox</c>, so outside Development it is the same door, behind
+    /// the same key. The demo's page and files (<c>/demo/</c>) hold nothing and stay public.
+    /// </summary>
+    public static bool IsGuarded(PathString path) => path.StartsWithSegments("/sandbox") || path.StartsWithSegments("/demo/api");
+
+    /// <summary>
+    /// Requests under <see cref="IsGuarded"/> paths answer 401 problem+json, before anything reads them or changes anything, unless
     /// <see cref="SimulationAccess"/> allows the call.
     /// </summary>
     public static IApplicationBuilder UseSimulationAccess(this IApplicationBuilder app) =>
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/sandbox"), branch => branch.Use(async (context, next) =>
+        app.UseWhen(context => IsGuarded(context.Request.Path), branch => branch.Use(async (context, next) =>
         {
             var access = context.RequestServices.GetRequiredService<SimulationAccess>();
             if (access.Allows(context.Request))

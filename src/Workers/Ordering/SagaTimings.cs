@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sagas.Messaging.Hosting;
+using Sagas.Observability;
 
 namespace Sagas.Workers.Ordering;
 

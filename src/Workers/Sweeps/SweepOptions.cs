@@ -1,4 +1,5 @@
 using Sagas.Messaging.Hosting;
+using Sagas.Observability;
 
 namespace Sagas.Workers.Sweeps;
 

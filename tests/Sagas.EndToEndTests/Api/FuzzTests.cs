@@ -114,7 +114,7 @@ public sealed class FuzzTests(FuzzTests.Fixture fixture) : IClassFixture<FuzzTes
 
     static (string, HttpRequestMessage) BadRequest(Random r)
     {
-        switch (r.Next(10))
+        switch (r.Next(12))
         {
             case 0 or 1 or 2:
             {
@@ -192,6 +192,17 @@ public sealed class FuzzTests(FuzzTests.Fixture fixture) : IClassFixture<FuzzTes
                 var (method, path) = new[] { (HttpMethod.Delete, "/orders"), (HttpMethod.Get, "/admin"), (HttpMethod.Patch, "/items/FUZZ-1"), (HttpMethod.Get, "/orders/x/y/z"), (HttpMethod.Put, "/orders") }[r.Next(5)];
                 return ($"{method} {path}", Request(method, path, Keys[r.Next(Keys.Length)]));
             }
+            case 9:
+            {
+                // A valid order whose Idempotency-Key carries a control character HTTP lets through (tab, DEL inside the
+                // value; Kestrel itself refuses NUL, CR and LF before the Api sees them).
+                var request = Json(HttpMethod.Post, "/orders", """{"customerId":"c","currency":"USD","lines":[{"sku":"FUZZ-1","quantity":1}]}""", ApiFixture.StorefrontKey);
+                var key = new[] { "a\tb", "key\u007f", "\u007f", "k\t\tk" }[r.Next(4)];
+                request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+                return ($"POST /orders key={Uri.EscapeDataString(key)}", request);
+            }
+            case 10:
+                return SignedHostileWebhook(r);
             default:
             {
                 // Reads of the catalog without a key or with a key that is not one.
@@ -199,6 +210,45 @@ public sealed class FuzzTests(FuzzTests.Fixture fixture) : IClassFixture<FuzzTes
                 return ($"GET /items/FUZZ-1 as '{key?.Length}'", Request(HttpMethod.Get, "/items/FUZZ-1", key));
             }
         }
+    }
+
+    /// <summary>
+    /// Webhooks the provider really signed (the HMAC is valid, the timestamp fresh) whose fields are hostile: the
+    /// signature proves who sent them, not that what they say can be stored. Each must be a 400 that records nothing.
+    /// </summary>
+    static (string, HttpRequestMessage) SignedHostileWebhook(Random r)
+    {
+        var order = Guid.NewGuid();
+        string Event(string eventId = "fuzz", string type = "payment.succeeded", string providerReference = "p", string? merchantReference = null,
+            string amount = "5", string currency = "USD", string occurredAt = "\"2026-11-27T00:00:00Z\"") =>
+            $$"""{"eventId":"{{eventId}}-{{r.Next()}}","type":"{{type}}","providerReference":"{{providerReference}}","merchantReference":"{{merchantReference ?? order.ToString()}}","amount":{{amount}},"currency":"{{currency}}","occurredAt":{{occurredAt}}}""";
+        var body = new Func<string>[]
+        {
+            () => Event(eventId: @"a\u0000b"),
+            () => Event(eventId: @"\uD800"),
+            () => Event(providerReference: @"p\u001b[31m"),
+            () => Event(merchantReference: @"\u0000"),
+            () => Event(merchantReference: new string('m', 201)),
+            () => Event(type: "payment.stolen"),
+            () => Event(type: @"payment.succeeded\u0000"),
+            () => Event(amount: "99999999999999999999"),
+            () => Event(amount: "10000000000"),
+            () => Event(amount: "-5"),
+            () => Event(amount: "5.001"),
+            () => Event(amount: "\"5\""),
+            () => Event(currency: "usd"),
+            () => Event(currency: @"U\u0000D"),
+            () => Event(occurredAt: "\"yesterday\""),
+            () => Event(occurredAt: "null"),
+            () => "[]",
+            () => "null",
+            () => "{\"eventId\":" + new string('[', 100) + new string(']', 100) + "}",
+        }[r.Next(19)]();
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var signature = $"t={timestamp},v1={Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(ApiFixture.WebhookSecret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")))}";
+        var request = Json(HttpMethod.Post, "/webhooks/payments", body, null);
+        request.Headers.TryAddWithoutValidation("X-Signature", signature);
+        return ($"POST /webhooks/payments (signed) body={Preview(body)}", request);
     }
 
     static string Preview(string body) => body.Length > 60 ? body[..60] + $"…({body.Length})" : body;

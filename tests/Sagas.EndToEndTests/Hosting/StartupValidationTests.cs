@@ -40,9 +40,16 @@ public sealed class StartupValidationTests : IAsyncLifetime
     [InlineData("Workers", "PaymentProvider__BreakDuration", "00:00:00.100", "PaymentProvider:BreakDuration must be from 0.5 s to 1 day")]
     [InlineData("Workers", "Sweeps__ExpiredHoldsInterval", "00:00:00", "Sweeps:ExpiredHoldsInterval")]
     [InlineData("Workers", "Saga__PaymentWindow", "00:00:00", "Saga:PaymentWindow must be positive")]
+    [InlineData("Api", "Metrics__Port", "70000", "Metrics:Port must be from 1 to 65535")]
+    [InlineData("Workers", "Metrics__DatabaseRefresh", "-00:00:01", "Metrics:DatabaseRefresh must be from 00:00:00 to 01:00:00")]
+    [InlineData("PaymentSandbox", "Demo__ApiUrl", "ftp://api.example/", "Demo:ApiUrl must be an absolute http or https URL")]
+    [InlineData("PaymentSandbox", "Demo__StorefrontKey", "short", "Demo:StorefrontKey must be at least 12 characters long")]
     public async Task A_service_with_an_invalid_setting_exits_non_zero_at_start_naming_it(string project, string key, string value, string message)
     {
         var environment = ServiceEnvironment.For(_database, _virtualHost);
+        if (project == "PaymentSandbox")
+            // Everything else it needs, so that the setting under test is the only thing that can stop it.
+            environment["Webhooks__Secret"] = TestApiKeys.WebhookSecret;
         environment[key] = value;
         await using var service = new ServiceProcess(project, ServiceProcess.FreePort(), environment);
 

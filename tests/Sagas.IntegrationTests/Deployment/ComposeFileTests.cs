@@ -87,18 +87,46 @@ public sealed class ComposeFileTests
     public async Task The_services_run_with_least_privilege_and_only_the_migration_gets_the_owner()
     {
         var services = await LoadServicesAsync();
-        foreach (var name in new[] { "api", "workers" })
+        foreach (var (name, role) in new[] { ("api", "sagas_api"), ("workers", "sagas_workers") })
         {
             var environment = services[name].Environment;
-            Assert.Contains("Username=sagas_app", environment["ConnectionStrings__Postgres"]);
+            Assert.Contains($"Username={role};", environment["ConnectionStrings__Postgres"]);
             Assert.Equal("sagas_app", environment["RabbitMq__Username"]);
             Assert.Equal("sagas", environment["RabbitMq__VirtualHost"]);
             Assert.False(environment.ContainsKey("ConnectionStrings__Migrations"), $"{name} holds the owner's connection");
         }
 
         Assert.Contains("Username=sagas;", services["migrate"].Environment["ConnectionStrings__Migrations"]);
+        Assert.Equal("sagas_api", services["migrate"].Environment["DatabaseRoles__Api"]);
+        Assert.Equal("sagas_workers", services["migrate"].Environment["DatabaseRoles__Workers"]);
         Assert.Contains("Database=sagas_sandbox;Username=sagas_sandbox", services["payment-sandbox"].Environment["ConnectionStrings__Postgres"]);
         Assert.False(services["payment-sandbox"].Environment.ContainsKey("ConnectionStrings__Migrations"));
+    }
+
+    [Fact]
+    public async Task Commits_no_api_key_the_api_takes_each_keys_digest_from_the_environment_and_runs_outside_development()
+    {
+        var compose = await File.ReadAllTextAsync(DockerCompose.ComposeFile);
+        Assert.DoesNotContain("ApiKeys__", compose);
+        Assert.DoesNotContain("dev-storefront-key", compose);
+        Assert.DoesNotContain("dev-support-key", compose);
+        Assert.DoesNotContain("dev-admin-key", compose);
+
+        // Every entry's digest is the one .env.example gives (so it came from the environment), one client per role.
+        var example = (await File.ReadAllLinesAsync(DockerCompose.ExampleEnvFile))
+            .Where(l => !l.StartsWith('#') && l.Contains('='))
+            .ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
+        var api = (await LoadServicesAsync())["api"].Environment;
+        foreach (var (index, role) in new[] { (0, "storefront"), (1, "support"), (2, "admin") })
+        {
+            Assert.Equal(role, api[$"ApiClients__{index}__Role"]);
+            Assert.Equal(example[$"SAGAS_{role.ToUpperInvariant()}_KEY_SHA256"], api[$"ApiClients__{index}__Sha256"]);
+        }
+
+        Assert.DoesNotContain(api.Keys, k => k.StartsWith("ApiKeys__", StringComparison.OrdinalIgnoreCase));
+        // appsettings.Development.json, in the image, accepts the plain development keys: the published Api must not read it.
+        Assert.NotEqual("Development", api["ASPNETCORE_ENVIRONMENT"]);
+        Assert.NotEqual("Development", api["DOTNET_ENVIRONMENT"]);
     }
 
     static async Task<IReadOnlyDictionary<string, ComposeService>> LoadServicesAsync()

@@ -118,6 +118,43 @@ public sealed class Starting_outside_development : IAsyncLifetime
         Assert.Contains("Sandbox:SimulationKey must be at least 16 characters", sandbox.StandardError);
     }
 
+    [Fact]
+    public async Task In_production_the_demo_checkout_answers_only_the_simulation_key_and_forwards_nothing_without_it()
+    {
+        // The Api the demo would forward to: nobody listens there, so a call that got through would answer 502, not 401.
+        var environment = Environment("Production", "true");
+        environment["Sandbox__SimulationKey"] = SimulationKey;
+        environment["Demo__StorefrontKey"] = "a-storefront-key-for-the-demo";
+        environment["Demo__ApiUrl"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
+        await using var sandbox = SandboxProcess.Start(environment);
+        await sandbox.WaitUntilReadyAsync(ExitTimeout);
+        using var http = new HttpClient { BaseAddress = sandbox.BaseAddress };
+
+        foreach (var key in new string?[] { null, "", "another-key-0123456789" })
+        {
+            using var order = Simulation(HttpMethod.Post, "/demo/api/orders", key,
+                new StringContent("""{"customerId":"c","currency":"USD","lines":[{"sku":"MOUSE-1","quantity":1}]}""", System.Text.Encoding.UTF8, "application/json"));
+            order.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            using var refused = await http.SendAsync(order);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            using var item = Simulation(HttpMethod.Get, "/demo/api/items/MOUSE-1", key);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(item)).StatusCode);
+        }
+
+        // With the key the demo works as in Development (here: it reaches for the Api, which is not there).
+        using (var item = Simulation(HttpMethod.Get, "/demo/api/items/MOUSE-1", SimulationKey))
+            Assert.Equal(HttpStatusCode.BadGateway, (await http.SendAsync(item)).StatusCode);
+    }
+
+    [Fact]
+    public void Its_committed_settings_hold_no_storefront_key()
+    {
+        var settings = File.ReadAllText(Path.Combine(RepositoryLayout.Root, "src", "PaymentSandbox", "appsettings.json"));
+        var demo = JsonDocument.Parse(settings).RootElement.GetProperty("Demo");
+        Assert.False(demo.TryGetProperty("StorefrontKey", out _), "src/PaymentSandbox/appsettings.json commits Demo:StorefrontKey");
+    }
+
     static HttpRequestMessage Simulation(HttpMethod method, string path, string? key, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, path) { Content = content };

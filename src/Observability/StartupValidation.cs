@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.Observability;
 
 /// <summary>
 /// Configuration checked when the host starts, before any hosted service runs (no migration, no broker connection): a
