@@ -63,12 +63,17 @@ public sealed class TracedStack : IAsyncLifetime
         settings["OTEL_TRACES_EXPORTER"] = "none";
 
         // The Api migrates first, so the others start on a current schema.
-        _api = Host<ApiProgram>(settings, apiPort);
+        // Each as its own database role, as ServiceProcess runs them.
+        var apiSettings = new Dictionary<string, string>(settings);
+        ServiceEnvironment.UseOwnRole("Api", apiSettings);
+        var workersSettings = new Dictionary<string, string>(settings);
+        ServiceEnvironment.UseOwnRole("Workers", workersSettings);
+        _api = Host<ApiProgram>(apiSettings, apiPort);
         // The sandbox (an outside provider's stand-in) keeps its ledger in this database, as the owner.
         var sandboxSettings = new Dictionary<string, string>(settings) { ["ConnectionStrings__Postgres"] = _database.ConnectionString };
         sandboxSettings.Remove("ConnectionStrings__Migrations");
         _sandbox = Host<SandboxProgram>(sandboxSettings, sandboxPort);
-        _workers = Host<WorkersProgram>(settings, port: null);
+        _workers = Host<WorkersProgram>(workersSettings, port: null);
 
         using var client = new HttpClient { BaseAddress = SandboxUrl };
         await Eventually.Until(async () => (await client.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(60),
