@@ -29,6 +29,9 @@ public sealed class FuzzTests(FuzzTests.Fixture fixture) : IClassFixture<FuzzTes
 
     const int Requests = 2_000;
 
+    /// <summary>The Api's request body limit (Kestrel's MaxRequestBodySize in src/Api/Program.cs).</summary>
+    const int MaxBody = 64 * 1024;
+
     [Fact]
     public async Task Two_thousand_bad_and_hostile_requests_get_4xx_problems_and_change_nothing()
     {
@@ -48,6 +51,12 @@ public sealed class FuzzTests(FuzzTests.Fixture fixture) : IClassFixture<FuzzTes
             var (description, request) = BadRequest(random);
             using (request)
             {
+                // A body over the Api's 64 KiB limit is refused (413) before it is read, and Kestrel closes the
+                // connection: a client still writing it then fails with a broken pipe instead of reading the answer
+                // (make test on a fresh clone, 2026-11-27). Asked for "100-continue", the client sends the body only
+                // once the server wants it, and reads the 413 otherwise, as a careful client would.
+                if (request.Content?.Headers.ContentLength > MaxBody)
+                    request.Headers.ExpectContinue = true;
                 var response = await client.SendAsync(request);
                 var status = (int)response.StatusCode;
                 var contentType = response.Content.Headers.ContentType?.MediaType;
