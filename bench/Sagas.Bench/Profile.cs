@@ -39,6 +39,8 @@ public sealed record Profile
 
     /// <summary>How long <see cref="OverloadRun"/> offers 3 × the end-to-end rate.</summary>
     public TimeSpan OverloadDuration { get; init; }
+    /// <summary>Orders measured on each of the two stacks of <see cref="InstrumentationRun"/> (after a quarter as many to warm up).</summary>
+    public int InstrumentationOrders { get; init; }
 
     public int ReliabilityOrders { get; init; }
     /// <summary>Orders of the scenarios other than the two kill -9 ones and the frozen Workers (which always use <see cref="ReliabilityOrders"/>).</summary>
@@ -74,6 +76,7 @@ public sealed record Profile
         LookingWindow = TimeSpan.FromSeconds(30),
         LookingPaySpread = TimeSpan.FromSeconds(60),
         OverloadDuration = TimeSpan.FromSeconds(60),
+        InstrumentationOrders = 600,
         ReliabilityOrders = 1000,
         OtherReliabilityOrders = 500,
         ReliabilityRate = 50,
@@ -109,6 +112,7 @@ public sealed record Profile
         LookingWindow = TimeSpan.FromSeconds(10),
         LookingPaySpread = TimeSpan.FromSeconds(10),
         OverloadDuration = TimeSpan.FromSeconds(10),
+        InstrumentationOrders = 120,
         ReliabilityOrders = 100,
         OtherReliabilityOrders = 60,
         ReliabilityRate = 40,

@@ -67,6 +67,7 @@ try
         await new PerformanceRun(infrastructure, profile, report, Progress, whileSettling: reliability.StartEarly).RunAsync();
         await new LookingCustomersRun(infrastructure, profile, report, Progress).RunAsync();
         await new OverloadRun(infrastructure, profile, report, Progress).RunAsync();
+        await new InstrumentationRun(infrastructure, profile, report, Progress).RunAsync();
     }
 
     await reliability.RunAsync();

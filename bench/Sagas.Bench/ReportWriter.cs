@@ -56,6 +56,12 @@ public static class ReportWriter
                 $"offered {report.Values["overload.offeredPerSecond"]:0}/s: {report.Values["overload.accepted"]:0} accepted, " +
                 $"{report.Values["overload.refused"]:0} refused; p50 {report.Values["overload.qr.p50"]:0} ms, max {report.Values["overload.qr.max"]:0} ms"));
 
+        if (report.Values.TryGetValue("instrumentation.on", out var instrumentedOn) && report.Values.TryGetValue("instrumentation.off", out var instrumentedOff))
+            report.Figures.Add(new Figure("instrumentation.cost", "Instrumentation (metrics, and traces exported over OTLP): CPU per placed order, on − off",
+                instrumentedOn - instrumentedOff, "ms", "(reported)", null, "", null,
+                $"on {instrumentedOn:0.0} ms, off {instrumentedOff:0.0} ms over every part but the load generator; " +
+                $"{report.Values["instrumentation.orders"]:0} orders on a fresh stack each, after a warm-up"));
+
         if (report.Values.TryGetValue("idle.qr.p50", out var idleP50))
         {
             var idleP99 = report.Values["idle.qr.p99"];
