@@ -61,9 +61,7 @@ public sealed class InstrumentationRun(BenchInfrastructure infrastructure, Profi
         await Task.WhenAll(orders.Select(o => stack.Storefront.SubmitUntilAcceptedAsync(o, TimeSpan.FromSeconds(60))));
         for (var deadline = Clock.Now + 300; ; await Task.Delay(500))
         {
-            await using var command = stack.Data.CreateCommand("SELECT count(*) FROM ordering.order_state WHERE current_state = 'Placed'");
-            Interlocked.Increment(ref stack.OwnQueries);
-            var placed = (long)(await command.ExecuteScalarAsync())!;
+            var placed = (await stack.StateCountsAsync()).GetValueOrDefault("Placed");
             if (placed >= placedInAll)
                 return;
             if (Clock.Now > deadline)

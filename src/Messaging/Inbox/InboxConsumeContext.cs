@@ -88,7 +88,8 @@ sealed class InboxConsumeContext<TMessage>(
             }
         }
 
-        if (_timers is { Any: true })
+        // Created by the first timer captured: every capture leaves something to save.
+        if (_timers is not null)
         {
             await _timers.SaveAsync(dbContext, _timerMetrics, CancellationToken);
             NextTimerDue = _timers.NextDue;

@@ -31,8 +31,6 @@ sealed class OutboxTimers
     readonly Dictionary<Guid, StoredScheduledMessage> _scheduled = [];
     readonly HashSet<Guid> _replaced = [];
 
-    public bool Any => _scheduled.Count > 0 || _replaced.Count > 0;
-
     /// <summary>The earliest timer this consume leaves scheduled, to wake the delivery service then.</summary>
     public DateTime? NextDue => _scheduled.Count == 0 ? null : _scheduled.Values.Min(x => x.ScheduledTimeUtc);
 
