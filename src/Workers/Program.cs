@@ -65,8 +65,9 @@ builder.Services.AddMassTransit(bus =>
             Every<ExpiredHoldsSweep>(quartz, sweeps.ExpiredHoldsInterval);
             Every<UnsettledPaymentsSweep>(quartz, sweeps.ReconciliationInterval);
             Every<StuckOrdersSweep>(quartz, sweeps.StuckOrdersInterval);
-            // One provider listing per tick for every order awaiting payment (not a timer per order).
-            Every<PaymentStatusPoll>(quartz, timings.PollInterval);
+            // One provider listing per tick for every order awaiting payment (not a timer per order), several ticks per
+            // promised poll period (SagaTimings.PollTick).
+            Every<PaymentStatusPoll>(quartz, timings.ListingPeriod);
             quartz.AddJobListener<SweepRunListener>();
         };
     });

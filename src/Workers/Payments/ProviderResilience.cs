@@ -63,6 +63,15 @@ public static class ProviderResilience
             .AddTimeout(options.AttemptTimeout)
             .Build();
     }
+
+    /// <summary>
+    /// The payment poll's listing read: a per-attempt timeout only. A tick is its own retry (the next one comes within a
+    /// second), and its outcome must not open the circuit in front of customers' QR codes and refunds: at one read per
+    /// second it would be half the breaker's minimum throughput on its own, and a provider whose listing is slow says
+    /// nothing about whether it can create a payment.
+    /// </summary>
+    public static ResiliencePipeline<HttpResponseMessage> BuildForListing(PaymentProviderOptions options) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage>().AddTimeout(options.AttemptTimeout).Build();
 }
 
 /// <summary>Runs every request of the provider's HttpClient through the (process-wide) pipeline, and measures it.</summary>
@@ -72,9 +81,11 @@ public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, Provide
     {
         var started = Stopwatch.GetTimestamp();
         var outcome = "error";
+        var operation = ProviderOperations.Of(request);
         try
         {
-            var response = await pipeline.Pipeline.ExecuteAsync(async token => await base.SendAsync(request, token), cancellationToken);
+            var chosen = operation == ProviderOperations.List ? pipeline.Listing : pipeline.Pipeline;
+            var response = await chosen.ExecuteAsync(async token => await base.SendAsync(request, token), cancellationToken);
             outcome = response.IsSuccessStatusCode ? "success" : ProviderResilience.IsTransient(response.StatusCode) ? "failed" : "rejected";
             return response;
         }
@@ -91,7 +102,7 @@ public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, Provide
         }
         finally
         {
-            metrics.Called(ProviderOperations.Of(request), outcome, Stopwatch.GetElapsedTime(started));
+            metrics.Called(operation, outcome, Stopwatch.GetElapsedTime(started));
         }
     }
 }
@@ -99,6 +110,8 @@ public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, Provide
 /// <summary>A provider request as a metric label: the operation of the Provider API it is, never its payment reference.</summary>
 public static class ProviderOperations
 {
+    public const string List = "list";
+
     public static string Of(HttpRequestMessage request)
     {
         var path = request.RequestUri is { IsAbsoluteUri: true } uri ? uri.AbsolutePath : request.RequestUri?.OriginalString.Split('?')[0] ?? "";
@@ -108,7 +121,7 @@ public static class ProviderOperations
         return (request.Method.Method, after.Length, after.Length == 2 ? after[1] : null) switch
         {
             ("POST", 0, _) => "create",
-            ("GET", 0, _) => "list",
+            ("GET", 0, _) => List,
             ("GET", 1, _) => "get",
             ("POST", 2, "cancel") => "cancel",
             ("POST", 2, "refunds") => "refund",
@@ -124,6 +137,9 @@ public static class ProviderOperations
 public sealed class ProviderPipeline(IOptions<PaymentProviderOptions> options, ProviderMetrics metrics, ILogger<ProviderPipeline> logger)
 {
     public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = ProviderResilience.Build(options.Value, logger, metrics);
+
+    /// <summary>For the payment poll's listing reads (<see cref="ProviderResilience.BuildForListing"/>).</summary>
+    public ResiliencePipeline<HttpResponseMessage> Listing { get; } = ProviderResilience.BuildForListing(options.Value);
 }
 
 public static class PaymentProviderRegistration

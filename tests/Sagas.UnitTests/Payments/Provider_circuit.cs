@@ -95,6 +95,43 @@ public sealed class Provider_circuit
         Assert.DoesNotContain(_log.Lines, l => l.Contains("circuit opened", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task The_payment_polls_failing_listing_reads_do_not_open_the_circuit_in_front_of_new_payments()
+    {
+        using var services = new ServiceCollection().AddMetrics().AddLogging().BuildServiceProvider();
+        var metrics = new ProviderMetrics(services.GetRequiredService<IMeterFactory>());
+        var pipeline = new ProviderPipeline(Microsoft.Extensions.Options.Options.Create(_options), metrics,
+            services.GetRequiredService<ILogger<ProviderPipeline>>());
+        var provider = new StatusHandler(HttpStatusCode.ServiceUnavailable);
+        using var http = new HttpClient(new ProviderResilienceHandler(pipeline, metrics) { InnerHandler = provider })
+        {
+            BaseAddress = new Uri("http://provider/"),
+        };
+
+        // Far past the breaker's minimum throughput, every read failing: each tick is its own retry, sent once.
+        for (var i = 0; i < 60; i++)
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("v1/qr-payments?updatedFrom=2026-11-26T00:00:00Z&limit=500")).StatusCode);
+        Assert.Equal(60, provider.Calls);
+
+        // A customer's new payment still reaches the provider.
+        provider.Status = HttpStatusCode.Created;
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("v1/qr-payments", new StringContent("{}"))).StatusCode);
+        Assert.Equal(CircuitState.Closed, metrics.Circuit.CircuitState);
+    }
+
+    sealed class StatusHandler(HttpStatusCode status) : HttpMessageHandler
+    {
+        int _calls;
+        public HttpStatusCode Status { get; set; } = status;
+        public int Calls => _calls;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            return Task.FromResult(new HttpResponseMessage(Status));
+        }
+    }
+
     sealed class LogLines : ILogger
     {
         public ConcurrentQueue<string> Lines { get; } = new();
