@@ -1,0 +1,40 @@
+using MassTransit;
+using MassTransit.RabbitMqTransport.Configuration;
+
+namespace Sagas.Messaging.Failed;
+
+/// <summary>
+/// The durable receive endpoints of the bus, collected as they are configured (an endpoint configuration observer, like
+/// <see cref="Hosting.DurableEndpointQueues"/>): each one's <c>_error</c> queue is what <see cref="ErrorQueueDrain"/> drains.
+/// Temporary endpoints (the bus endpoint) are left out: nothing of theirs is worth keeping.
+/// </summary>
+public sealed class ErrorQueues : IEndpointConfigurationObserver
+{
+    readonly List<MassTransit.RabbitMqTransport.ReceiveSettings> _endpoints = [];
+
+    public void EndpointConfigured<T>(T configurator)
+        where T : IReceiveEndpointConfigurator
+    {
+        if (configurator is not IRabbitMqReceiveEndpointConfiguration { Settings: var settings })
+            return;
+        if (!settings.Durable || settings.AutoDelete || settings.Exclusive || settings.QueueExpiration is not null)
+            return;
+        lock (_endpoints)
+            _endpoints.Add(settings);
+    }
+
+    /// <summary>
+    /// Every error queue with the arguments MassTransit declares it with (it copies its endpoint's: a quorum endpoint
+    /// has a quorum error queue). Read once the bus is configured, after every observer has set the endpoints' arguments.
+    /// </summary>
+    public IReadOnlyList<(string Queue, IReadOnlyDictionary<string, object> Arguments)> Snapshot()
+    {
+        lock (_endpoints)
+            return _endpoints
+                .GroupBy(s => s.QueueName)
+                .Select(g => (g.Key, (IReadOnlyDictionary<string, object>)new Dictionary<string, object>(g.First().QueueArguments)))
+                .ToList();
+    }
+
+    public static string ErrorQueueOf(string queue) => queue + "_error";
+}
