@@ -64,7 +64,7 @@ public sealed class ErrorQueueDrain(
             {
                 connection = await factory.CreateConnectionAsync(stoppingToken);
             }
-            catch (BrokerUnreachableException exception)
+            catch (Exception exception) when (exception is BrokerUnreachableException or OperationInterruptedException or IOException)
             {
                 logger.LogWarning(exception, "Error-queue drain: broker unreachable, trying again");
                 await Task.Delay(TimeSpan.FromSeconds(5), clock, stoppingToken);
@@ -76,7 +76,18 @@ public sealed class ErrorQueueDrain(
         await using (connection)
         {
             foreach (var (queue, arguments) in queues.Snapshot())
-                await DrainAsync(connection, queue, arguments, stoppingToken);
+            {
+                try
+                {
+                    await DrainAsync(connection, queue, arguments, stoppingToken);
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Not thrown on: a failed BackgroundService stops the whole host, and the other queues still drain.
+                    logger.LogError(exception, "Error-queue drain: cannot drain {Queue}; its failed messages stay in RabbitMQ only",
+                        ErrorQueues.ErrorQueueOf(queue));
+                }
+            }
             await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }

@@ -10,7 +10,8 @@ namespace Sagas.Messaging.Failed;
 /// </summary>
 public sealed class ErrorQueues : IEndpointConfigurationObserver
 {
-    readonly List<MassTransit.RabbitMqTransport.ReceiveSettings> _endpoints = [];
+    // The endpoints' queue names with their (live) arguments: read at Snapshot, once every observer has set them.
+    readonly List<(string Queue, Func<IDictionary<string, object>> Arguments)> _endpoints = [];
 
     public void EndpointConfigured<T>(T configurator)
         where T : IReceiveEndpointConfigurator
@@ -19,8 +20,14 @@ public sealed class ErrorQueues : IEndpointConfigurationObserver
             return;
         if (!settings.Durable || settings.AutoDelete || settings.Exclusive || settings.QueueExpiration is not null)
             return;
+        Add(settings.QueueName, () => settings.QueueArguments);
+    }
+
+    /// <summary>A queue whose <c>_error</c> queue is to be drained (the observer's way in; tests name queues directly).</summary>
+    public void Add(string queue, Func<IDictionary<string, object>> arguments)
+    {
         lock (_endpoints)
-            _endpoints.Add(settings);
+            _endpoints.Add((queue, arguments));
     }
 
     /// <summary>
@@ -31,8 +38,8 @@ public sealed class ErrorQueues : IEndpointConfigurationObserver
     {
         lock (_endpoints)
             return _endpoints
-                .GroupBy(s => s.QueueName)
-                .Select(g => (g.Key, (IReadOnlyDictionary<string, object>)new Dictionary<string, object>(g.First().QueueArguments)))
+                .GroupBy(e => e.Queue)
+                .Select(g => (g.Key, (IReadOnlyDictionary<string, object>)new Dictionary<string, object>(g.First().Arguments())))
                 .ToList();
     }
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Xunit.Abstractions;
@@ -27,13 +28,22 @@ public sealed class Handling_failed_messages(BrowserStack stack, ITestOutputHelp
             await stack.Services.Settings(new { refunds = "ok" });
         }
 
+        // Both drained from their error queues before the page is opened (the list is read when the page opens).
+        using var support = stack.Services.Client(TestApiKeys.Support);
+        await Eventually.Until(async () =>
+        {
+            var items = (await support.GetFromJsonAsync<JsonElement>("/support/failed-messages?limit=200")).GetProperty("items").EnumerateArray().ToList();
+            return items.Any(i => i.GetProperty("orderId").ValueKind == JsonValueKind.String && i.GetProperty("orderId").GetGuid() == orderId)
+                   && items.Any(i => i.GetProperty("queue").GetString() == "release-stock");
+        }, because: "the refused refund and the poison message listed");
+
         await using var browser = await stack.OpenAsync(this, output);
         var page = browser.Page;
         await page.SignInAsync(stack, route: "#/failed");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Failed messages" })).ToBeVisibleAsync();
         var refund = page.GetByRole(AriaRole.Row).Filter(new() { HasText = orderId.ToString() });
         var poison = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "release-stock" });
-        await Expect(refund).ToContainTextAsync("RefundPayment", new() { Timeout = 30_000 });
+        await Expect(refund).ToContainTextAsync("RefundPayment");
         await Expect(poison).ToContainTextAsync("unknown");
         await Expect(page.Locator("#failed-groups")).ToContainTextAsync("RefundPayment — PaymentProviderRejectedException");
         await browser.PublishScreenshotAsync("support-console-failed-messages");
