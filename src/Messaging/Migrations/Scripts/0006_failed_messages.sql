@@ -14,7 +14,7 @@ CREATE TABLE messaging.failed_message (
     exception_type  text        NOT NULL,
     reason          text        NOT NULL,
     -- Groups: same exception, same message type.
-    group_key       text        GENERATED ALWAYS AS (md5(exception_type || chr(10) || message_type)) STORED,
+    group_key       text        NOT NULL GENERATED ALWAYS AS (md5(exception_type || chr(10) || message_type)) STORED,
     first_failed_at timestamptz NOT NULL,
     last_failed_at  timestamptz NOT NULL,
     -- How many times it failed for good: 1, plus one for every retry that failed again.
