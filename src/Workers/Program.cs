@@ -4,6 +4,7 @@ using Sagas.Workers.Hosting;
 using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.Messaging;
+using Sagas.Messaging.Failed;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 using Sagas.Messaging.Sagas;
@@ -43,6 +44,8 @@ builder.Services.AddReadinessChecks();
 var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
 var timings = builder.Configuration.GetSection(SagaTimings.Section).Get<SagaTimings>() ?? new SagaTimings();
 var rabbit = RabbitMqOptions.From(builder.Configuration);
+// Messages that exhausted their retries: from the endpoints' <queue>_error queues into messaging.failed_message.
+builder.Services.AddErrorQueueDrain(rabbit);
 builder.Services.AddMassTransit(bus =>
 {
     // MassTransit 8.5 reports usage to its authors unless told not to.
@@ -88,6 +91,7 @@ builder.Services.AddMassTransit(bus =>
         rabbit.Apply(cfg);
         cfg.UsePostgresMessageScheduler(context);
         cfg.UseConsumeFilter(typeof(OrderLogScopeFilter<>), context);
+        cfg.DrainErrorQueues(context);
         cfg.ConfigureEndpoints(context);
     });
 });
