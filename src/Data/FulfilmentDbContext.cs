@@ -6,7 +6,7 @@ namespace Sagas.Data;
 
 /// <summary>
 /// The EF Core model of the shared PostgreSQL database. The schema itself is created by the versioned SQL
-/// in <c>Migrations/</c> (EF's design-time tooling cannot be restored here); <c>SchemaMatchesModelTests</c>
+/// in <c>Migrations/</c> (why not EF migrations: docs/decisions.md); <c>SchemaMatchesModelTests</c>
 /// fails when this model and the migrated schema disagree. Each area maps its tables in an
 /// <see cref="IEntityTypeConfiguration{TEntity}"/> next to its entities.
 /// </summary>
