@@ -250,5 +250,7 @@ public sealed record RawMessage(long Id);
 
 public sealed class LagDbContext(DbContextOptions<LagDbContext> options) : DbContext(options)
 {
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) => optionsBuilder.UseSnakeCaseNamingConvention();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddMessagingEntities();
 }

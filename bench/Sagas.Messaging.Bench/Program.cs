@@ -164,6 +164,8 @@ namespace Sagas.Messaging.Bench
 
     public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContext(options)
     {
+        protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) => optionsBuilder.UseSnakeCaseNamingConvention();
+
         protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddMessagingEntities();
     }
 }

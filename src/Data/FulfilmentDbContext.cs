@@ -14,6 +14,10 @@ public sealed class FulfilmentDbContext(DbContextOptions<FulfilmentDbContext> op
 {
     public DbSet<Item> Items => Set<Item>();
 
+    // Column and key names come from the C# names in snake_case (the migrations' spelling), so the configurations name
+    // only what breaks that rule. Here rather than in AddFulfilmentDatabase: every context built, tests' too, maps alike.
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) => optionsBuilder.UseSnakeCaseNamingConvention();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FulfilmentDbContext).Assembly);
