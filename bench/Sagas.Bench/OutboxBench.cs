@@ -19,6 +19,8 @@ public sealed record BenchMessage(long Id);
 /// <summary>The messaging library's tables only: the bus outbox measured without the domain's.</summary>
 public sealed class OutboxBenchDbContext(DbContextOptions<OutboxBenchDbContext> options) : DbContext(options)
 {
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) => optionsBuilder.UseSnakeCaseNamingConvention();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddMessagingEntities();
 }
 

@@ -43,6 +43,7 @@ builder.Services.AddTrustedProxies(builder.Configuration);
 builder.Services.AddPerClientRateLimiting(builder.Configuration);
 builder.Services.AddApiDescription();
 builder.Services.AddScoped<OrderReader>();
+builder.Services.AddScoped<SupportQueries>();
 // GET /orders/{id}/events: one LISTEN connection per process tells open streams that their order changed.
 builder.Services.AddOptions<OrderEventsOptions>().Bind(builder.Configuration.GetSection(OrderEventsOptions.Section)).ValidateProblems(o => o.Problems());
 builder.Services.AddSingleton<OrderChangeFeed>();

@@ -12,9 +12,9 @@ namespace Sagas.Data;
 public static class DatabaseServiceCollectionExtensions
 {
     /// <summary>
-    /// One <see cref="NpgsqlDataSource"/> per process (connection pool), the scoped
-    /// <see cref="FulfilmentDbContext"/> over it, and the migration sources in the order they apply:
-    /// the messaging library's tables first, then the domain's.
+    /// One <see cref="NpgsqlDataSource"/> per process (connection pool, registered by Npgsql.DependencyInjection, which
+    /// hands Npgsql the service's <see cref="ILoggerFactory"/>), the scoped <see cref="FulfilmentDbContext"/> over it, and
+    /// the migration sources in the order they apply: the messaging library's tables first, then the domain's.
     /// </summary>
     public static IServiceCollection AddFulfilmentDatabase(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,10 +26,10 @@ public static class DatabaseServiceCollectionExtensions
         services.AddOptions<PostgresSessionLimits>().Bind(configuration.GetSection(PostgresSessionLimits.Section))
             .ValidateProblems(limits => limits.Problems());
 
-        services.AddSingleton(provider =>
+        services.AddNpgsqlDataSource(connectionString, (provider, builder) =>
         {
             // The pool's label in the db_client_connection_* metrics (the connection string otherwise).
-            var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "fulfilment" };
+            builder.Name = "fulfilment";
             // No statement of ours should run for long: a stuck one fails (and is retried or answered 503)
             // instead of holding a connection and a request. An explicit "Command Timeout" wins.
             if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase))
@@ -41,18 +41,15 @@ public static class DatabaseServiceCollectionExtensions
             if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
                 builder.ConnectionStringBuilder.NoResetOnClose = true;
             AutoPrepare(builder.ConnectionStringBuilder, connectionString);
+            builder.TraceStatementsUnderParentOnly();
             // The Workers' endpoints alone may consume ~140 messages at once, each holding a connection for its
             // transaction: the pool grows to what this process's background work can use, never below Max Pool Size.
-            // Npgsql's own warnings and errors (a broken connection, a failed keepalive) reach the service's logs.
-            builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
-            builder.TraceStatementsUnderParentOnly();
             var demand = PooledConnectionDemand.Of(provider);
             var configured = builder.ConnectionStringBuilder.MaxPoolSize;
             builder.ConnectionStringBuilder.MaxPoolSize = Math.Max(configured, demand.Total);
             provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseServiceCollectionExtensions))
                 .LogInformation("PostgreSQL connection pool: at most {MaxPoolSize} connections (configured {Configured}; background work needs up to {Demand})",
                     builder.ConnectionStringBuilder.MaxPoolSize, configured, demand);
-            return builder.Build();
         });
         services.AddDbContext<FulfilmentDbContext>((provider, options) =>
             options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));

@@ -44,7 +44,7 @@ builder.Services.ConfigureHttpJsonOptions(options =>
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
 
 builder.Services.TryAddSingleton(TimeProvider.System);
-builder.Services.AddLedgerStorage();
+builder.Services.AddLedgerStorage(builder.Configuration);
 builder.Services.AddSingleton<SimulationSettingsStore>();
 builder.Services.AddWebhookDelivery();
 builder.Services.AddSingleton<PaymentLedger>();

@@ -109,6 +109,8 @@ namespace Sagas.Messaging.CrashHost
 
     public sealed class CrashHostDbContext(DbContextOptions<CrashHostDbContext> options) : DbContext(options)
     {
+        protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) => optionsBuilder.UseSnakeCaseNamingConvention();
+
         protected override void OnModelCreating(ModelBuilder modelBuilder)
         {
             modelBuilder.AddMessagingEntities();
@@ -116,8 +118,6 @@ namespace Sagas.Messaging.CrashHost
             {
                 e.ToTable("ledger", "test");
                 e.HasKey(x => x.Id);
-                e.Property(x => x.Id).HasColumnName("id");
-                e.Property(x => x.Reference).HasColumnName("reference");
             });
         }
     }

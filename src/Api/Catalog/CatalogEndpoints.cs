@@ -1,5 +1,7 @@
-using Npgsql;
+using Microsoft.EntityFrameworkCore;
 using Sagas.Api.Hosting;
+using Sagas.Data;
+using Sagas.Data.Catalog;
 
 namespace Sagas.Api.Catalog;
 
@@ -7,6 +9,7 @@ namespace Sagas.Api.Catalog;
 /// <c>PUT /items/{sku}</c> (admin) upserts an item; <c>GET /items/{sku}</c> (any role) reads it with its
 /// stock figures. Stock held by active orders is owned by the Workers: an admin may change <c>onHand</c>
 /// but never below what is held (409), decided by one conditional statement so it cannot race a hold.
+/// Both through EF Core (src/Data/README.md, "Reaching the database").
 /// </summary>
 public static class CatalogEndpoints
 {
@@ -27,7 +30,7 @@ public static class CatalogEndpoints
         return endpoints;
     }
 
-    static async Task<IResult> Upsert(string sku, UpsertItemRequest? request, NpgsqlDataSource db, TimeProvider clock,
+    static async Task<IResult> Upsert(string sku, UpsertItemRequest? request, FulfilmentDbContext db, TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var validation = new Validation();
@@ -46,51 +49,33 @@ public static class CatalogEndpoints
         if (!validation.IsValid)
             return validation.Problem();
 
-        await using var command = db.CreateCommand("""
+        // One guarded statement, so it cannot race a hold: the update applies only while on hand stays at or above held.
+        var saved = await db.Items.FromSql($"""
             INSERT INTO inventory.items AS i (sku, name, category, price, currency, on_hand, held, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, 0, $7)
+            VALUES ({sku}, {request.Name}, {request.Category}, {request.Price!.Value}, {request.Currency}, {request.OnHand!.Value}, 0,
+                    {clock.GetUtcNow()})
             ON CONFLICT (sku) DO UPDATE
                SET name = EXCLUDED.name, category = EXCLUDED.category, price = EXCLUDED.price,
                    currency = EXCLUDED.currency, on_hand = EXCLUDED.on_hand, updated_at = EXCLUDED.updated_at
              WHERE i.held <= EXCLUDED.on_hand
-            RETURNING sku, name, category, price, currency, on_hand, held
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = sku });
-        command.Parameters.Add(new NpgsqlParameter { Value = request.Name });
-        command.Parameters.Add(new NpgsqlParameter { Value = request.Category });
-        command.Parameters.Add(new NpgsqlParameter { Value = request.Price!.Value });
-        command.Parameters.Add(new NpgsqlParameter { Value = request.Currency });
-        command.Parameters.Add(new NpgsqlParameter { Value = request.OnHand!.Value });
-        command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (await reader.ReadAsync(cancellationToken))
-            return Results.Ok(Read(reader));
+            RETURNING i.*
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        if (saved is [var item])
+            return Results.Ok(Response(item));
 
-        await reader.DisposeAsync();
         var current = await Find(db, sku, cancellationToken);
         return Results.Problem(statusCode: 409, title: "Conflict",
             detail: $"onHand {request.OnHand} is below the {current?.Held} units currently held by orders.");
     }
 
-    static async Task<IResult> Get(string sku, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+    static async Task<IResult> Get(string sku, FulfilmentDbContext db, CancellationToken cancellationToken) =>
         await Find(db, sku, cancellationToken) is { } item
-            ? Results.Ok(item)
+            ? Results.Ok(Response(item))
             : Results.Problem(statusCode: 404, title: "Not Found", detail: $"No item with sku '{sku}'.");
 
-    static async Task<ItemResponse?> Find(NpgsqlDataSource db, string sku, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand(
-            "SELECT sku, name, category, price, currency, on_hand, held FROM inventory.items WHERE sku = $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = sku });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
-    }
+    static Task<Item?> Find(FulfilmentDbContext db, string sku, CancellationToken cancellationToken) =>
+        db.Items.AsNoTracking().SingleOrDefaultAsync(i => i.Sku == sku, cancellationToken);
 
-    static ItemResponse Read(NpgsqlDataReader reader)
-    {
-        var onHand = reader.GetInt32(5);
-        var held = reader.GetInt32(6);
-        return new ItemResponse(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDecimal(3),
-            reader.GetString(4), onHand, held, onHand - held);
-    }
+    static ItemResponse Response(Item item) =>
+        new(item.Sku, item.Name, item.Category, item.Price, item.Currency, item.OnHand, item.Held, item.Available);
 }

@@ -83,7 +83,7 @@ public static class OrderEndpoints
         // Prices come from the catalog at submission; the saga charges exactly this total.
         var skus = lines.Select(l => l.Sku).ToArray();
         var catalog = await db.Database
-            .SqlQuery<CatalogPrice>($"SELECT sku AS \"Sku\", price AS \"Price\", currency AS \"Currency\" FROM inventory.items WHERE sku = ANY({skus})")
+            .SqlQuery<CatalogPrice>($"SELECT sku, price, currency FROM inventory.items WHERE sku = ANY({skus})")
             .ToDictionaryAsync(i => i.Sku, cancellationToken);
         var unknown = skus.Where(s => !catalog.ContainsKey(s)).ToList();
         if (unknown.Count > 0)
@@ -151,7 +151,7 @@ public static class OrderEndpoints
         CancellationToken cancellationToken)
     {
         var existing = await db.Database
-            .SqlQuery<StoredKey>($"SELECT order_id AS \"OrderId\", request_hash AS \"RequestHash\" FROM api.idempotency_keys WHERE client_id = {clientId} AND idempotency_key = {key}")
+            .SqlQuery<StoredKey>($"SELECT order_id, request_hash FROM api.idempotency_keys WHERE client_id = {clientId} AND idempotency_key = {key}")
             .SingleOrDefaultAsync(cancellationToken);
         if (existing is null)
             return null;
@@ -273,6 +273,7 @@ public static class OrderEndpoints
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
+    // Rows of SqlQuery: their columns are named by the context's snake_case convention too (sku, order_id, ...).
     sealed record CatalogPrice(string Sku, decimal Price, string Currency);
     sealed record StoredKey(Guid OrderId, string RequestHash);
 }

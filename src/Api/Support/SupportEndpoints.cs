@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
-using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
 using Sagas.Data.Ordering;
@@ -58,7 +57,7 @@ public static class SupportEndpoints
         return endpoints;
     }
 
-    static async Task<IResult> List(HttpRequest http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    static async Task<IResult> List(HttpRequest http, SupportQueries queries, CancellationToken cancellationToken)
     {
         var query = http.Query;
         var validation = new Validation();
@@ -81,34 +80,8 @@ public static class SupportEndpoints
         if (!validation.IsValid)
             return validation.Problem();
 
-        var sql = new StringBuilder($"SELECT {OrderReader.Columns} FROM {OrderReader.From} WHERE true");
-        var parameters = new List<object>();
-        string Next(object value)
-        {
-            parameters.Add(value);
-            return "$" + parameters.Count;
-        }
-
-        if (status.Length > 0)
-            sql.Append($" AND coalesce(s.current_state, 'Submitted') = {Next(status)}");
-        if (customerId.Length > 0)
-            sql.Append($" AND k.customer_id = {Next(customerId)}");
-        if (createdFrom is { } from)
-            sql.Append($" AND k.created_at >= {Next(from)}");
-        if (createdTo is { } to)
-            sql.Append($" AND k.created_at < {Next(to)}");
-        if (cursor is { } after)
-            sql.Append($" AND (k.created_at, k.order_id) < ({Next(after.CreatedAt)}, {Next(after.OrderId)})");
-        sql.Append($" ORDER BY k.created_at DESC, k.order_id DESC LIMIT {Next(limit + 1)}");
-
-        await using var command = db.CreateCommand(sql.ToString());
-        foreach (var value in parameters)
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        var items = new List<OrderSummary>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                items.Add(OrderReader.ReadSummary(reader));
-
+        var items = await queries.SearchAsync(new SupportQueries.OrderFilter(status, customerId, createdFrom, createdTo), cursor, limit + 1,
+            cancellationToken);
         string? next = null;
         if (items.Count > limit)
         {
@@ -120,7 +93,7 @@ public static class SupportEndpoints
     }
 
     /// <summary>Orders that need a person, oldest first (the time each was first flagged), a page at a time.</summary>
-    static async Task<IResult> Attention(HttpRequest http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    static async Task<IResult> Attention(HttpRequest http, SupportQueries queries, CancellationToken cancellationToken)
     {
         var query = http.Query;
         var validation = new Validation();
@@ -133,21 +106,7 @@ public static class SupportEndpoints
         if (!validation.IsValid)
             return validation.Problem();
 
-        await using var command = db.CreateCommand($"""
-            SELECT {OrderReader.Columns} FROM {OrderReader.From}
-             WHERE s.attention_reason IS NOT NULL
-               AND ($1::timestamptz IS NULL OR (s.attention_since, s.order_id) > ($1, $2))
-             ORDER BY s.attention_since, s.order_id
-             LIMIT $3
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)cursor?.CreatedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter { Value = cursor?.OrderId ?? Guid.Empty });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
-        var items = new List<OrderSummary>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken))
-                items.Add(OrderReader.ReadSummary(reader));
-
+        var items = await queries.NeedingAttentionAsync(cursor, limit + 1, cancellationToken);
         string? next = null;
         if (items.Count > limit)
         {
@@ -158,53 +117,15 @@ public static class SupportEndpoints
         return Results.Ok(new OrderPage(items, next));
     }
 
-    static async Task<IResult> Timeline(Guid orderId, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand("""
-            SELECT t.at, t.event, t.from_state, t.to_state, t.detail, k.order_id IS NOT NULL
-              FROM api.idempotency_keys k
-              LEFT JOIN ordering.order_timeline t ON t.order_id = k.order_id
-             WHERE k.order_id = $1
-             ORDER BY t.id
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = orderId });
-        var entries = new List<TimelineEntry>();
-        var known = false;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            known = true;
-            if (!reader.IsDBNull(0))
-                entries.Add(new TimelineEntry(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
-        }
+    static async Task<IResult> Timeline(Guid orderId, SupportQueries queries, CancellationToken cancellationToken) =>
+        await queries.TimelineAsync(orderId, cancellationToken) is { } entries
+            ? Results.Ok(entries)
+            : Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");
 
-        return known ? Results.Ok(entries) : Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");
-    }
-
-    static async Task<IResult> Stats(NpgsqlDataSource db, IOptions<SupportOptions> options, TimeProvider clock,
+    static async Task<IResult> Stats(SupportQueries queries, IOptions<SupportOptions> options, TimeProvider clock,
         IOutboxMonitor outbox, CancellationToken cancellationToken)
     {
-        var byStatus = OrderStatuses.All.ToDictionary(s => s, _ => 0L);
-        long stuck = 0;
-        await using (var command = db.CreateCommand($"""
-                         SELECT coalesce(s.current_state, 'Submitted') AS status, count(*),
-                                count(*) FILTER (WHERE coalesce(s.updated_at, k.created_at) < $1)
-                           FROM {OrderReader.From}
-                          GROUP BY 1
-                         """))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() - options.Value.StuckAfter });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var status = reader.GetString(0);
-                byStatus[status] = reader.GetInt64(1);
-                if (!OrderStatuses.IsFinal(status))
-                    stuck += reader.GetInt64(2);
-            }
-        }
-
+        var (byStatus, stuck) = await queries.CountsAsync(clock.GetUtcNow() - options.Value.StuckAfter, cancellationToken);
         var outboxAge = await outbox.OldestUndeliveredAgeAsync(cancellationToken);
         return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds));
     }

@@ -20,8 +20,6 @@ sealed class PaymentStatusPollStateConfiguration : IEntityTypeConfiguration<Paym
     {
         poll.ToTable("status_poll", "payments");
         poll.HasKey(p => p.Id);
-        poll.Property(p => p.Id).HasColumnName("id").ValueGeneratedNever();
-        poll.Property(p => p.ListedThrough).HasColumnName("listed_through");
-        poll.Property(p => p.PolledAt).HasColumnName("polled_at");
+        poll.Property(p => p.Id).ValueGeneratedNever();
     }
 }

@@ -21,10 +21,6 @@ sealed class ReconciliationConfiguration : IEntityTypeConfiguration<Reconciliati
     {
         reconciliation.ToTable("reconciliations", "payments");
         reconciliation.HasKey(r => r.OrderId);
-        reconciliation.Property(r => r.OrderId).HasColumnName("order_id");
-        reconciliation.Property(r => r.CheckedAt).HasColumnName("checked_at");
-        reconciliation.Property(r => r.Attempts).HasColumnName("attempts");
-        reconciliation.Property(r => r.NextCheckAt).HasColumnName("next_check_at");
         reconciliation.HasIndex(r => r.NextCheckAt).HasDatabaseName("reconciliations_due");
     }
 }

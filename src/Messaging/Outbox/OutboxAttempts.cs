@@ -2,7 +2,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Sagas.Messaging.Outbox;
 
-/// <summary>A failure counted against an outbox, as recorded: parked, or due again at <see cref="NextAttemptAt"/>.</summary>
+/// <summary>
+/// A failure counted against an outbox, as recorded: parked, or due again at <see cref="NextAttemptAt"/>. Read with
+/// SqlQuery, so its columns are named by the context's snake_case convention (outbox_id, next_attempt_at, ...).
+/// </summary>
 sealed record RecordedAttempt(Guid OutboxId, int Attempts, DateTime NextAttemptAt, bool Parked);
 
 static class OutboxAttempts
@@ -28,8 +31,7 @@ static class OutboxAttempts
                 parked_at = CASE WHEN s.attempts + 1 >= {maxAttempts} THEN clock_timestamp() END
             FROM unnest({ids}, {errors}) AS f(outbox_id, error)
             WHERE s.outbox_id = f.outbox_id
-            RETURNING s.outbox_id AS "OutboxId", s.attempts AS "Attempts", s.next_attempt_at AS "NextAttemptAt",
-                      s.parked_at IS NOT NULL AS "Parked"
+            RETURNING s.outbox_id, s.attempts, s.next_attempt_at, s.parked_at IS NOT NULL AS parked
             """).ToListAsync(cancellationToken);
     }
 }

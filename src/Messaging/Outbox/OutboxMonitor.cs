@@ -37,8 +37,8 @@ sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOut
     const string OldestQuery = $"SELECT {OldestSeconds} AS \"Value\" {Undelivered}";
 
     const string FiguresQuery = $"""
-        SELECT count(*) AS "Pending", {OldestSeconds} AS "OldestSeconds",
-               (SELECT count(*) FROM messaging.outbox_state WHERE parked_at IS NOT NULL) AS "Parked"
+        SELECT count(*) AS pending, {OldestSeconds} AS oldest_seconds,
+               (SELECT count(*) FROM messaging.outbox_state WHERE parked_at IS NOT NULL) AS parked
         {Undelivered}
         """;
 
@@ -61,6 +61,7 @@ sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOut
 
     static TimeSpan? Age(double? seconds) => seconds is { } value ? TimeSpan.FromSeconds(Math.Max(value, 0)) : null;
 
+    // Columns named by the context's snake_case convention, as every SqlQuery row type's.
     sealed record FiguresRow(long Pending, double? OldestSeconds, long Parked);
 
     public async Task<long> ParkedOutboxesAsync(CancellationToken cancellationToken = default)

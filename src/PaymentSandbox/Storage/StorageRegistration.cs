@@ -5,22 +5,18 @@ namespace Sagas.PaymentSandbox.Storage;
 
 public static class StorageRegistration
 {
-    public static IServiceCollection AddLedgerStorage(this IServiceCollection services)
+    /// <summary>The ledger's one data source (Npgsql.DependencyInjection: logs through the host's logger factory).</summary>
+    public static IServiceCollection AddLedgerStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(provider =>
-        {
-            var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString("Postgres");
-            if (string.IsNullOrWhiteSpace(connectionString))
-                throw new InvalidOperationException(
-                    "ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres).");
-            return new NpgsqlDataSourceBuilder(connectionString)
-                .UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>())
-                // Tracing:DatabaseStatements: only statements under a traced request, not the webhook dispatcher's polling.
-                .ConfigureTracing(tracing => tracing
-                    .ConfigureCommandFilter(_ => Activity.Current is not null)
-                    .ConfigureBatchFilter(_ => Activity.Current is not null))
-                .Build();
-        });
+        var connectionString = configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new InvalidOperationException(
+                "ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres).");
+        services.AddNpgsqlDataSource(connectionString, builder => builder
+            // Tracing:DatabaseStatements: only statements under a traced request, not the webhook dispatcher's polling.
+            .ConfigureTracing(tracing => tracing
+                .ConfigureCommandFilter(_ => Activity.Current is not null)
+                .ConfigureBatchFilter(_ => Activity.Current is not null)));
         services.AddSingleton<LedgerReadiness>();
         services.AddHostedService<LedgerSchemaInitializer>();
         return services;

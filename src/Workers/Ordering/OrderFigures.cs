@@ -51,10 +51,10 @@ public sealed class OrderFigures
         var db = scope.ServiceProvider.GetRequiredService<FulfilmentDbContext>();
         // order_state_by_state_updated, and the partial index order_state_attention.
         var byState = await CountAsync(db, OrderStatuses.All, $"""
-            SELECT current_state AS "Key", count(*) AS "Value" FROM ordering.order_state GROUP BY current_state
+            SELECT current_state AS key, count(*) AS value FROM ordering.order_state GROUP BY current_state
             """, cancellationToken);
         var attention = await CountAsync(db, AttentionReasons.All, $"""
-            SELECT attention_reason AS "Key", count(*) AS "Value" FROM ordering.order_state
+            SELECT attention_reason AS key, count(*) AS value FROM ordering.order_state
              WHERE attention_reason IS NOT NULL GROUP BY attention_reason
             """, cancellationToken);
         var stuck = await StuckOrdersSweep.CountAsync(db, _clock.GetUtcNow() - _stuckAfter, cancellationToken);
@@ -70,6 +70,7 @@ public sealed class OrderFigures
         return counts;
     }
 
+    // Columns named by the context's snake_case convention (key, value), as every SqlQuery row type's.
     sealed record KeyCount(string Key, long Value);
 
     sealed record Figures(Dictionary<string, long> ByState, long Stuck, Dictionary<string, long> NeedingAttention);

@@ -47,8 +47,8 @@ public sealed class UnsettledPaymentsSweep(IServiceScopeFactory scopes, IOptions
                SET checked_at = now(), attempts = r.attempts + 1,
                    next_check_at = now() + least({maxDelay}, {grace} * power(2, least(r.attempts, 20)))
              WHERE r.next_check_at <= now()
-            RETURNING r.order_id AS "OrderId",
-                      (SELECT provider_reference FROM ordering.order_state o WHERE o.order_id = r.order_id) AS "ProviderReference"
+            RETURNING r.order_id,
+                      (SELECT provider_reference FROM ordering.order_state o WHERE o.order_id = r.order_id) AS provider_reference
             """).ToListAsync(cancellationToken);
 
         foreach (var order in due)
@@ -61,5 +61,6 @@ public sealed class UnsettledPaymentsSweep(IServiceScopeFactory scopes, IOptions
             logger.LogInformation("Asked the provider about the unsettled payments of {Orders} unplaced order(s)", due.Count);
     }
 
+    // Columns named by the context's snake_case convention, as every SqlQuery row type's.
     sealed record Unsettled(Guid OrderId, string ProviderReference);
 }

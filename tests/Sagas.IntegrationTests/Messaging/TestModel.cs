@@ -59,6 +59,9 @@ public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : DbC
     public DbSet<CounterState> Counters => Set<CounterState>();
     public DbSet<Reservation> Reservations => Set<Reservation>();
 
+    // AddMessagingEntities maps by the snake_case convention, as an application's context must.
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) => optionsBuilder.UseSnakeCaseNamingConvention();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.AddMessagingEntities();
@@ -67,24 +70,19 @@ public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : DbC
         {
             e.ToTable("ledger", "test");
             e.HasKey(x => x.Id);
-            e.Property(x => x.Id).HasColumnName("id");
-            e.Property(x => x.Reference).HasColumnName("reference");
         });
 
         modelBuilder.Entity<Reservation>(e =>
         {
             e.ToTable("reservation", "test");
             e.HasKey(x => x.Name);
-            e.Property(x => x.Name).HasColumnName("name");
         });
 
         modelBuilder.Entity<CounterState>(e =>
         {
             e.ToTable("counter_state", "test");
             e.HasKey(x => x.CorrelationId);
-            e.Property(x => x.CorrelationId).HasColumnName("correlation_id").ValueGeneratedNever();
-            e.Property(x => x.CurrentState).HasColumnName("current_state");
-            e.Property(x => x.Count).HasColumnName("count");
+            e.Property(x => x.CorrelationId).ValueGeneratedNever();
         });
     }
 }

@@ -9,7 +9,7 @@ using Sagas.Testing;
 namespace Sagas.IntegrationTests.Migrations;
 
 /// <summary>
-/// The EF model is written by hand next to versioned SQL (EF's design-time tools cannot be restored), so
+/// The EF model is written by hand next to versioned SQL (not EF migrations: docs/decisions.md says why), so
 /// this is what keeps them honest: every mapped table and column must exist with the same type and
 /// nullability, and every table in the schemas the model owns must be mapped.
 /// </summary>
