@@ -22,7 +22,7 @@ public static class ServiceTables
 
     /// <summary>
     /// Orders it accepts (idempotency keys, the outbox), the catalog it administers and prices from, webhooks it records;
-    /// the saga's state and timeline only to read them (support, order views, admission).
+    /// the saga's state and timeline, and the reconciliation reports, only to read them (support, order views, admission).
     /// </summary>
     public static readonly IReadOnlyList<TableGrant> Api =
     [
@@ -32,6 +32,7 @@ public static class ServiceTables
         Of("inventory.items"),
         Of("ordering.order_state", ReadOnly),
         Of("ordering.order_timeline", ReadOnly),
+        Of("payments.reconciliation_reports", ReadOnly),
     ];
 
     /// <summary>The saga and its consumers and sweeps: stock, holds, payments, refunds, reconciliation, the scheduler's Quartz tables.</summary>
@@ -47,6 +48,7 @@ public static class ServiceTables
         Of("payments.refunds"),
         Of("payments.reconciliations"),
         Of("payments.status_poll"),
+        Of("payments.reconciliation_reports"),
     ];
 
     /// <summary>The roles of <c>DatabaseRoles:Api</c> and <c>DatabaseRoles:Workers</c> (by default sagas_api, sagas_workers) with their tables.</summary>
