@@ -30,7 +30,9 @@ public static class SupportEndpoints
 {
     public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? NextCursor);
     public sealed record TimelineEntry(DateTimeOffset At, string Event, string? From, string To, string? Detail);
-    public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds);
+    /// <summary><see cref="ReconciliationMismatches"/>: in the latest scheduled reconciliation report (null before the first).</summary>
+    public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds,
+        int? ReconciliationMismatches);
 
     public static IServiceCollection AddSupportOptions(this IServiceCollection services, IConfiguration configuration)
     {
@@ -206,7 +208,10 @@ public static class SupportEndpoints
         }
 
         var outboxAge = await outbox.OldestUndeliveredAgeAsync(cancellationToken);
-        return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds));
+        await using var latest = db.CreateCommand(
+            "SELECT mismatch_count FROM payments.reconciliation_reports WHERE scheduled ORDER BY checked_at DESC LIMIT 1");
+        var mismatches = await latest.ExecuteScalarAsync(cancellationToken) as int?;
+        return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds, mismatches));
     }
 
     static DateTimeOffset? Instant(string? value, string field, Validation validation)

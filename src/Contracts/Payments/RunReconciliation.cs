@@ -7,6 +7,9 @@ namespace Sagas.Contracts.Payments;
 /// </summary>
 public sealed record RunReconciliation
 {
+    /// <summary>The longest range one report covers (the Api refuses a longer one with 400): its listing is read in one go.</summary>
+    public static readonly TimeSpan MaxRange = TimeSpan.FromDays(7);
+
     public DateTimeOffset From { get; init; }
     public DateTimeOffset To { get; init; }
 

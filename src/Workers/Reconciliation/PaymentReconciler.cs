@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Sagas.Contracts.Payments;
 using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.Data.Payments;
@@ -20,7 +21,7 @@ public sealed class PaymentReconciler(PaymentProviderClient provider, Fulfilment
     IOptions<SagaTimings> timings, IOptions<SweepOptions> sweeps)
 {
     /// <summary>The longest range one report covers: its listing is read inside one consume or one sweep run.</summary>
-    public static readonly TimeSpan MaxRange = TimeSpan.FromDays(7);
+    public static readonly TimeSpan MaxRange = RunReconciliation.MaxRange;
 
     const int PageSize = 500;
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

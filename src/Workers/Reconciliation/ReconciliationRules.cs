@@ -41,8 +41,8 @@ public static class ReconciliationRules
         {
             compared.Add(payment.ProviderReference);
             var order = Guid.TryParse(payment.MerchantReference, out var id) ? orders.GetValueOrDefault(id) : null;
-            if (!Settling(payment, now, grace))
-                mismatches.AddRange(CompareOne(payment, order, payment.MerchantReference ?? payment.ProviderReference));
+            mismatches.AddRange(CompareOne(payment, order, payment.MerchantReference ?? payment.ProviderReference)
+                .Where(m => !Settling(m.Kind, payment, now, grace)));
         }
 
         // An order placed in the range whose payment did not change in it (or is unknown to the provider).
@@ -55,8 +55,8 @@ public static class ReconciliationRules
                     mismatches.Add(new Mismatch(order.OrderId.ToString(), MismatchKinds.PlacedNotCaptured,
                         $"placed with {order.ProviderReference ?? "no payment"}, which the provider does not know"));
             }
-            else if (!Settling(payment, now, grace))
-                mismatches.AddRange(CompareOne(payment, order, order.OrderId.ToString()));
+            else
+                mismatches.AddRange(CompareOne(payment, order, order.OrderId.ToString()).Where(m => !Settling(m.Kind, payment, now, grace)));
         }
 
         return new ReconciliationOutcome(listed.Count, listed.Count(p => p.Status == "succeeded"), listed.Count(p => Refunded(p) > 0),
@@ -64,12 +64,16 @@ public static class ReconciliationRules
     }
 
     /// <summary>
-    /// Still on its way: before the QR's deadline plus the saga's grace (a capture the saga has yet to hear of), or
-    /// changed at the provider within reconciliation's grace (a refund whose answer is still coming back).
+    /// Money still on its way, so not (yet) a mismatch of this kind: any payment changed at the provider within
+    /// reconciliation's grace (a refund whose answer is still coming back, a capture being placed); and a capture of an
+    /// order we did not place until the QR's deadline plus the saga's grace plus reconciliation's grace have passed —
+    /// the saga may still hear of it (and place it, or refund it) until then.
     /// </summary>
-    public static bool Settling(ProviderPayment payment, DateTimeOffset now, SettlingTime grace)
+    public static bool Settling(string kind, ProviderPayment payment, DateTimeOffset now, SettlingTime grace)
     {
         var changed = payment.UpdatedAt ?? payment.PaidAt ?? now;
+        if (kind != MismatchKinds.CapturedNotPlaced)
+            return now < changed + grace.ReconciliationGrace;
         var deadline = (payment.ExpiresAt ?? changed) + grace.PaymentGrace;
         return now < (deadline > changed ? deadline : changed) + grace.ReconciliationGrace;
     }
