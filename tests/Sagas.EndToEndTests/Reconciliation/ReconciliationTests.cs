@@ -52,17 +52,7 @@ public sealed class Reconciliation_finds_what_our_side_never_heard_of(Reconcilia
     public async Task A_capture_we_never_heard_of_is_reported_until_it_is_refunded()
     {
         await stack.Settings(new { webhooks = "off" });
-        var orderId = Guid.NewGuid().ToString();
-        using var provider = stack.SandboxClient();
-        using var create = new HttpRequestMessage(HttpMethod.Post, "/v1/qr-payments")
-        {
-            Content = JsonContent.Create(new { merchantReference = orderId, amount = 25m, currency = "USD", expiresInSeconds = 3 }),
-        };
-        create.Headers.Add("Idempotency-Key", $"unknown:{orderId}");
-        using var created = await provider.SendAsync(create);
-        created.EnsureSuccessStatusCode();
-        var reference = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("providerReference").GetString()!;
-        await stack.Pay(reference);
+        var (orderId, reference) = await stack.CaptureForAnOrderWeNeverPlaced(25m);
 
         var report = await Eventually.Until(stack.Reconcile,
             r => ReconciliationStack.Mismatches(r).Contains((orderId, "captured-not-placed")), TimeSpan.FromSeconds(45),
@@ -76,9 +66,7 @@ public sealed class Reconciliation_finds_what_our_side_never_heard_of(Reconcilia
         using (var support = stack.Client(TestApiKeys.Support))
             Assert.Contains((orderId, "captured-not-placed"), ReconciliationStack.Mismatches(await support.GetFromJsonAsync<JsonElement>("/reconciliation/latest")));
 
-        using var refund = new HttpRequestMessage(HttpMethod.Post, $"/v1/qr-payments/{reference}/refunds") { Content = JsonContent.Create(new { amount = 25m }) };
-        refund.Headers.Add("Idempotency-Key", $"unknown:{orderId}:refund");
-        (await provider.SendAsync(refund)).EnsureSuccessStatusCode();
+        await stack.RefundAtTheProvider(reference, 25m);
         var refundedAt = DateTimeOffset.UtcNow;
 
         // A report checked after the refund's grace, so the refund is judged, not merely still settling.

@@ -310,6 +310,7 @@ function renderStats(stats) {
   const age = stats.oldestUndeliveredOutboxAgeSeconds;
   setText(outbox, age == null ? "all delivered" : `oldest undelivered ${duration(age)}`);
   outbox.classList.toggle("alarm", age != null && age > OUTBOX_ALARM_SECONDS);
+  renderReconciliationCount(stats.reconciliationMismatches);
   setText($("stats-updated"), `${clock()} UTC`);
 }
 
@@ -748,6 +749,7 @@ function route() {
     return;
   }
   if (!consoleStarted) startConsole(null);
+  if (location.hash === "#/reconciliation") return showReconciliation();
   const match = /^#\/orders\/([^/?#]+)$/.exec(location.hash);
   if (match) showOrder(decodeURIComponent(match[1]));
   else showSearch();
