@@ -557,6 +557,7 @@ function renderOrder(order, timeline) {
   renderLines(order);
   const steps = orderSteps(timeline, order.createdAt);
   renderTimeline(timeline, steps);
+  renderStateMachine(timeline);
   // Recomputed on every refresh: while the order is live its total runs up to now.
   setText($("steps-total"), timeline.length ? stepsTotal(order, timeline, steps) : "");
 
