@@ -132,6 +132,10 @@ main() {
     elif ((rc != 0 && failed == 0)); then
         printf 'test: dotnet test exited with code %s; see the output above\n' "$rc" >&2
         status=1
+    elif ((passed + failed == 0)); then
+        # A filter with a typo matches nothing: that is not a passing run.
+        printf 'test: no test ran%s\n' "${SAGAS_TEST_FILTER:+ (filter: $SAGAS_TEST_FILTER)}" >&2
+        status=1
     fi
     if ((failed > 0)); then
         status=1

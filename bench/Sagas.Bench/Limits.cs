@@ -3,14 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Sagas.Messaging;
-using Sagas.Messaging.Migrations;
 using Sagas.Testing;
 
 namespace Sagas.Bench;
@@ -92,18 +87,18 @@ public static class Limits
         long received = 0;
         var consumer = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
-            Rabbit(cfg, settings, vhost.Name);
+            OutboxBench.Rabbit(cfg, settings, vhost.Name);
             cfg.ReceiveEndpoint("bench-raw", e =>
             {
                 e.PrefetchCount = 128;
-                e.Handler<RawMessage>(_ =>
+                e.Handler<BenchMessage>(_ =>
                 {
                     Interlocked.Increment(ref received);
                     return Task.CompletedTask;
                 });
             });
         });
-        var publisher = Bus.Factory.CreateUsingRabbitMq(cfg => Rabbit(cfg, settings, vhost.Name));
+        var publisher = Bus.Factory.CreateUsingRabbitMq(cfg => OutboxBench.Rabbit(cfg, settings, vhost.Name));
         await consumer.StartAsync();
         await publisher.StartAsync();
         try
@@ -115,7 +110,7 @@ public static class Limits
                 await Task.WhenAll(Enumerable.Range(0, publishers).Select(async _ =>
                 {
                     while (Clock.Now < end)
-                        await publisher.Publish(new RawMessage(Interlocked.Increment(ref sent)));
+                        await publisher.Publish(new BenchMessage(Interlocked.Increment(ref sent)));
                 }));
                 return sent;
             }
@@ -173,17 +168,15 @@ public static class Limits
     {
         progress($"bus outbox lag: 1 writer, {messages} messages committed one at a time");
         var settings = infrastructure.Settings;
-        await using var database = await TemporaryDatabase.CreateAsync("benchlag", settings);
+        await using var database = await OutboxBench.MigratedDatabaseAsync("benchlag", settings);
         await using var vhost = await TemporaryVirtualHost.CreateAsync("bench-lag", settings);
-        await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
-            await new SchemaMigrator(dataSource, [MessagingMigrations.Source], NullLogger<SchemaMigrator>.Instance).MigrateAsync();
 
         var committed = new ConcurrentDictionary<long, long>();
         var arrived = new ConcurrentDictionary<long, long>();
         var consumer = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
-            Rabbit(cfg, settings, vhost.Name);
-            cfg.ReceiveEndpoint("bench-lag", e => e.Handler<RawMessage>(c =>
+            OutboxBench.Rabbit(cfg, settings, vhost.Name);
+            cfg.ReceiveEndpoint("bench-lag", e => e.Handler<BenchMessage>(c =>
             {
                 arrived.TryAdd(c.Message.Id, Stopwatch.GetTimestamp());
                 return Task.CompletedTask;
@@ -191,25 +184,14 @@ public static class Limits
         });
         await consumer.StartAsync();
 
-        var builder = Host.CreateApplicationBuilder([]);
-        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddDbContext<LagDbContext>(o => o.UseNpgsql(database.ConnectionString));
-        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
-        builder.Services.AddMassTransit(x =>
-        {
-            x.DisableUsageTelemetry();
-            x.AddPostgresOutbox<LagDbContext>();
-            x.UsingRabbitMq((_, cfg) => Rabbit(cfg, settings, vhost.Name));
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await OutboxBench.StartOutboxHostAsync(database, vhost.Name);
         try
         {
             async Task Send(long id)
             {
                 await using var scope = host.Services.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new RawMessage(id));
-                await scope.ServiceProvider.GetRequiredService<LagDbContext>().SaveChangesAsync();
+                await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new BenchMessage(id));
+                await scope.ServiceProvider.GetRequiredService<OutboxBenchDbContext>().SaveChangesAsync();
                 committed[id] = Stopwatch.GetTimestamp();
                 // Idle-woken: the next commit comes only after this message arrived (or a second passed).
                 var deadline = Clock.Now + 1;
@@ -237,18 +219,4 @@ public static class Limits
             await consumer.StopAsync();
         }
     }
-
-    static void Rabbit(IRabbitMqBusFactoryConfigurator cfg, InfrastructureSettings settings, string vhost) =>
-        cfg.Host(settings.RabbitHost, (ushort)settings.RabbitPort, vhost, h =>
-        {
-            h.Username(settings.RabbitUser);
-            h.Password(settings.RabbitPassword);
-        });
-}
-
-public sealed record RawMessage(long Id);
-
-public sealed class LagDbContext(DbContextOptions<LagDbContext> options) : DbContext(options)
-{
-    protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddMessagingEntities();
 }

@@ -1,6 +1,6 @@
 // make bench [QUICK=1]   →  scripts/bench.sh  →  dotnet bench/Sagas.Bench/bin/Release/net10.0/Sagas.Bench.dll [--quick]
 //
-//   --quick        smaller numbers, same scenarios and verdicts (4-5 minutes on 2 cores); report under .local/bench/report
+//   --quick        smaller numbers, same scenarios and verdicts (4–5 minutes on a quiet 2-core box); report under .local/bench/report
 //   --smoke        the reliability verdicts only, on tiny numbers (what the test suite runs); no timing is judged
 //   --output DIR   where the Markdown report goes (default: docs/ for a full run); charts in DIR/benchmarks/
 //   --seed N       the random moments of the crash scenarios
@@ -90,7 +90,7 @@ finally
     report.Seconds = Clock.Now - started;
 }
 
-ReportWriter.ComputeFigures(report);
+QualityBarFigures.Compute(report);
 var markdown = Path.Combine(outputDirectory, "benchmarks.md");
 await ReportWriter.WriteAsync(report, markdown, Path.Combine(outputDirectory, "benchmarks.json"),
     Path.Combine(outputDirectory, "benchmarks"), Path.Combine(root, "bench", "Sagas.Bench", "analysis.md"));

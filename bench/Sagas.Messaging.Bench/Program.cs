@@ -10,39 +10,25 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
+using Sagas.Bench;
 using Sagas.Messaging;
-using Sagas.Messaging.Bench;
 using Sagas.Messaging.Hosting;
-using Sagas.Messaging.Migrations;
 using Sagas.Testing;
 
 var messages = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } count ? int.Parse(count) : 2000;
 var queues = new RabbitMqOptions { QuorumQueues = !args.Contains("--classic") };
 
-await using var database = await TemporaryDatabase.CreateAsync("bench");
+await using var database = await OutboxBench.MigratedDatabaseAsync("bench");
 await using var vhost = await TemporaryVirtualHost.CreateAsync("bench");
-await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
-    await new SchemaMigrator(dataSource, [MessagingMigrations.Source], NullLogger<SchemaMigrator>.Instance).MigrateAsync();
 
-var settings = database.Settings;
-void Rabbit(IRabbitMqBusFactoryConfigurator cfg) => cfg.Host(settings.RabbitHost, (ushort)settings.RabbitPort, vhost.Name, h =>
-{
-    h.Username(settings.RabbitUser);
-    h.Password(settings.RabbitPassword);
-});
-
-var started = new ConcurrentDictionary<int, long>();
-var received = new ConcurrentDictionary<int, long>();
+var started = new ConcurrentDictionary<long, long>();
+var received = new ConcurrentDictionary<long, long>();
 
 var consumer = Bus.Factory.CreateUsingRabbitMq(cfg =>
 {
-    Rabbit(cfg);
+    OutboxBench.Rabbit(cfg, database.Settings, vhost.Name);
     cfg.ReceiveEndpoint("bench", e =>
     {
         queues.ConfigureDurableQueue(e);
@@ -56,22 +42,7 @@ var consumer = Bus.Factory.CreateUsingRabbitMq(cfg =>
 });
 await consumer.StartAsync();
 
-async Task<IHost> StartHost(bool deliver)
-{
-    var builder = Host.CreateApplicationBuilder();
-    builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-    builder.Services.AddDbContext<BenchDbContext>(o => o.UseNpgsql(database.ConnectionString));
-    builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
-    builder.Services.AddMassTransit(x =>
-    {
-        x.DisableUsageTelemetry();
-        x.AddPostgresOutbox<BenchDbContext>(o => o.BusOutbox.DeliveryServiceEnabled = deliver);
-        x.UsingRabbitMq((_, cfg) => Rabbit(cfg));
-    });
-    var started = builder.Build();
-    await started.StartAsync();
-    return started;
-}
+Task<IHost> StartHost(bool deliver) => OutboxBench.StartOutboxHostAsync(database, vhost.Name, deliver);
 
 using var host = await StartHost(deliver: true);
 var bus = host.Services.GetRequiredService<IBus>();
@@ -112,7 +83,7 @@ async Task OutboxPublishOn(IHost writer, int id)
 {
     await using var scope = writer.Services.CreateAsyncScope();
     await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new BenchMessage(id));
-    await scope.ServiceProvider.GetRequiredService<BenchDbContext>().SaveChangesAsync();
+    await scope.ServiceProvider.GetRequiredService<OutboxBenchDbContext>().SaveChangesAsync();
     started[id] = Stopwatch.GetTimestamp();
 }
 
@@ -157,13 +128,3 @@ Console.WriteLine("|--------------------|--------|---------|------------|-------
 rows.ForEach(Console.WriteLine);
 
 await consumer.StopAsync();
-
-namespace Sagas.Messaging.Bench
-{
-    public record BenchMessage(int Id);
-
-    public sealed class BenchDbContext(DbContextOptions<BenchDbContext> options) : DbContext(options)
-    {
-        protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.AddMessagingEntities();
-    }
-}

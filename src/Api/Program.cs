@@ -93,6 +93,7 @@ app.MapApiDocs();
 app.MapCatalog();
 app.MapOrders();
 app.MapSupport();
+app.MapFailedMessages();
 app.MapReconciliation();
 app.MapSupportConsole();
 app.MapWebhooks();

@@ -22,7 +22,9 @@ public static class ServiceTables
 
     /// <summary>
     /// Orders it accepts (idempotency keys, the outbox), the catalog it administers and prices from, webhooks it records;
-    /// the saga's state and timeline, and the reconciliation reports, only to read them (support, order views, admission).
+    /// the saga's state and timeline and the reconciliation reports only to read them (support, order views, admission) —
+    /// but for the entries support's actions on failed messages add to an order's timeline, which it may insert and never
+    /// change.
     /// </summary>
     public static readonly IReadOnlyList<TableGrant> Api =
     [
@@ -31,7 +33,7 @@ public static class ServiceTables
         Of("payments.webhook_events"),
         Of("inventory.items"),
         Of("ordering.order_state", ReadOnly),
-        Of("ordering.order_timeline", ReadOnly),
+        Of("ordering.order_timeline", ReadOnly + ", INSERT"),
         Of("payments.reconciliation_reports", ReadOnly),
     ];
 

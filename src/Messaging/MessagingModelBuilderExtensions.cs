@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Sagas.Messaging.Failed;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Outbox;
 
@@ -69,6 +70,7 @@ public static class MessagingModelBuilderExtensions
             message.Property(x => x.PropertiesJson).HasColumnName("properties");
         });
 
+        FailedMessageModel.Map(modelBuilder, Schema);
         return modelBuilder;
     }
 }

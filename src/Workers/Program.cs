@@ -4,6 +4,7 @@ using Sagas.Workers.Hosting;
 using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.Messaging;
+using Sagas.Messaging.Failed;
 using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 using Sagas.Messaging.Sagas;
@@ -45,6 +46,8 @@ builder.Services.AddReadinessChecks();
 var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
 var timings = builder.Configuration.GetSection(SagaTimings.Section).Get<SagaTimings>() ?? new SagaTimings();
 var rabbit = RabbitMqOptions.From(builder.Configuration);
+// Messages that exhausted their retries: from the endpoints' <queue>_error queues into messaging.failed_message.
+builder.Services.AddErrorQueueDrain(rabbit);
 builder.Services.AddMassTransit(bus =>
 {
     // MassTransit 8.5 reports usage to its authors unless told not to.
@@ -68,8 +71,9 @@ builder.Services.AddMassTransit(bus =>
             Every<UnsettledPaymentsSweep>(quartz, sweeps.ReconciliationInterval);
             Every<StuckOrdersSweep>(quartz, sweeps.StuckOrdersInterval);
             Every<ReconciliationReportSweep>(quartz, sweeps.ReconciliationReportInterval);
-            // One provider listing per tick for every order awaiting payment (not a timer per order).
-            Every<PaymentStatusPoll>(quartz, timings.PollInterval);
+            // One provider listing per tick for every order awaiting payment (not a timer per order), several ticks per
+            // promised poll period (SagaTimings.PollTick).
+            Every<PaymentStatusPoll>(quartz, timings.ListingPeriod);
             quartz.AddJobListener<SweepRunListener>();
         };
     });
@@ -92,6 +96,7 @@ builder.Services.AddMassTransit(bus =>
         rabbit.Apply(cfg);
         cfg.UsePostgresMessageScheduler(context);
         cfg.UseConsumeFilter(typeof(OrderLogScopeFilter<>), context);
+        cfg.DrainErrorQueues(context);
         cfg.ConfigureEndpoints(context);
     });
 });

@@ -26,7 +26,7 @@ public static class ServiceEnvironment
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         // The provider circuit's openings and closings (the benchmark's provider-fault verdict counts them).
-        ["Logging__LogLevel__Sagas.Workers.Payments.ProviderPipeline"] = "Information",
+        ["Logging__LogLevel__Sagas.Workers.Payments.ProviderResilience"] = "Information",
         // Admission control (on by default) refuses new orders when accepted ones would wait too long for their QR code:
         // on a 2-core machine running the suite, or with the Workers stopped or faults injected on purpose, that is a
         // matter of timing, not of what those tests are about. The admission specs and the benchmark's overload

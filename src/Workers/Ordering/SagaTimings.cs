@@ -26,10 +26,23 @@ public sealed class SagaTimings
     public TimeSpan PaymentGrace { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How often the provider's listing of changed payments is read for every order awaiting payment (one call per tick,
-    /// see PaymentStatusPoll): a payment whose webhook never comes is noticed within this long.
+    /// The seed's poll period, the customer-visible promise: a payment whose webhook never comes is noticed within this
+    /// long (the provider's listing of changed payments is read for every order awaiting payment, see PaymentStatusPoll).
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often that listing is actually read (<c>Saga:PollTick</c>; default a fifth of <see cref="PollInterval"/>).
+    /// A tick reports every payment it finds at once, so with one tick per period a busy minute's payments reach the
+    /// saga in bursts, and the last of a burst waited the whole period and then the burst ahead of it: measured in
+    /// make bench (3,000 customers paying within a minute, webhooks off), paid → saga p99 7.2 s against a 5 s period.
+    /// A tick costs one listing call and three statements whatever the number of customers, so reading five times per
+    /// period keeps the promise under load for a few milliseconds of CPU per second.
+    /// </summary>
+    public TimeSpan? PollTick { get; set; }
+
+    /// <summary>The listing's actual period: <see cref="PollTick"/>, else a fifth of <see cref="PollInterval"/>.</summary>
+    public TimeSpan ListingPeriod => PollTick ?? PollInterval / 5;
 
     /// <summary>A non-final order older than this counts as stuck for support.</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(10);
@@ -70,6 +83,8 @@ public sealed class SagaTimings
             yield return "Saga:PaymentGrace must not be negative";
         if (PollInterval <= TimeSpan.Zero)
             yield return "Saga:PollInterval must be positive";
+        if (PollTick is { } tick && (tick <= TimeSpan.Zero || tick > PollInterval))
+            yield return "Saga:PollTick must be positive and at most Saga:PollInterval";
         if (StuckAfter <= TimeSpan.Zero)
             yield return "Saga:StuckAfter must be positive";
         if (PendingWorkRetry <= TimeSpan.Zero || PendingWorkRetryMax < PendingWorkRetry)

@@ -50,16 +50,19 @@ static class PaymentRecords
             Apply(record, payments[record.OrderId], now);
     }
 
+    /// <summary>Our record's status for the provider's.</summary>
+    public static string StatusOf(string providerStatus) => providerStatus switch
+    {
+        "succeeded" => "Succeeded",
+        "failed" => "Failed",
+        "expired" => "Expired",
+        "canceled" => "Canceled",
+        _ => "Pending",
+    };
+
     static void Apply(PaymentRecord record, ProviderPayment payment, DateTimeOffset now)
     {
-        record.Status = payment.Status switch
-        {
-            "succeeded" => "Succeeded",
-            "failed" => "Failed",
-            "expired" => "Expired",
-            "canceled" => "Canceled",
-            _ => "Pending",
-        };
+        record.Status = StatusOf(payment.Status);
         record.PaidAmount = payment.CapturedAmount;
         record.PaidAt = payment.PaidAt;
         record.UpdatedAt = now;

@@ -14,16 +14,16 @@ namespace Sagas.Workers.Payments;
 
 /// <summary>
 /// The payment poll: notices what the provider's webhooks did not tell, for every order awaiting payment at once.
-/// Each tick (<see cref="SagaTimings.PollInterval"/>) reads the provider's listing of payments changed since the last
-/// tick and reports to the saga each outcome (captured, failed, no longer payable) that the saga has not recorded —
-/// the same events a per-order status check would publish. A tick costs one listing call (one page per 500 changes)
-/// and three statements whatever the number of customers looking at a QR code, and nothing while no order awaits
-/// payment; a pending payment costs nothing per tick.
+/// Each tick (<see cref="SagaTimings.ListingPeriod"/>, several per promised <see cref="SagaTimings.PollInterval"/>)
+/// reads the provider's listing of payments changed since the last tick and reports to the saga each outcome
+/// (captured, failed, no longer payable) that the saga has not recorded — the same events a per-order status check
+/// would publish. A tick costs one listing call (one page per 500 changes) and a few statements whatever the number of
+/// customers looking at a QR code, and nothing while no order awaits payment; a pending payment costs nothing per tick.
 /// <para>
 /// A clustered Quartz job: one Worker runs each tick. How far the listing has been read (the provider's clock) advances
 /// in the transaction that writes the events to the outbox, so nothing read is lost; every event carries a message id
-/// derived from the payment and its status, so one reported again (the saga had not consumed it by the next tick) is
-/// dropped by the saga's inbox.
+/// derived from the payment and its status, so one reported again is dropped by the saga's inbox; a tick does not report
+/// again what our payment record shows was already reported.
 /// </para>
 /// </summary>
 [DisallowConcurrentExecution]
@@ -126,15 +126,31 @@ public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider 
             .Select(o => new { o.CorrelationId, o.CurrentState, o.PaidAt, o.PaymentClosedAt })
             .ToListAsync(cancellationToken);
 
-        var outcomes = new List<(Guid, ProviderPayment, object)>();
-        foreach (var order in orders)
-        {
-            var payment = byOrder[order.CorrelationId];
-            var unheard = payment.Status == "succeeded"
+        var unheard = orders.Where(order => byOrder[order.CorrelationId].Status == "succeeded"
                 ? order.PaidAt is null
-                : order.CurrentState == OrderStatuses.AwaitingPayment && order.PaymentClosedAt is null;
-            if (unheard && PaymentRecords.Outcome(order.CorrelationId, payment, PaymentSources.Poll, clock) is { } outcome)
-                outcomes.Add((order.CorrelationId, payment, outcome));
+                : order.CurrentState == OrderStatuses.AwaitingPayment && order.PaymentClosedAt is null)
+            .Select(order => order.CorrelationId)
+            .ToList();
+        if (unheard.Count == 0)
+            return [];
+
+        // Already reported, not yet consumed: our payment record shows this status only once a transaction that also
+        // wrote the outcome to the outbox committed (an earlier tick, a status check, a cancel). Reporting it again
+        // would only cost a message the saga's inbox drops; with several ticks per poll period and a saga busy for a
+        // second, it would be most of them.
+        var recorded = await db.Set<PaymentRecord>().AsNoTracking()
+            .Where(p => unheard.Contains(p.OrderId))
+            .Select(p => new { p.OrderId, p.Status })
+            .ToDictionaryAsync(p => p.OrderId, p => p.Status, cancellationToken);
+
+        var outcomes = new List<(Guid, ProviderPayment, object)>();
+        foreach (var orderId in unheard)
+        {
+            var payment = byOrder[orderId];
+            if (recorded.TryGetValue(orderId, out var status) && status == PaymentRecords.StatusOf(payment.Status))
+                continue;
+            if (PaymentRecords.Outcome(orderId, payment, PaymentSources.Poll, clock) is { } outcome)
+                outcomes.Add((orderId, payment, outcome));
         }
 
         return outcomes;

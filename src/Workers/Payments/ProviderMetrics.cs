@@ -30,7 +30,7 @@ public sealed class ProviderMetrics
             "1 while the provider circuit is open or half-open (calls fail fast), 0 when closed");
     }
 
-    /// <summary>The state of the one provider circuit of this process (<see cref="ProviderPipeline"/>).</summary>
+    /// <summary>The state of the one provider circuit of this process (<see cref="ProviderResilience"/>).</summary>
     public CircuitBreakerStateProvider Circuit { get; } = new();
 
     internal void CircuitOpened() => _openings.Add(1);

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Retry;
 using Polly.Timeout;
 using Sagas.Messaging.Hosting;
 using Sagas.Observability;
@@ -11,36 +11,39 @@ using Sagas.Observability;
 namespace Sagas.Workers.Payments;
 
 /// <summary>
-/// The provider pipeline, outermost first: retry (exponential backoff with jitter, transient failures
-/// only: network errors, timeouts, 408, 429, 5xx) → circuit breaker (stops hammering a provider that is
-/// down; callers fail fast and the message is retried later by MassTransit) → per-attempt timeout.
-/// Idempotency keys make every retried call safe.
+/// The provider pipeline, outermost first: retry (exponential backoff with jitter, the provider's <c>Retry-After</c>
+/// honoured; transient failures only: network errors, timeouts, 408, 429, 5xx) → circuit breaker (stops hammering a
+/// provider that is down; callers fail fast and the message is retried later by MassTransit) → per-attempt timeout.
+/// Idempotency keys make every retried call safe. Built from Microsoft.Extensions.Http.Resilience's HTTP strategies
+/// and registered with the provider's HttpClient (<see cref="PaymentProviderRegistration"/>), whose pipeline registry
+/// keeps one pipeline — and so one circuit — per process across the client factory's handler rotation. Polly's own
+/// log of every retry is left to <c>Logging:LogLevel:Polly</c> (Error in appsettings): the circuit's openings below
+/// and the call metrics say what support needs without a line per retried call.
 /// </summary>
 public static class ProviderResilience
 {
+    public const string PipelineName = "payment-provider";
+
+    /// <summary>The pipeline instance of every call but the payment poll's listing reads.</summary>
+    public const string Calls = "calls";
+
+    /// <summary>What the HTTP strategies' default predicate retries and counts against the circuit (besides network errors and timeouts).</summary>
     public static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
     /// <param name="metrics">Where the circuit's state and openings are reported; null in specs of the pipeline alone.</param>
-    public static ResiliencePipeline<HttpResponseMessage> Build(PaymentProviderOptions options, ILogger logger, ProviderMetrics? metrics = null)
-    {
-        var transient = new PredicateBuilder<HttpResponseMessage>()
-            .Handle<HttpRequestException>()
-            .Handle<TimeoutRejectedException>()
-            .HandleResult(response => IsTransient(response.StatusCode));
-
-        return new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+    public static ResiliencePipelineBuilder<HttpResponseMessage> AddProviderStrategies(this ResiliencePipelineBuilder<HttpResponseMessage> pipeline,
+        PaymentProviderOptions options, ILogger logger, ProviderMetrics? metrics = null) =>
+        pipeline
+            .AddRetry(new HttpRetryStrategyOptions
             {
-                ShouldHandle = transient,
                 MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
             })
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
             {
-                ShouldHandle = transient,
                 FailureRatio = options.FailureRatio,
                 MinimumThroughput = 20,
                 SamplingDuration = TimeSpan.FromSeconds(10),
@@ -60,21 +63,37 @@ public static class ProviderResilience
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddTimeout(options.AttemptTimeout)
-            .Build();
-    }
+            .AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
+
+    /// <summary>The calls' pipeline on its own, for specs of it.</summary>
+    public static ResiliencePipeline<HttpResponseMessage> Build(PaymentProviderOptions options, ILogger logger, ProviderMetrics? metrics = null) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage>().AddProviderStrategies(options, logger, metrics).Build();
+
+    /// <summary>
+    /// The payment poll's listing read: a per-attempt timeout only. A tick is its own retry (the next one comes within a
+    /// second), and its outcome must not open the circuit in front of customers' QR codes and refunds: at one read per
+    /// second it would be half the breaker's minimum throughput on its own, and a provider whose listing is slow says
+    /// nothing about whether it can create a payment.
+    /// </summary>
+    public static ResiliencePipelineBuilder<HttpResponseMessage> AddListingStrategies(this ResiliencePipelineBuilder<HttpResponseMessage> pipeline,
+        PaymentProviderOptions options) =>
+        pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
 }
 
-/// <summary>Runs every request of the provider's HttpClient through the (process-wide) pipeline, and measures it.</summary>
-public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, ProviderMetrics metrics) : DelegatingHandler
+/// <summary>
+/// Measures every provider request as the caller sees it: outside the resilience handler, so retries and an open
+/// circuit's fast failure are part of the call.
+/// </summary>
+public sealed class ProviderCallsHandler(ProviderMetrics metrics) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var outcome = "error";
+        var operation = ProviderOperations.Of(request);
         try
         {
-            var response = await pipeline.Pipeline.ExecuteAsync(async token => await base.SendAsync(request, token), cancellationToken);
+            var response = await base.SendAsync(request, cancellationToken);
             outcome = response.IsSuccessStatusCode ? "success" : ProviderResilience.IsTransient(response.StatusCode) ? "failed" : "rejected";
             return response;
         }
@@ -91,7 +110,7 @@ public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, Provide
         }
         finally
         {
-            metrics.Called(ProviderOperations.Of(request), outcome, Stopwatch.GetElapsedTime(started));
+            metrics.Called(operation, outcome, Stopwatch.GetElapsedTime(started));
         }
     }
 }
@@ -99,6 +118,8 @@ public sealed class ProviderResilienceHandler(ProviderPipeline pipeline, Provide
 /// <summary>A provider request as a metric label: the operation of the Provider API it is, never its payment reference.</summary>
 public static class ProviderOperations
 {
+    public const string List = "list";
+
     public static string Of(HttpRequestMessage request)
     {
         var path = request.RequestUri is { IsAbsoluteUri: true } uri ? uri.AbsolutePath : request.RequestUri?.OriginalString.Split('?')[0] ?? "";
@@ -108,22 +129,13 @@ public static class ProviderOperations
         return (request.Method.Method, after.Length, after.Length == 2 ? after[1] : null) switch
         {
             ("POST", 0, _) => "create",
-            ("GET", 0, _) => "list",
+            ("GET", 0, _) => List,
             ("GET", 1, _) => "get",
             ("POST", 2, "cancel") => "cancel",
             ("POST", 2, "refunds") => "refund",
             _ => "other",
         };
     }
-}
-
-/// <summary>
-/// One pipeline per process: the circuit breaker's state must survive the HttpClient factory's handler
-/// rotation, so it lives here rather than in the (short-lived) handler.
-/// </summary>
-public sealed class ProviderPipeline(IOptions<PaymentProviderOptions> options, ProviderMetrics metrics, ILogger<ProviderPipeline> logger)
-{
-    public ResiliencePipeline<HttpResponseMessage> Pipeline { get; } = ProviderResilience.Build(options.Value, logger, metrics);
 }
 
 public static class PaymentProviderRegistration
@@ -133,15 +145,24 @@ public static class PaymentProviderRegistration
         services.AddOptions<PaymentProviderOptions>().Bind(configuration.GetSection(PaymentProviderOptions.Section))
             .ValidateProblems(o => o.Problems());
         services.AddMetricsSource<ProviderMetrics>();
-        services.AddSingleton<ProviderPipeline>();
-        services.AddTransient<ProviderResilienceHandler>();
+        services.AddTransient<ProviderCallsHandler>();
         services.AddHttpClient<PaymentProviderClient>((provider, http) =>
             {
                 var options = provider.GetRequiredService<IOptions<PaymentProviderOptions>>().Value;
                 http.BaseAddress = options.BaseUrl;
                 http.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's timeouts apply
             })
-            .AddHttpMessageHandler(provider => provider.GetRequiredService<ProviderResilienceHandler>());
+            .AddHttpMessageHandler(provider => provider.GetRequiredService<ProviderCallsHandler>())
+            .AddResilienceHandler(ProviderResilience.PipelineName, (pipeline, context) =>
+            {
+                var options = context.ServiceProvider.GetRequiredService<IOptions<PaymentProviderOptions>>().Value;
+                if (context.InstanceName == ProviderOperations.List)
+                    pipeline.AddListingStrategies(options);
+                else
+                    pipeline.AddProviderStrategies(options, context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProviderResilience)),
+                        context.ServiceProvider.GetRequiredService<ProviderMetrics>());
+            })
+            .SelectPipelineBy(_ => request => ProviderOperations.Of(request) == ProviderOperations.List ? ProviderOperations.List : ProviderResilience.Calls);
         return services;
     }
 }

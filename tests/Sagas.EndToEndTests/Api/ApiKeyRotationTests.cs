@@ -14,7 +14,7 @@ namespace Sagas.EndToEndTests.Api;
 /// its old identity (docs/security.md). Each step is a new Api process on the same database, as a redeploy with new
 /// configuration is. The digests and the plain key's identity are computed here, as the documented one-liners do.
 /// </summary>
-public sealed class ApiKeyRotationTests : IAsyncLifetime
+public sealed class ApiKeyRotationTests() : WithOwnDatabaseAndVirtualHost("api-key-rotation")
 {
     const string OldKey = "test-rotation-old-storefront-key";
     const string NewKey = "test-rotation-new-storefront-key";
@@ -22,21 +22,6 @@ public sealed class ApiKeyRotationTests : IAsyncLifetime
     const string OtherShopKey = "test-rotation-other-shop-key";
     const string Sku = "ROTATE-1";
     const string Body = $$"""{"customerId":"rotation","currency":"USD","lines":[{"sku":"{{Sku}}","quantity":1}]}""";
-
-    TemporaryDatabase _database = null!;
-    TemporaryVirtualHost _virtualHost = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TemporaryDatabase.CreateAsync("api_key_rotation");
-        _virtualHost = await TemporaryVirtualHost.CreateAsync("api-key-rotation");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _virtualHost.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_rotated_storefront_key_reads_its_orders_and_replays_its_idempotency_keys_and_the_old_key_is_401()
@@ -109,7 +94,7 @@ public sealed class ApiKeyRotationTests : IAsyncLifetime
 
     async Task<ServiceProcess> StartApi(params Dictionary<string, string>[] settings)
     {
-        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        var environment = ServiceEnvironment.For(Database, VirtualHost);
         environment["ApiClients__9__Name"] = "operations";
         environment["ApiClients__9__Role"] = "admin";
         environment["ApiClients__9__Sha256"] = Sha256(TestApiKeys.Admin);
@@ -160,7 +145,7 @@ public sealed class ApiKeyRotationTests : IAsyncLifetime
 
     async Task<long> AcceptedOrders()
     {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM api.idempotency_keys", connection);
         return (long)(await command.ExecuteScalarAsync())!;

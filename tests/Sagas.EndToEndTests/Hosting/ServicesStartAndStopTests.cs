@@ -8,27 +8,12 @@ namespace Sagas.EndToEndTests.Hosting;
 /// The services as <c>make run</c> starts them: on a fresh database, Api and Workers start at the same
 /// moment (both migrate, under one advisory lock), become ready, and stop cleanly on SIGTERM.
 /// </summary>
-public sealed class ServicesStartAndStopTests : IAsyncLifetime
+public sealed class ServicesStartAndStopTests() : WithOwnDatabaseAndVirtualHost("hosting")
 {
-    TemporaryDatabase _database = null!;
-    TemporaryVirtualHost _virtualHost = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TemporaryDatabase.CreateAsync("hosting");
-        _virtualHost = await TemporaryVirtualHost.CreateAsync("hosting");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _virtualHost.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
-    public async Task Api_and_workers_started_together_on_a_fresh_database_become_ready_and_stop_on_sigterm()
+    public async Task Api_and_workers_started_together_on_a_freshDatabase_become_ready_and_stop_on_sigterm()
     {
-        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        var environment = ServiceEnvironment.For(Database, VirtualHost);
         await using var api = new ServiceProcess("Api", ServiceProcess.FreePort(), environment);
         await using var workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), environment);
 
@@ -52,15 +37,15 @@ public sealed class ServicesStartAndStopTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Readiness_fails_and_names_the_database_when_postgres_is_unreachable()
+    public async Task Readiness_fails_and_names_theDatabase_when_postgres_is_unreachable()
     {
-        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        var environment = ServiceEnvironment.For(Database, VirtualHost);
         await using var api = new ServiceProcess("Api", ServiceProcess.FreePort(), environment);
         api.Start();
         await api.WaitUntilReadyAsync();
 
         // Dropping the database (connections are terminated) makes PostgreSQL unreachable for this Api.
-        await _database.DisposeAsync();
+        await Database.DisposeAsync();
 
         using var client = new HttpClient { BaseAddress = api.BaseAddress };
         var response = await Eventually.Until(() => client.GetAsync("/health/ready"),
@@ -76,7 +61,7 @@ public sealed class ServicesStartAndStopTests : IAsyncLifetime
         Assert.Equal("application/problem+json", read.Content.Headers.ContentType?.MediaType);
         Assert.True(read.Headers.RetryAfter is not null);
 
-        _database = await TemporaryDatabase.CreateAsync("hosting");
+        Database = await TemporaryDatabase.CreateAsync("hosting");
     }
 
     static async Task<Dictionary<string, string>> ReadyChecks(ServiceProcess service)

@@ -9,23 +9,8 @@ namespace Sagas.EndToEndTests.Hosting;
 /// services, in Development, where appsettings.Development.json would supply a valid value for everything the test
 /// does not override (an empty <c>Webhooks__Secret</c> in the environment wins over the development secret).
 /// </summary>
-public sealed class StartupValidationTests : IAsyncLifetime
+public sealed class StartupValidationTests() : WithOwnDatabaseAndVirtualHost("startup-validation")
 {
-    TemporaryDatabase _database = null!;
-    TemporaryVirtualHost _virtualHost = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TemporaryDatabase.CreateAsync("startup_validation");
-        _virtualHost = await TemporaryVirtualHost.CreateAsync("startup-validation");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _virtualHost.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("Api", "Webhooks__Secret", "", "Webhooks:Secret is empty")]
     [InlineData("Api", "RateLimiting__AnonymousPerIpBurst", "0", "RateLimiting:AnonymousPerIpBurst must be at least 1")]
@@ -46,7 +31,7 @@ public sealed class StartupValidationTests : IAsyncLifetime
     [InlineData("PaymentSandbox", "Demo__StorefrontKey", "short", "Demo:StorefrontKey must be at least 12 characters long")]
     public async Task A_service_with_an_invalid_setting_exits_non_zero_at_start_naming_it(string project, string key, string value, string message)
     {
-        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        var environment = ServiceEnvironment.For(Database, VirtualHost);
         if (project == "PaymentSandbox")
             // Everything else it needs, so that the setting under test is the only thing that can stop it.
             environment["Webhooks__Secret"] = TestApiKeys.WebhookSecret;
@@ -70,7 +55,7 @@ public sealed class StartupValidationTests : IAsyncLifetime
 
     async Task<bool> MigratedAsync()
     {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT to_regclass('public.schema_migrations') IS NOT NULL", connection);
         return (bool)(await command.ExecuteScalarAsync())!;

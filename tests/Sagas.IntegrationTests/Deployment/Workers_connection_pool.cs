@@ -10,27 +10,12 @@ namespace Sagas.IntegrationTests.Deployment;
 /// Every message a Workers' inbox endpoint consumes holds a pooled connection for its whole transaction: a pool
 /// smaller than the endpoints' concurrency makes consumers queue for connections under load, inside their retries.
 /// </summary>
-public sealed partial class Workers_connection_pool : IAsyncLifetime
+public sealed partial class Workers_connection_pool() : WithOwnDatabaseAndVirtualHost("pool")
 {
-    TemporaryDatabase _database = null!;
-    TemporaryVirtualHost _virtualHost = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TemporaryDatabase.CreateAsync("pool");
-        _virtualHost = await TemporaryVirtualHost.CreateAsync("pool");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _virtualHost.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Holds_every_message_the_endpoints_may_consume_at_once_with_the_delivery_service_beside_them()
     {
-        var environment = ServiceEnvironment.For(_database, _virtualHost);
+        var environment = ServiceEnvironment.For(Database, VirtualHost);
         environment["Logging__LogLevel__Sagas.Data"] = "Information";
         await using var workers = new ServiceProcess("Workers", ServiceProcess.FreePort(), environment);
         workers.Start();

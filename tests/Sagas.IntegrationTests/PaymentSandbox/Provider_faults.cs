@@ -4,35 +4,27 @@ using System.Net;
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 /// <summary>Faults are scripted per sandbox, so every test starts from the default settings.</summary>
-public sealed class Provider_faults : IClassFixture<SandboxFixture>, IAsyncLifetime
+public sealed class Provider_faults(SandboxFixture sandbox) : WithDefaultSandboxSettings(sandbox)
 {
-    readonly SandboxApi _api;
-
-    public Provider_faults(SandboxFixture sandbox) => _api = sandbox.Api;
-
-    public Task InitializeAsync() => _api.ResetSettingsAsync();
-
-    public Task DisposeAsync() => _api.ResetSettingsAsync();
-
     [Fact]
     public async Task An_error_rate_of_one_fails_every_provider_call_and_changes_nothing()
     {
         var order = Guid.NewGuid().ToString();
-        var paid = await _api.CreatePaymentAsync(order);
-        await _api.PaidAsync(paid.ProviderReference);
-        var pending = await _api.CreatePaymentAsync(order);
+        var paid = await Api.CreatePaymentAsync(order);
+        await Api.PaidAsync(paid.ProviderReference);
+        var pending = await Api.CreatePaymentAsync(order);
 
-        await _api.SettingsAsync(new { errorRate = 1.0 });
+        await Api.SettingsAsync(new { errorRate = 1.0 });
         var responses = new[]
         {
-            await _api.CreateAsync("faulted-" + order, order),
-            await _api.GetAsync(pending.ProviderReference),
-            await _api.CancelAsync(pending.ProviderReference),
-            await _api.RefundAsync(paid.ProviderReference, "faulted-refund-" + order, 1m),
+            await Api.CreateAsync("faulted-" + order, order),
+            await Api.GetAsync(pending.ProviderReference),
+            await Api.CancelAsync(pending.ProviderReference),
+            await Api.RefundAsync(paid.ProviderReference, "faulted-refund-" + order, 1m),
         };
         // The simulation side stays usable while the provider API misbehaves.
-        var ledgerDuringFaults = await _api.LedgerAsync(order);
-        await _api.SettingsAsync(new { errorRate = 0.0 });
+        var ledgerDuringFaults = await Api.LedgerAsync(order);
+        await Api.SettingsAsync(new { errorRate = 0.0 });
 
         foreach (var response in responses)
         {
@@ -41,23 +33,23 @@ public sealed class Provider_faults : IClassFixture<SandboxFixture>, IAsyncLifet
         }
 
         Assert.Equal(2, ledgerDuringFaults.Count);
-        var ledger = await _api.LedgerAsync(order);
+        var ledger = await Api.LedgerAsync(order);
         Assert.Equal(["succeeded", "pending"], ledger.Select(p => p.Status));
         Assert.Empty(ledger[0].Refunds);
         // The failed create did not take the key: using it now creates the payment.
-        Assert.Equal(HttpStatusCode.Created, (await _api.CreateAsync("faulted-" + order, order)).StatusCode);
-        Assert.Equal(3, (await _api.LedgerAsync(order)).Count);
+        Assert.Equal(HttpStatusCode.Created, (await Api.CreateAsync("faulted-" + order, order)).StatusCode);
+        Assert.Equal(3, (await Api.LedgerAsync(order)).Count);
     }
 
     [Fact]
     public async Task Latency_delays_provider_calls_by_at_least_the_setting()
     {
-        var payment = await _api.CreatePaymentAsync(Guid.NewGuid().ToString());
+        var payment = await Api.CreatePaymentAsync(Guid.NewGuid().ToString());
         var latency = TimeSpan.FromMilliseconds(300);
 
-        await _api.SettingsAsync(new { latencyMs = (int)latency.TotalMilliseconds });
+        await Api.SettingsAsync(new { latencyMs = (int)latency.TotalMilliseconds });
         var stopwatch = Stopwatch.StartNew();
-        var response = await _api.GetAsync(payment.ProviderReference);
+        var response = await Api.GetAsync(payment.ProviderReference);
         stopwatch.Stop();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -69,10 +61,10 @@ public sealed class Provider_faults : IClassFixture<SandboxFixture>, IAsyncLifet
     [Fact]
     public async Task Settings_read_back_as_set_and_partial_updates_keep_the_rest()
     {
-        await _api.SettingsAsync(new { webhooks = "off", webhookDelayMs = 250, webhookDuplicates = 2, errorRate = 0.3, latencyMs = 0 });
-        await _api.SettingsAsync(new { webhookDuplicates = 1 });
+        await Api.SettingsAsync(new { webhooks = "off", webhookDelayMs = 250, webhookDuplicates = 2, errorRate = 0.3, latencyMs = 0 });
+        await Api.SettingsAsync(new { webhookDuplicates = 1 });
 
-        var settings = await _api.Client.GetStringAsync("/sandbox/settings");
+        var settings = await Api.Client.GetStringAsync("/sandbox/settings");
 
         Assert.Equal("""
             {"webhooks":"off","webhookDelayMs":250,"webhookDuplicates":1,"errorRate":0.3,"latencyMs":0,"refunds":"ok","cancels":"ok"}
@@ -82,10 +74,10 @@ public sealed class Provider_faults : IClassFixture<SandboxFixture>, IAsyncLifet
     [Fact]
     public async Task Invalid_settings_are_refused_and_change_nothing()
     {
-        var before = await _api.Client.GetStringAsync("/sandbox/settings");
+        var before = await Api.Client.GetStringAsync("/sandbox/settings");
 
         var problem = await SandboxApi.ProblemAsync(
-            await _api.PutSettingsAsync(new
+            await Api.PutSettingsAsync(new
             {
                 webhooks = "sometimes", errorRate = 1.5, latencyMs = -1, webhookDuplicates = 99, refunds = "never",
                 cancels = "OK",
@@ -94,6 +86,6 @@ public sealed class Provider_faults : IClassFixture<SandboxFixture>, IAsyncLifet
 
         Assert.Equal(["cancels", "errorRate", "latencyMs", "refunds", "webhookDuplicates", "webhooks"],
             problem.Errors!.Keys.Order());
-        Assert.Equal(before, await _api.Client.GetStringAsync("/sandbox/settings"));
+        Assert.Equal(before, await Api.Client.GetStringAsync("/sandbox/settings"));
     }
 }

@@ -7,31 +7,23 @@ namespace Sagas.IntegrationTests.PaymentSandbox;
 /// Settings <c>refunds</c> and <c>cancels</c> set to <c>reject</c>: the provider refuses with 422 and
 /// records nothing, so the same request succeeds normally once the setting is back to <c>ok</c>.
 /// </summary>
-public sealed class Rejecting_refunds_and_cancels : IClassFixture<SandboxFixture>, IAsyncLifetime
+public sealed class Rejecting_refunds_and_cancels(SandboxFixture sandbox) : WithDefaultSandboxSettings(sandbox)
 {
-    readonly SandboxApi _api;
-
-    public Rejecting_refunds_and_cancels(SandboxFixture sandbox) => _api = sandbox.Api;
-
-    public Task InitializeAsync() => _api.ResetSettingsAsync();
-
-    public Task DisposeAsync() => _api.ResetSettingsAsync();
-
     [Fact]
     public async Task A_rejected_refund_records_nothing_and_its_key_refunds_once_when_refunds_are_back()
     {
         var order = Guid.NewGuid().ToString();
-        var payment = await _api.CreatePaymentAsync(order, 20m);
-        await _api.PaidAsync(payment.ProviderReference);
+        var payment = await Api.CreatePaymentAsync(order, 20m);
+        await Api.PaidAsync(payment.ProviderReference);
         var key = $"order:{order}:refund";
 
-        await _api.SettingsAsync(new { refunds = "reject" });
-        var rejected = await SandboxApi.ProblemAsync(await _api.RefundAsync(payment.ProviderReference, key, 20m),
+        await Api.SettingsAsync(new { refunds = "reject" });
+        var rejected = await SandboxApi.ProblemAsync(await Api.RefundAsync(payment.ProviderReference, key, 20m),
             (HttpStatusCode)422);
-        var rejectedAgain = await _api.RefundAsync(payment.ProviderReference, key, 20m);
-        var settingsWhileRejecting = await _api.Client.GetFromJsonAsync<Dictionary<string, object>>("/sandbox/settings");
-        var ledgerWhileRejecting = Assert.Single(await _api.LedgerAsync(order));
-        await _api.SettingsAsync(new { refunds = "ok" });
+        var rejectedAgain = await Api.RefundAsync(payment.ProviderReference, key, 20m);
+        var settingsWhileRejecting = await Api.Client.GetFromJsonAsync<Dictionary<string, object>>("/sandbox/settings");
+        var ledgerWhileRejecting = Assert.Single(await Api.LedgerAsync(order));
+        await Api.SettingsAsync(new { refunds = "ok" });
 
         Assert.Contains("refunds", rejected.Detail);
         Assert.Equal((HttpStatusCode)422, rejectedAgain.StatusCode);
@@ -39,35 +31,35 @@ public sealed class Rejecting_refunds_and_cancels : IClassFixture<SandboxFixture
         Assert.Empty(ledgerWhileRejecting.Refunds);
         Assert.Equal("succeeded", ledgerWhileRejecting.Status);
 
-        var refunded = await _api.RefundAsync(payment.ProviderReference, key, 20m);
-        var replayed = await _api.RefundAsync(payment.ProviderReference, key, 20m);
+        var refunded = await Api.RefundAsync(payment.ProviderReference, key, 20m);
+        var replayed = await Api.RefundAsync(payment.ProviderReference, key, 20m);
 
         Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created), (refunded.StatusCode, replayed.StatusCode));
         var refund = (await refunded.Content.ReadFromJsonAsync<RefundDto>())!;
         Assert.Equal(refund, await replayed.Content.ReadFromJsonAsync<RefundDto>());
-        Assert.Equal(refund, Assert.Single(Assert.Single(await _api.LedgerAsync(order)).Refunds));
+        Assert.Equal(refund, Assert.Single(Assert.Single(await Api.LedgerAsync(order)).Refunds));
     }
 
     [Fact]
     public async Task A_rejected_cancel_leaves_the_payment_pending_and_payable_and_cancels_when_cancels_are_back()
     {
         var order = Guid.NewGuid().ToString();
-        var toCancel = await _api.CreatePaymentAsync(order);
-        var toPay = await _api.CreatePaymentAsync(order);
+        var toCancel = await Api.CreatePaymentAsync(order);
+        var toPay = await Api.CreatePaymentAsync(order);
 
-        await _api.SettingsAsync(new { cancels = "reject" });
-        await SandboxApi.ProblemAsync(await _api.CancelAsync(toCancel.ProviderReference), (HttpStatusCode)422);
-        await SandboxApi.ProblemAsync(await _api.CancelAsync(toPay.ProviderReference), (HttpStatusCode)422);
-        var statusWhileRejecting = (await _api.GetPaymentAsync(toCancel.ProviderReference)).Status;
+        await Api.SettingsAsync(new { cancels = "reject" });
+        await SandboxApi.ProblemAsync(await Api.CancelAsync(toCancel.ProviderReference), (HttpStatusCode)422);
+        await SandboxApi.ProblemAsync(await Api.CancelAsync(toPay.ProviderReference), (HttpStatusCode)422);
+        var statusWhileRejecting = (await Api.GetPaymentAsync(toCancel.ProviderReference)).Status;
         // Only cancels are refused: the customer can still pay.
-        await _api.PaidAsync(toPay.ProviderReference);
-        await _api.SettingsAsync(new { cancels = "ok" });
+        await Api.PaidAsync(toPay.ProviderReference);
+        await Api.SettingsAsync(new { cancels = "ok" });
 
         Assert.Equal("pending", statusWhileRejecting);
-        var canceled = await _api.CancelAsync(toCancel.ProviderReference);
+        var canceled = await Api.CancelAsync(toCancel.ProviderReference);
         Assert.Equal(HttpStatusCode.OK, canceled.StatusCode);
         Assert.Equal("canceled", (await canceled.Content.ReadFromJsonAsync<PaymentDto>())!.Status);
-        var ledger = (await _api.LedgerAsync(order)).ToDictionary(p => p.ProviderReference, p => p.Status);
+        var ledger = (await Api.LedgerAsync(order)).ToDictionary(p => p.ProviderReference, p => p.Status);
         Assert.Equal("canceled", ledger[toCancel.ProviderReference]);
         Assert.Equal("succeeded", ledger[toPay.ProviderReference]);
     }
@@ -76,14 +68,14 @@ public sealed class Rejecting_refunds_and_cancels : IClassFixture<SandboxFixture
     public async Task Rejecting_refunds_leaves_cancels_alone_and_the_other_way_round()
     {
         var order = Guid.NewGuid().ToString();
-        var paid = await _api.CreatePaymentAsync(order);
-        await _api.PaidAsync(paid.ProviderReference);
-        var pending = await _api.CreatePaymentAsync(order);
+        var paid = await Api.CreatePaymentAsync(order);
+        await Api.PaidAsync(paid.ProviderReference);
+        var pending = await Api.CreatePaymentAsync(order);
 
-        await _api.SettingsAsync(new { refunds = "reject" });
-        var cancelWhileRefundsRejected = await _api.CancelAsync(pending.ProviderReference);
-        await _api.SettingsAsync(new { refunds = "ok", cancels = "reject" });
-        var refundWhileCancelsRejected = await _api.RefundAsync(paid.ProviderReference, "refund-" + order, 1m);
+        await Api.SettingsAsync(new { refunds = "reject" });
+        var cancelWhileRefundsRejected = await Api.CancelAsync(pending.ProviderReference);
+        await Api.SettingsAsync(new { refunds = "ok", cancels = "reject" });
+        var refundWhileCancelsRejected = await Api.RefundAsync(paid.ProviderReference, "refund-" + order, 1m);
 
         Assert.Equal(HttpStatusCode.OK, cancelWhileRefundsRejected.StatusCode);
         Assert.Equal(HttpStatusCode.Created, refundWhileCancelsRejected.StatusCode);

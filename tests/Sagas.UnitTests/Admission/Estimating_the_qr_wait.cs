@@ -8,14 +8,18 @@ public class Estimating_the_qr_wait
     static readonly DateTimeOffset T0 = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
     static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
+    // A new estimator with a 5 s window for every test (xunit makes an instance per test), read from T0 on.
+    readonly QrWaitEstimator _estimator = new(TimeSpan.FromSeconds(5));
+    DateTimeOffset _at = T0;
+
     /// <summary>Feeds one reading per tick; returns the last estimate.</summary>
-    static QrWaitEstimate Feed(QrWaitEstimator estimator, ref DateTimeOffset at, int ticks, long backlog, long leftPerTick)
+    QrWaitEstimate Feed(int ticks, long backlog, long leftPerTick)
     {
         QrWaitEstimate estimate = null!;
         for (var i = 0; i < ticks; i++)
         {
-            at += Tick;
-            estimate = estimator.Add(at, backlog, leftPerTick);
+            _at += Tick;
+            estimate = _estimator.Add(_at, backlog, leftPerTick);
         }
 
         return estimate;
@@ -24,8 +28,7 @@ public class Estimating_the_qr_wait
     [Fact]
     public void An_empty_backlog_means_no_wait()
     {
-        var at = T0;
-        var estimate = Feed(new QrWaitEstimator(TimeSpan.FromSeconds(5)), ref at, 8, backlog: 0, leftPerTick: 0);
+        var estimate = Feed(8, backlog: 0, leftPerTick: 0);
 
         Assert.Equal(TimeSpan.Zero, estimate.WaitFor(0));
     }
@@ -33,10 +36,8 @@ public class Estimating_the_qr_wait
     [Fact]
     public void The_wait_is_the_backlog_over_the_rate_orders_left_it()
     {
-        var at = T0;
-        var estimator = new QrWaitEstimator(TimeSpan.FromSeconds(5));
         // 25 orders every 250 ms leave a backlog of 300: 100 QR codes a second, three seconds' work.
-        var estimate = Feed(estimator, ref at, 40, backlog: 300, leftPerTick: 25);
+        var estimate = Feed(40, backlog: 300, leftPerTick: 25);
 
         Assert.Equal(100, estimate.QrPerSecond!.Value, 3);
         Assert.Equal(3.0, estimate.WaitFor(0).TotalSeconds, 3);
@@ -46,11 +47,9 @@ public class Estimating_the_qr_wait
     [Fact]
     public void A_backlog_that_nobody_takes_waits_as_long_as_it_has_gone_without_progress()
     {
-        var at = T0;
-        var estimator = new QrWaitEstimator(TimeSpan.FromSeconds(5));
-        Feed(estimator, ref at, 8, backlog: 10, leftPerTick: 10);
+        Feed(8, backlog: 10, leftPerTick: 10);
         // The Workers stop: ten orders wait, none leaves for three seconds.
-        var estimate = Feed(estimator, ref at, 12, backlog: 10, leftPerTick: 0);
+        var estimate = Feed(12, backlog: 10, leftPerTick: 0);
 
         Assert.Equal(3.0, estimate.Quiet.TotalSeconds, 3);
         Assert.True(estimate.WaitFor(0) >= TimeSpan.FromSeconds(3), estimate.ToString());
@@ -59,12 +58,10 @@ public class Estimating_the_qr_wait
     [Fact]
     public void The_first_orders_of_a_burst_are_not_judged_by_the_idle_time_before_it()
     {
-        var at = T0;
-        var estimator = new QrWaitEstimator(TimeSpan.FromSeconds(5));
-        Feed(estimator, ref at, 16, backlog: 0, leftPerTick: 0);
+        Feed(16, backlog: 0, leftPerTick: 0);
         // Half a second into a burst: nothing has left yet, then 20 a tick (80/s).
-        Feed(estimator, ref at, 2, backlog: 60, leftPerTick: 0);
-        var estimate = Feed(estimator, ref at, 2, backlog: 100, leftPerTick: 20);
+        Feed(2, backlog: 60, leftPerTick: 0);
+        var estimate = Feed(2, backlog: 100, leftPerTick: 20);
 
         // Measured over the busy second only (40 in 1 s), not over the 5 s window (40 in 5 s = 8/s).
         Assert.Equal(40, estimate.QrPerSecond!.Value, 3);
@@ -74,11 +71,9 @@ public class Estimating_the_qr_wait
     [Fact]
     public void Until_an_order_of_the_spell_gets_its_qr_code_the_door_opens_only_a_little()
     {
-        var at = T0;
-        var estimator = new QrWaitEstimator(TimeSpan.FromSeconds(5));
-        Feed(estimator, ref at, 4, backlog: 0, leftPerTick: 0);
+        Feed(4, backlog: 0, leftPerTick: 0);
         // Cold or stalled Workers: a quarter of a second into a burst nothing has left yet.
-        var estimate = Feed(estimator, ref at, 1, backlog: 40, leftPerTick: 0);
+        var estimate = Feed(1, backlog: 40, leftPerTick: 0);
 
         Assert.Null(estimate.QrPerSecond);
         Assert.Equal(40 / QrWaitEstimate.UnprovenQrPerSecond, estimate.WaitFor(0).TotalSeconds, 3);
@@ -87,10 +82,8 @@ public class Estimating_the_qr_wait
     [Fact]
     public void A_rate_older_than_the_window_is_forgotten()
     {
-        var at = T0;
-        var estimator = new QrWaitEstimator(TimeSpan.FromSeconds(5));
-        Feed(estimator, ref at, 20, backlog: 500, leftPerTick: 50);
-        var estimate = Feed(estimator, ref at, 20, backlog: 500, leftPerTick: 5);
+        Feed(20, backlog: 500, leftPerTick: 50);
+        var estimate = Feed(20, backlog: 500, leftPerTick: 5);
 
         Assert.Equal(20, estimate.QrPerSecond!.Value, 3);
         Assert.Equal(25.0, estimate.WaitFor(0).TotalSeconds, 3);

@@ -24,6 +24,8 @@ public sealed class Saga_timings
 
         Assert.Equal(TimeSpan.FromMinutes(2), timings.PaymentWindow);
         Assert.Equal(TimeSpan.FromSeconds(5), timings.PollInterval);
+        // The listing is read five times per promised period, so a busy tick's reports still reach the saga within it.
+        Assert.Equal(TimeSpan.FromSeconds(1), timings.ListingPeriod);
         Assert.Equal(TimeSpan.FromMinutes(10), timings.StuckAfter);
         Assert.Equal(TimeSpan.FromSeconds(30), timings.PaymentGrace);
         // Held for the window, then past the deadline by the grace and a minute to place the order.
@@ -39,7 +41,16 @@ public sealed class Saga_timings
 
         Assert.Equal(TimeSpan.FromSeconds(10), timings.PaymentWindow);
         Assert.Equal(TimeSpan.FromSeconds(1), timings.PollInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), timings.ListingPeriod);
         Assert.Equal(TimeSpan.FromSeconds(100), timings.HoldFor);
+    }
+
+    [Fact]
+    public void Should_read_the_listing_at_the_tick_asked_for_if_it_is_within_the_poll_period()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(2), Bind(new() { ["Saga:PollTick"] = "00:00:02" }).ListingPeriod);
+        Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Saga:PollTick"] = "00:00:06" }));
+        Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Saga:PollTick"] = "00:00:00" }));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
@@ -93,6 +94,67 @@ public sealed class Provider_circuit
         }
 
         Assert.DoesNotContain(_log.Lines, l => l.Contains("circuit opened", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_payment_polls_failing_listing_reads_do_not_open_the_circuit_in_front_of_new_payments()
+    {
+        var provider = new StatusHandler(HttpStatusCode.ServiceUnavailable);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PaymentProvider:BaseUrl"] = "http://provider/",
+            ["PaymentProvider:RetryBaseDelay"] = "00:00:00.001",
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddMetrics().AddPaymentProvider(configuration);
+        services.AddHttpClient<PaymentProviderClient>().ConfigurePrimaryHttpMessageHandler(() => provider);
+        await using var built = services.BuildServiceProvider();
+        var http = built.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(PaymentProviderClient));
+
+        // Far past the breaker's minimum throughput, every read failing: each tick is its own retry, sent once.
+        for (var i = 0; i < 60; i++)
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("v1/qr-payments?updatedFrom=2026-11-26T00:00:00Z&limit=500")).StatusCode);
+        Assert.Equal(60, provider.Calls);
+
+        // A customer's new payment still reaches the provider.
+        provider.Status = HttpStatusCode.Created;
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("v1/qr-payments", new StringContent("{}"))).StatusCode);
+        Assert.Equal(CircuitState.Closed, built.GetRequiredService<ProviderMetrics>().Circuit.CircuitState);
+    }
+
+    [Fact]
+    public async Task A_failing_call_is_retried_then_opens_the_circuit_of_the_registered_client()
+    {
+        var provider = new StatusHandler(HttpStatusCode.ServiceUnavailable);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PaymentProvider:BaseUrl"] = "http://provider/",
+            ["PaymentProvider:RetryBaseDelay"] = "00:00:00.001",
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddMetrics().AddPaymentProvider(configuration);
+        services.AddHttpClient<PaymentProviderClient>().ConfigurePrimaryHttpMessageHandler(() => provider);
+        await using var built = services.BuildServiceProvider();
+        var http = built.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(PaymentProviderClient));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("v1/qr-payments/qr_1")).StatusCode);
+        Assert.Equal(1 + new PaymentProviderOptions().MaxRetries, provider.Calls);
+        await Assert.ThrowsAnyAsync<BrokenCircuitException>(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+                await http.GetAsync("v1/qr-payments/qr_1");
+        });
+    }
+
+    sealed class StatusHandler(HttpStatusCode status) : HttpMessageHandler
+    {
+        int _calls;
+        public HttpStatusCode Status { get; set; } = status;
+        public int Calls => _calls;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            return Task.FromResult(new HttpResponseMessage(Status));
+        }
     }
 
     sealed class LogLines : ILogger

@@ -62,12 +62,15 @@ async function readProblem(response) {
   }
 }
 
-async function send(path, key, method = "GET") {
+async function send(path, key, method = "GET", body = undefined) {
   let response;
   try {
+    const headers = { "X-Api-Key": key, Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
     response = await fetch(path, {
       method,
-      headers: { "X-Api-Key": key, Accept: "application/json" },
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
       credentials: "omit",
     });
@@ -80,12 +83,12 @@ async function send(path, key, method = "GET") {
 }
 
 /** A call in the signed-in session: a refused key signs out, an unreachable Api raises the banner. */
-async function api(path, method = "GET") {
+async function api(path, method = "GET", body = undefined) {
   const mine = session;
   const key = storedKey();
   if (!key) throw new StaleError();
   try {
-    const result = await send(path, key, method);
+    const result = await send(path, key, method, body);
     if (mine !== session) throw new StaleError();
     setApiProblem(null);
     return result;
@@ -251,6 +254,8 @@ function showSignIn(message) {
   $("sign-out").hidden = true;
   $("search-view").hidden = true;
   $("order-view").hidden = true;
+  $("failed-view").hidden = true;
+  $("reconciliation-view").hidden = true;
   $("signin-view").hidden = false;
   $("signin-error").textContent = message;
   $("signin-key").focus();
@@ -750,6 +755,10 @@ function route() {
     return;
   }
   if (!consoleStarted) startConsole(null);
+  // Other pages (failed.js) have views of their own.
+  $("failed-view").hidden = true;
+  $("reconciliation-view").hidden = true;
+  if (location.hash === "#/failed") return showFailed();
   if (location.hash === "#/reconciliation") return showReconciliation();
   const match = /^#\/orders\/([^/?#]+)$/.exec(location.hash);
   if (match) showOrder(decodeURIComponent(match[1]));
