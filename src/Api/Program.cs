@@ -95,6 +95,7 @@ app.MapCatalog();
 app.MapOrders();
 app.MapSupport();
 app.MapFailedMessages();
+app.MapReconciliation();
 app.MapSupportConsole();
 app.MapWebhooks();
 

@@ -22,8 +22,9 @@ public static class ServiceTables
 
     /// <summary>
     /// Orders it accepts (idempotency keys, the outbox), the catalog it administers and prices from, webhooks it records;
-    /// the saga's state and timeline only to read them (support, order views, admission) — but for the entries support's
-    /// actions on failed messages add to an order's timeline, which it may insert and never change.
+    /// the saga's state and timeline and the reconciliation reports only to read them (support, order views, admission) —
+    /// but for the entries support's actions on failed messages add to an order's timeline, which it may insert and never
+    /// change.
     /// </summary>
     public static readonly IReadOnlyList<TableGrant> Api =
     [
@@ -33,6 +34,7 @@ public static class ServiceTables
         Of("inventory.items"),
         Of("ordering.order_state", ReadOnly),
         Of("ordering.order_timeline", ReadOnly + ", INSERT"),
+        Of("payments.reconciliation_reports", ReadOnly),
     ];
 
     /// <summary>The saga and its consumers and sweeps: stock, holds, payments, refunds, reconciliation, the scheduler's Quartz tables.</summary>
@@ -48,6 +50,7 @@ public static class ServiceTables
         Of("payments.refunds"),
         Of("payments.reconciliations"),
         Of("payments.status_poll"),
+        Of("payments.reconciliation_reports"),
     ];
 
     /// <summary>The roles of <c>DatabaseRoles:Api</c> and <c>DatabaseRoles:Workers</c> (by default sagas_api, sagas_workers) with their tables.</summary>

@@ -14,6 +14,7 @@ using Sagas.Workers.Inventory;
 using Sagas.Workers.Ordering;
 using Sagas.Workers.Payments;
 using Sagas.Workers.Placement;
+using Sagas.Workers.Reconciliation;
 using Sagas.Workers.Sweeps;
 using Quartz;
 
@@ -38,6 +39,7 @@ builder.Services.AddSingleton<StuckOrdersCount>();
 builder.Services.AddSingleton<OrderMetrics>();
 builder.Services.AddMetricsSource<OrderFigures>();
 builder.Services.AddSingleton<SweepMetrics>();
+builder.Services.AddScoped<PaymentReconciler>();
 
 builder.Services.AddReadinessChecks();
 
@@ -68,6 +70,7 @@ builder.Services.AddMassTransit(bus =>
             Every<ExpiredHoldsSweep>(quartz, sweeps.ExpiredHoldsInterval);
             Every<UnsettledPaymentsSweep>(quartz, sweeps.ReconciliationInterval);
             Every<StuckOrdersSweep>(quartz, sweeps.StuckOrdersInterval);
+            Every<ReconciliationReportSweep>(quartz, sweeps.ReconciliationReportInterval);
             // One provider listing per tick for every order awaiting payment (not a timer per order), several ticks per
             // promised poll period (SagaTimings.PollTick).
             Every<PaymentStatusPoll>(quartz, timings.ListingPeriod);
@@ -85,6 +88,8 @@ builder.Services.AddMassTransit(bus =>
     bus.AddConsumer<CheckPaymentStatusConsumer, ProviderConsumerDefinition<CheckPaymentStatusConsumer>>();
     bus.AddConsumer<CancelPaymentConsumer, ProviderConsumerDefinition<CancelPaymentConsumer>>();
     bus.AddConsumer<RefundPaymentConsumer, ProviderConsumerDefinition<RefundPaymentConsumer>>();
+    // Support's reconciliation asked for through the Api: no retry, the Api is waiting (a fault answers it at once).
+    bus.AddConsumer<RunReconciliationConsumer>();
 
     bus.UsingRabbitMq((context, cfg) =>
     {

@@ -93,6 +93,9 @@ public sealed class BrowserStack : IAsyncLifetime
         protected override IDictionary<string, string> Configuration => new Dictionary<string, string>
         {
             ["Saga__PendingWorkRetry"] = "00:10:00",
+            // The reconciliation page's scheduled report, soon after a capture's grace.
+            ["Sweeps__ReconciliationGrace"] = "00:00:01",
+            ["Sweeps__ReconciliationReportInterval"] = "00:00:03",
         };
     }
 }

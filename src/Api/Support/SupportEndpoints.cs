@@ -29,7 +29,9 @@ public static class SupportEndpoints
 {
     public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? NextCursor);
     public sealed record TimelineEntry(DateTimeOffset At, string Event, string? From, string To, string? Detail);
-    public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds);
+    /// <summary><see cref="ReconciliationMismatches"/>: in the latest scheduled reconciliation report (null before the first).</summary>
+    public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds,
+        int? ReconciliationMismatches);
 
     public static IServiceCollection AddSupportOptions(this IServiceCollection services, IConfiguration configuration)
     {
@@ -127,7 +129,8 @@ public static class SupportEndpoints
     {
         var (byStatus, stuck) = await queries.CountsAsync(clock.GetUtcNow() - options.Value.StuckAfter, cancellationToken);
         var outboxAge = await outbox.OldestUndeliveredAgeAsync(cancellationToken);
-        return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds));
+        var mismatches = await queries.LatestScheduledMismatchesAsync(cancellationToken);
+        return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds, mismatches));
     }
 
     static DateTimeOffset? Instant(string? value, string field, Validation validation)

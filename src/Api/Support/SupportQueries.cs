@@ -119,4 +119,12 @@ public sealed class SupportQueries(NpgsqlDataSource db)
             items.Add(OrderReader.ReadSummary(reader));
         return items;
     }
+
+    /// <summary>Mismatches in the latest scheduled reconciliation report; null before the first.</summary>
+    public async Task<int?> LatestScheduledMismatchesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT mismatch_count FROM payments.reconciliation_reports WHERE scheduled ORDER BY checked_at DESC LIMIT 1");
+        return await command.ExecuteScalarAsync(cancellationToken) as int?;
+    }
 }

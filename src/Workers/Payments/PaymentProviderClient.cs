@@ -107,18 +107,23 @@ public sealed class PaymentProviderClient(HttpClient http)
     }
 
     /// <summary>
-    /// One page of the payments changed at or after <paramref name="updatedFrom"/> (the provider's clock), oldest change
-    /// first; <paramref name="cursor"/> continues where the previous page ended.
+    /// One page of the payments changed at or after <paramref name="updatedFrom"/> (and before <paramref name="updatedTo"/>
+    /// when given; the provider's clock), oldest change first; <paramref name="cursor"/> continues where the previous page ended.
     /// </summary>
     public async Task<ProviderPaymentPage> ListChangedPaymentsAsync(DateTimeOffset updatedFrom, string? cursor, int limit,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, DateTimeOffset? updatedTo = null)
     {
-        var query = $"v1/qr-payments?updatedFrom={Uri.EscapeDataString(updatedFrom.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture))}&limit={limit}";
+        var query = $"v1/qr-payments?updatedFrom={Timestamp(updatedFrom)}&limit={limit}";
+        if (updatedTo is { } to)
+            query += $"&updatedTo={Timestamp(to)}";
         if (cursor is not null)
             query += $"&cursor={Uri.EscapeDataString(cursor)}";
         using var request = new HttpRequestMessage(HttpMethod.Get, query);
         return await SendAsync<ProviderPaymentPage>(request, cancellationToken);
     }
+
+    static string Timestamp(DateTimeOffset instant) =>
+        Uri.EscapeDataString(instant.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// Withdraws an unpaid payment: the payment as the provider now has it (canceled, or already expired or failed),

@@ -29,11 +29,12 @@ public sealed class SweepMetrics
         _items = meter.CreateCounter<long>("sagas.sweep.items", "{item}", "What the sweeps found and acted on, by sweep and result");
     }
 
-    /// <summary>The label of a job: <c>expired-holds</c>, <c>reconciliation</c>, <c>stuck-orders</c>, <c>payment-poll</c>.</summary>
+    /// <summary>The label of a job: <c>expired-holds</c>, <c>reconciliation</c>, <c>reconciliation-report</c>, <c>stuck-orders</c>, <c>payment-poll</c>.</summary>
     public static string Name(Type job) => job.Name switch
     {
         nameof(ExpiredHoldsSweep) => "expired-holds",
         nameof(UnsettledPaymentsSweep) => "reconciliation",
+        nameof(ReconciliationReportSweep) => "reconciliation-report",
         nameof(StuckOrdersSweep) => "stuck-orders",
         nameof(PaymentStatusPoll) => "payment-poll",
         var other => other,

@@ -18,6 +18,11 @@ public sealed class SweepOptions
 
     public TimeSpan ReconciliationMaxDelay { get; set; } = TimeSpan.FromHours(1);
     public TimeSpan StuckOrdersInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The scheduled reconciliation report (<c>ReconciliationReportSweep</c>): off switch, period, and the range each covers (up to now).</summary>
+    public bool ReconciliationReportEnabled { get; set; } = true;
+    public TimeSpan ReconciliationReportInterval { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan ReconciliationReportRange { get; set; } = TimeSpan.FromDays(1);
     public int BatchSize { get; set; } = 200;
 
     public IEnumerable<string> Problems()
@@ -26,6 +31,10 @@ public sealed class SweepOptions
             yield return "Sweeps:ExpiredHoldsInterval, Sweeps:ReconciliationInterval and Sweeps:StuckOrdersInterval must be positive";
         if (ReconciliationGrace < TimeSpan.Zero || ReconciliationMaxDelay < ReconciliationGrace)
             yield return "Sweeps:ReconciliationGrace must not be negative and at most Sweeps:ReconciliationMaxDelay";
+        if (ReconciliationReportInterval <= TimeSpan.Zero)
+            yield return "Sweeps:ReconciliationReportInterval must be positive";
+        if (ReconciliationReportRange <= TimeSpan.Zero || ReconciliationReportRange > Reconciliation.PaymentReconciler.MaxRange)
+            yield return $"Sweeps:ReconciliationReportRange must be positive and at most {Reconciliation.PaymentReconciler.MaxRange.TotalDays} days";
         if (BatchSize < 1)
             yield return "Sweeps:BatchSize must be at least 1";
     }

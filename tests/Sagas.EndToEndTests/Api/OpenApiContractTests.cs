@@ -21,7 +21,6 @@ public sealed class OpenApiContractTests(ApiFixture fixture) : IClassFixture<Api
     /// </summary>
     static readonly string[] NotServedYet =
     [
-        "GET /reconciliation",
         // Served (issue 14), but by the OpenTelemetry exporter's middleware ahead of routing, not as an endpoint.
         "GET /metrics",
     ];

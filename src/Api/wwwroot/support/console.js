@@ -255,6 +255,7 @@ function showSignIn(message) {
   $("search-view").hidden = true;
   $("order-view").hidden = true;
   $("failed-view").hidden = true;
+  $("reconciliation-view").hidden = true;
   $("signin-view").hidden = false;
   $("signin-error").textContent = message;
   $("signin-key").focus();
@@ -314,6 +315,7 @@ function renderStats(stats) {
   const age = stats.oldestUndeliveredOutboxAgeSeconds;
   setText(outbox, age == null ? "all delivered" : `oldest undelivered ${duration(age)}`);
   outbox.classList.toggle("alarm", age != null && age > OUTBOX_ALARM_SECONDS);
+  renderReconciliationCount(stats.reconciliationMismatches);
   setText($("stats-updated"), `${clock()} UTC`);
 }
 
@@ -560,6 +562,7 @@ function renderOrder(order, timeline) {
   renderLines(order);
   const steps = orderSteps(timeline, order.createdAt);
   renderTimeline(timeline, steps);
+  renderStateMachine(timeline);
   // Recomputed on every refresh: while the order is live its total runs up to now.
   setText($("steps-total"), timeline.length ? stepsTotal(order, timeline, steps) : "");
 
@@ -754,7 +757,9 @@ function route() {
   if (!consoleStarted) startConsole(null);
   // Other pages (failed.js) have views of their own.
   $("failed-view").hidden = true;
+  $("reconciliation-view").hidden = true;
   if (location.hash === "#/failed") return showFailed();
+  if (location.hash === "#/reconciliation") return showReconciliation();
   const match = /^#\/orders\/([^/?#]+)$/.exec(location.hash);
   if (match) showOrder(decodeURIComponent(match[1]));
   else showSearch();
