@@ -256,6 +256,7 @@ function showSignIn(message) {
   $("order-view").hidden = true;
   $("failed-view").hidden = true;
   $("reconciliation-view").hidden = true;
+  $("attention-view").hidden = true;
   $("signin-view").hidden = false;
   $("signin-error").textContent = message;
   $("signin-key").focus();
@@ -738,6 +739,7 @@ async function requestCancel() {
 
 // ---- routing ---------------------------------------------------------------------------------------
 //   #/               the search
+//   #/attention      orders that need a person (attention.js)
 //   #/orders/{id}    an order (links can be shared; the key is asked for first when the tab has none)
 
 function showSearch() {
@@ -755,9 +757,11 @@ function route() {
     return;
   }
   if (!consoleStarted) startConsole(null);
-  // Other pages (failed.js) have views of their own.
+  // Other pages (failed.js, reconciliation.js, attention.js) have views of their own.
   $("failed-view").hidden = true;
   $("reconciliation-view").hidden = true;
+  $("attention-view").hidden = true;
+  if (location.hash === "#/attention") return showAttention();
   if (location.hash === "#/failed") return showFailed();
   if (location.hash === "#/reconciliation") return showReconciliation();
   const match = /^#\/orders\/([^/?#]+)$/.exec(location.hash);
