@@ -11,7 +11,7 @@ namespace Sagas.Messaging;
 /// <item>a transaction that lost a race in PostgreSQL: unique violation (23505), serialization failure (40001),
 /// deadlock (40P01), or an EF concurrency conflict;</item>
 /// <item>a transaction the server ended because it sat idle longer than <c>idle_in_transaction_session_timeout</c>
-/// (25P03, see <see cref="Hosting.PostgresSessionLimits"/>): this process was frozen or cut off mid-consume and
+/// (25P03, see <see cref="Postgres.PostgresSessionLimits"/>): this process was frozen or cut off mid-consume and
 /// everything it wrote was rolled back; the next attempt reads the inbox again, and finds the message consumed when
 /// another instance took it over meanwhile.</item>
 /// </list>

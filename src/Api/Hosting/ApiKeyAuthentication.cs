@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
 
 namespace Sagas.Api.Hosting;

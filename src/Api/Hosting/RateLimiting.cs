@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
 
 namespace Sagas.Api.Hosting;

@@ -6,7 +6,6 @@ using Microsoft.OpenApi;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
 using Sagas.Data.Ordering;
-using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Outbox;
 using Sagas.Observability;
 

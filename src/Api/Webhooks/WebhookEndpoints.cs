@@ -7,7 +7,6 @@ using Sagas.Api.Orders;
 using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
 
 namespace Sagas.Api.Webhooks;
