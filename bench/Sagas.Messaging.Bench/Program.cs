@@ -14,7 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sagas.Bench;
 using Sagas.Messaging;
-using Sagas.Messaging.Hosting;
+using Sagas.ServiceDefaults.RabbitMq;
 using Sagas.Testing;
 
 var messages = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } count ? int.Parse(count) : 2000;

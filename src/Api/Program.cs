@@ -9,21 +9,20 @@ using Sagas.Api.Support;
 using Sagas.Api.Webhooks;
 using Sagas.Data;
 using Sagas.Messaging;
-using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 using Sagas.Observability;
+using Sagas.ServiceDefaults;
+using Sagas.ServiceDefaults.Health;
+using Sagas.ServiceDefaults.RabbitMq;
 
 var builder = WebApplication.CreateBuilder(args);
 if (MigrateCommand.IsRequested(args))
     return await MigrateCommand.RunAsync(builder.Configuration);
-builder.AddSagasLogging();
-builder.AddSagasMetrics("sagas-api");
-builder.AddSagasTracing("sagas-api");
+builder.AddServiceDefaults("sagas-api");
 
 // http-contract.md: bodies over 64 KiB → 413.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
 
-builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFulfilmentDatabase(builder.Configuration);
 // Registered before MassTransit so the schema is current before anything is published.
 builder.Services.MigrateOnStartup();

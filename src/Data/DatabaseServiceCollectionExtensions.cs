@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Sagas.Messaging.Hosting;
+using Sagas.Messaging.Postgres;
 using Sagas.Messaging.Migrations;
 using Sagas.Observability;
 

@@ -1,17 +1,17 @@
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using Npgsql;
+using Sagas.Messaging.Postgres;
 
 namespace Sagas.Messaging;
 
 /// <summary>
 /// The retry installed at the receive endpoint, in front of the inbox, so that every attempt gets a new DI scope,
-/// DbContext and transaction. It retries what is transient by nature and would otherwise strand a message:
+/// DbContext and transaction. It retries what is transient by nature and would otherwise strand a message
+/// (<see cref="PostgresErrors.IsLostRace"/>):
 /// <list type="bullet">
 /// <item>a transaction that lost a race in PostgreSQL: unique violation (23505), serialization failure (40001),
 /// deadlock (40P01), or an EF concurrency conflict;</item>
 /// <item>a transaction the server ended because it sat idle longer than <c>idle_in_transaction_session_timeout</c>
-/// (25P03, see <see cref="Hosting.PostgresSessionLimits"/>): this process was frozen or cut off mid-consume and
+/// (25P03, see <see cref="PostgresSessionLimits"/>): this process was frozen or cut off mid-consume and
 /// everything it wrote was rolled back; the next attempt reads the inbox again, and finds the message consumed when
 /// another instance took it over meanwhile.</item>
 /// </list>
@@ -20,20 +20,6 @@ namespace Sagas.Messaging;
 /// </summary>
 public static class InboxRetry
 {
-    /// <summary>25P03, which Npgsql's <c>PostgresErrorCodes</c> does not name.</summary>
-    public const string IdleInTransactionSessionTimeout = "25P03";
-
-    static readonly HashSet<string> ConflictStates =
-        [
-            PostgresErrorCodes.UniqueViolation, PostgresErrorCodes.SerializationFailure, PostgresErrorCodes.DeadlockDetected,
-            IdleInTransactionSessionTimeout,
-        ];
-
-    public static bool IsDatabaseConflict(Exception exception) =>
-        exception is DbUpdateConcurrencyException || SqlState(exception) is { } state && ConflictStates.Contains(state);
-
-    public static bool IsUniqueViolation(Exception exception) => SqlState(exception) == PostgresErrorCodes.UniqueViolation;
-
     /// <summary>
     /// Retries with jittered backoff (5 ms → 15 s), up to <paramref name="retryLimit"/> times: races resolve in
     /// the first few milliseconds, while a row contended by a burst gets about a minute in all before the message is
@@ -42,18 +28,7 @@ public static class InboxRetry
     public static void UseInboxRetry(this IConsumePipeConfigurator configurator, int retryLimit = 12) =>
         configurator.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(IsDatabaseConflict);
+            retry.Handle<Exception>(PostgresErrors.IsLostRace);
             retry.Exponential(retryLimit, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(25));
         });
-
-    static string? SqlState(Exception? exception)
-    {
-        for (; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is PostgresException postgres)
-                return postgres.SqlState;
-        }
-
-        return null;
-    }
 }

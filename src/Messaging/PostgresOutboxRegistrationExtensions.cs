@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Sagas.Messaging.Hosting;
+using Sagas.Messaging.Diagnostics;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Outbox;
 using Sagas.Messaging.Scheduling;

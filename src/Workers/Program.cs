@@ -5,11 +5,13 @@ using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.Messaging;
 using Sagas.Messaging.Failed;
-using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Migrations;
 using Sagas.Messaging.Sagas;
 using Sagas.Messaging.Scheduling;
 using Sagas.Observability;
+using Sagas.ServiceDefaults;
+using Sagas.ServiceDefaults.Health;
+using Sagas.ServiceDefaults.RabbitMq;
 using Sagas.Workers.Inventory;
 using Sagas.Workers.Ordering;
 using Sagas.Workers.Payments;
@@ -23,11 +25,8 @@ using Quartz;
 // shares the queues, PostgreSQL row locks and the clustered Quartz store keep them from stepping on
 // each other.
 var builder = WebApplication.CreateBuilder(args);
-builder.AddSagasLogging();
-builder.AddSagasMetrics("sagas-workers");
-builder.AddSagasTracing("sagas-workers");
+builder.AddServiceDefaults("sagas-workers");
 
-builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFulfilmentDatabase(builder.Configuration);
 // Registered before MassTransit so the schema is current before any endpoint starts consuming.
 builder.Services.MigrateOnStartup();
@@ -47,7 +46,7 @@ var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOpt
 var timings = builder.Configuration.GetSection(SagaTimings.Section).Get<SagaTimings>() ?? new SagaTimings();
 var rabbit = RabbitMqOptions.From(builder.Configuration);
 // Messages that exhausted their retries: from the endpoints' <queue>_error queues into messaging.failed_message.
-builder.Services.AddErrorQueueDrain(rabbit);
+builder.Services.AddErrorQueueDrain(rabbit.ConnectionFactory());
 builder.Services.AddMassTransit(bus =>
 {
     // MassTransit 8.5 reports usage to its authors unless told not to.

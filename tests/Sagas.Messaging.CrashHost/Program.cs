@@ -23,7 +23,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sagas.Messaging;
 using Sagas.Messaging.CrashHost;
-using Sagas.Messaging.Hosting;
+using Sagas.Messaging.Postgres;
+using Sagas.ServiceDefaults.RabbitMq;
 
 var mode = Env("SAGAS_CRASH_MODE");
 var run = Env("SAGAS_CRASH_RUN");

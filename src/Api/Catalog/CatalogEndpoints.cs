@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Sagas.Api.Hosting;
 using Sagas.Data;
 using Sagas.Data.Catalog;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Catalog;
 
@@ -64,14 +65,14 @@ public static class CatalogEndpoints
             return Results.Ok(Response(item));
 
         var current = await Find(db, sku, cancellationToken);
-        return Results.Problem(statusCode: 409, title: "Conflict",
-            detail: $"onHand {request.OnHand} is below the {current?.Held} units currently held by orders.");
+        return Problems.Conflict(
+            $"onHand {request.OnHand} is below the {current?.Held} units currently held by orders.");
     }
 
     static async Task<IResult> Get(string sku, FulfilmentDbContext db, CancellationToken cancellationToken) =>
         await Find(db, sku, cancellationToken) is { } item
             ? Results.Ok(Response(item))
-            : Results.Problem(statusCode: 404, title: "Not Found", detail: $"No item with sku '{sku}'.");
+            : Problems.NotFound($"No item with sku '{sku}'.");
 
     static Task<Item?> Find(FulfilmentDbContext db, string sku, CancellationToken cancellationToken) =>
         db.Items.AsNoTracking().SingleOrDefaultAsync(i => i.Sku == sku, cancellationToken);

@@ -3,8 +3,8 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Hosting;
 
@@ -49,19 +49,19 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized",
+        WriteProblem(StatusCodes.Status401Unauthorized,
             $"A valid API key is required in the {Header} header.");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status403Forbidden, "Forbidden", "This API key's role may not use this endpoint.");
+        WriteProblem(StatusCodes.Status403Forbidden, "This API key's role may not use this endpoint.");
 
-    async Task WriteProblem(int status, string title, string detail)
+    async Task WriteProblem(int status, string detail)
     {
         Response.StatusCode = status;
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
+            ProblemDetails = { Status = status, Title = Problems.Title(status), Detail = detail },
         });
     }
 }

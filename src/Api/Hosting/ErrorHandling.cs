@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Sagas.Messaging.Postgres;
 
 namespace Sagas.Api.Hosting;
 
@@ -25,7 +26,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 (503, "Service Unavailable", "A dependency did not answer in time; retry later."),
             // The database is unreachable or timed out (not a server-side error, which is a PostgresException):
             // nothing was committed, so retrying later is safe — POST /orders is idempotent by key.
-            Npgsql.NpgsqlException database when DatabaseUnavailable(database) =>
+            Npgsql.NpgsqlException database when PostgresErrors.IsUnavailable(database) =>
                 (503, "Service Unavailable", "The database is unavailable; nothing was recorded, retry later."),
             _ => (500, "Internal Server Error", "An unexpected error occurred; it has been logged."),
         };
@@ -45,14 +46,4 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
-
-    /// <summary>
-    /// Connection-level failures: unreachable or timed out (no server answer), or the server says it cannot
-    /// serve us now (connection exceptions 08xxx, shutdown 57P0x, database missing 3D000).
-    /// </summary>
-    static bool DatabaseUnavailable(Npgsql.NpgsqlException exception) =>
-        exception is not Npgsql.PostgresException postgres
-        || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
-        || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)
-        || postgres.SqlState == "3D000";
 }

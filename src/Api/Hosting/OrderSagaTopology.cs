@@ -1,7 +1,7 @@
 using MassTransit;
 using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
-using Sagas.Messaging.Hosting;
+using Sagas.ServiceDefaults.RabbitMq;
 
 namespace Sagas.Api.Hosting;
 

@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Hosting;
 
@@ -125,8 +125,8 @@ public static class RateLimitingExtensions
             ProblemDetails =
             {
                 Status = StatusCodes.Status429TooManyRequests,
-                Type = ProblemTypes.TooManyRequests,
-                Title = "Too Many Requests",
+                Type = Problems.Types.TooManyRequests,
+                Title = Problems.Title(StatusCodes.Status429TooManyRequests),
                 Detail = PartitionOf(http).Caller switch
                 {
                     Caller.Client => "This API key is over its request rate; retry after the indicated delay.",

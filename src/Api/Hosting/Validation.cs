@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Hosting;
 
@@ -65,9 +66,7 @@ public sealed partial class Validation
         : decimal.Round(value.Value, 2) != value ? Add(field, "must have at most 2 decimals")
         : this;
 
-    public IResult Problem() => Results.ValidationProblem(
-        _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()),
-        detail: string.Join("; ", _errors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}")));
+    public IResult Problem() => Problems.Invalid(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
 
     public static bool IsSku(string value) => SkuPattern().IsMatch(value);
 

@@ -12,6 +12,7 @@ using Sagas.Api.Orders.Events;
 using Sagas.Contracts.Ordering;
 using Sagas.Data;
 using Sagas.Data.Ordering;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Orders;
 
@@ -87,8 +88,8 @@ public static class OrderEndpoints
             .ToDictionaryAsync(i => i.Sku, cancellationToken);
         var unknown = skus.Where(s => !catalog.ContainsKey(s)).ToList();
         if (unknown.Count > 0)
-            return Results.Problem(statusCode: 422, title: "Unprocessable Content",
-                detail: $"Unknown sku(s): {string.Join(", ", unknown)}.", extensions: new Dictionary<string, object?> { ["unknownSkus"] = unknown });
+            return Problems.Unprocessable($"Unknown sku(s): {string.Join(", ", unknown)}.",
+                new Dictionary<string, object?> { ["unknownSkus"] = unknown });
         foreach (var sku in skus.Where(s => catalog[s].Currency != request.Currency))
             validation.Add("currency", $"must equal the currency of every item; {sku} is sold in {catalog[sku].Currency}");
         if (!validation.IsValid)
@@ -104,8 +105,8 @@ public static class OrderEndpoints
         var orderLines = lines.Select(l => new OrderLine { Sku = l.Sku, Quantity = l.Quantity, UnitPrice = catalog[l.Sku].Price }).ToList();
         var total = orderLines.Sum(l => l.UnitPrice * l.Quantity);
         if (total > Validation.MaxMoney)
-            return Results.Problem(statusCode: 422, title: "Unprocessable Content",
-                detail: $"The order's total {total:0.00} {request.Currency} exceeds the largest amount an order can carry ({Validation.MaxMoney:0.00}).");
+            return Problems.Unprocessable(
+                $"The order's total {total:0.00} {request.Currency} exceeds the largest amount an order can carry ({Validation.MaxMoney:0.00}).");
         var linesJson = JsonSerializer.Serialize(orderLines.Select(l => new OrderLineView(l.Sku, l.Quantity, l.UnitPrice)), JsonSerializerOptions.Web);
 
         var inserted = await db.Database.ExecuteSqlAsync($"""
@@ -142,8 +143,8 @@ public static class OrderEndpoints
     static IResult Overloaded(HttpResponse response, AdmissionDecision refused)
     {
         response.Headers.RetryAfter = refused.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return Results.Problem(statusCode: 503, type: ProblemTypes.Overloaded, title: "Service Unavailable",
-            detail: string.Create(CultureInfo.InvariantCulture, $"New orders cannot get their QR code in time right now (estimated wait {refused.EstimatedWait.TotalSeconds:0.0} s). " +
+        return Problems.Overloaded(
+            string.Create(CultureInfo.InvariantCulture, $"New orders cannot get their QR code in time right now (estimated wait {refused.EstimatedWait.TotalSeconds:0.0} s). " +
                     $"Nothing was recorded: send the same request with the same Idempotency-Key again after {refused.RetryAfterSeconds} s."));
     }
 
@@ -158,8 +159,8 @@ public static class OrderEndpoints
         metrics.Replayed(conflict: existing.RequestHash != hash);
         return existing.RequestHash == hash
             ? Accepted(existing.OrderId)
-            : Results.Problem(statusCode: 409, title: "Conflict",
-                detail: "This Idempotency-Key was already used for a different request; use a new key for a new order.");
+            : Problems.Conflict(
+                "This Idempotency-Key was already used for a different request; use a new key for a new order.");
     }
 
     static IResult Accepted(Guid orderId) =>
@@ -180,7 +181,7 @@ public static class OrderEndpoints
         var isSupport = user.IsInRole(Roles.Support);
         var cancelable = !OrderStatuses.IsFinal(status) || (status == OrderStatuses.Placed && isSupport);
         if (!cancelable)
-            return Results.Problem(statusCode: 409, title: "Conflict", detail: status == OrderStatuses.Placed
+            return Problems.Conflict(status == OrderStatuses.Placed
                 ? "The order is already placed; only support can cancel a placed order (which refunds it)."
                 : $"The order is already {status}.");
 
@@ -213,8 +214,8 @@ public static class OrderEndpoints
               FROM ordering.order_state s WHERE s.order_id = {orderId}
             """).SingleOrDefaultAsync(cancellationToken);
         if (!pending)
-            return Results.Problem(statusCode: 409, title: "Conflict",
-                detail: $"Order {orderId} ({found.Order.Status}) is not waiting for a refund, a QR withdrawal, a stock release or its placement.");
+            return Problems.Conflict(
+                $"Order {orderId} ({found.Order.Status}) is not waiting for a refund, a QR withdrawal, a stock release or its placement.");
 
         await publish.Publish(new RetryCompensation { OrderId = orderId, RequestedBy = user.ClientId() }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
@@ -235,7 +236,7 @@ public static class OrderEndpoints
         user.IsInRole(Roles.Support) ? order : order with { TraceId = null };
 
     internal static IResult NotFound(Guid orderId) =>
-        Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");
+        Problems.NotFound($"No order {orderId}.");
 
     static void Validate(SubmitOrderRequest request, Validation validation)
     {

@@ -8,6 +8,7 @@ using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Data;
 using Sagas.Messaging.Failed;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Support;
 
@@ -103,7 +104,8 @@ public static class FailedMessageEndpoints
     /// transaction that marks it <c>retried</c>. Asked again (or concurrently, waiting on the lock) it answers 202 and
     /// sends nothing; a discarded message is never sent (409).
     /// </summary>
-    static async Task<IResult> Retry(long id, ClaimsPrincipal user, FulfilmentDbContext db, CancellationToken cancellationToken)
+    static async Task<IResult> Retry(long id, ClaimsPrincipal user, FulfilmentDbContext db, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await Locked(db, id, cancellationToken) is not { } failed)
@@ -119,13 +121,13 @@ public static class FailedMessageEndpoints
         if (!FailedMessageResend.TryAdd(db, failed))
             return Conflict($"Failed message {id}'s body is not text the outbox can send (a poison message): discard it.");
         var client = user.ClientId();
-        await Record(db, failed, FailedMessage.Retried, client, reason: null, cancellationToken);
+        await Record(db, clock, failed, FailedMessage.Retried, client, reason: null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Results.Accepted($"/support/failed-messages/{id}", View(failed));
     }
 
     static async Task<IResult> Discard(long id, DiscardRequest? request, ClaimsPrincipal user, FulfilmentDbContext db,
-        CancellationToken cancellationToken)
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var reason = request?.Reason?.Trim();
         var validation = new Validation();
@@ -147,7 +149,7 @@ public static class FailedMessageEndpoints
                 return Conflict($"Failed message {id} was sent back to {failed.Queue} by {failed.StateChangedBy}; there is nothing to discard.");
         }
 
-        await Record(db, failed, FailedMessage.Discarded, user.ClientId(), reason, cancellationToken);
+        await Record(db, clock, failed, FailedMessage.Discarded, user.ClientId(), reason, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Results.Ok(View(failed));
     }
@@ -157,11 +159,11 @@ public static class FailedMessageEndpoints
             .ToListAsync(cancellationToken)).SingleOrDefault();
 
     /// <summary>The new state, who and why, and the order's timeline entry: saved in the caller's transaction.</summary>
-    static async Task Record(FulfilmentDbContext db, FailedMessage failed, string action, string client, string? reason,
+    static async Task Record(FulfilmentDbContext db, TimeProvider clock, FailedMessage failed, string action, string client, string? reason,
         CancellationToken cancellationToken)
     {
         failed.State = action;
-        failed.StateChangedAt = DateTime.UtcNow;
+        failed.StateChangedAt = clock.GetUtcNow().UtcDateTime;
         failed.StateChangedBy = client;
         failed.DiscardReason = reason;
         db.Add(new FailedMessageAction { FailedMessageId = failed.Id, Action = action, Client = client, Reason = reason });
@@ -194,9 +196,9 @@ public static class FailedMessageEndpoints
         f.CorrelationId, f.ExceptionType, f.Reason, new DateTimeOffset(f.FirstFailedAt, TimeSpan.Zero),
         new DateTimeOffset(f.LastFailedAt, TimeSpan.Zero), f.Attempts, f.State);
 
-    static IResult NotFound(long id) => Results.Problem(statusCode: 404, title: "Not Found", detail: $"No failed message {id}.");
+    static IResult NotFound(long id) => Problems.NotFound($"No failed message {id}.");
 
-    static IResult Conflict(string detail) => Results.Problem(statusCode: 409, title: "Conflict", detail: detail);
+    static IResult Conflict(string detail) => Problems.Conflict(detail);
 
     /// <summary>Keyset pagination on (first failed at, id), opaque to clients.</summary>
     static class Cursor

@@ -5,6 +5,7 @@ using Microsoft.OpenApi;
 using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Contracts.Payments;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Support;
 
@@ -62,24 +63,24 @@ public static class ReconciliationEndpoints
                 new RunReconciliation { From = from!.Value, To = to!.Value, RequestedBy = user.ClientId() }, cancellationToken);
             return await ReadAsync(db, "id = $1", answer.Message.ReportId, cancellationToken) is { } report
                 ? Results.Ok(report)
-                : Results.Problem(statusCode: 503, title: "Service Unavailable", detail: "The report was answered but cannot be read.");
+                : Problems.Unavailable("The report was answered but cannot be read.");
         }
         catch (RequestTimeoutException)
         {
-            return Results.Problem(statusCode: 503, title: "Service Unavailable",
-                detail: $"The Workers did not answer with a report within {ReportTimeout.TotalSeconds} s; try again or a shorter range.");
+            return Problems.Unavailable(
+                $"The Workers did not answer with a report within {ReportTimeout.TotalSeconds} s; try again or a shorter range.");
         }
         catch (RequestFaultException e)
         {
-            return Results.Problem(statusCode: 503, title: "Service Unavailable",
-                detail: "The Workers could not make the report: " + string.Join("; ", e.Fault?.Exceptions.Select(x => x.Message) ?? []));
+            return Problems.Unavailable(
+                "The Workers could not make the report: " + string.Join("; ", e.Fault?.Exceptions.Select(x => x.Message) ?? []));
         }
     }
 
     static async Task<IResult> Latest(NpgsqlDataSource db, CancellationToken cancellationToken) =>
         await ReadAsync(db, "scheduled ORDER BY checked_at DESC LIMIT 1", null, cancellationToken) is { } report
             ? Results.Ok(report)
-            : Results.Problem(statusCode: 404, title: "Not Found", detail: "No scheduled reconciliation report yet.");
+            : Problems.NotFound("No scheduled reconciliation report yet.");
 
     static async Task<Report?> ReadAsync(NpgsqlDataSource db, string where, long? id, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using Sagas.ServiceDefaults.Http;
+
 namespace Sagas.Api.Support;
 
 /// <summary>
@@ -24,7 +26,7 @@ public static class SupportConsole
             {
                 var page = environment.WebRootFileProvider.GetFileInfo(Page);
                 if (!page.Exists)
-                    return Results.Problem(statusCode: 404, title: "Not Found", detail: "The support console is not part of this build.");
+                    return Problems.NotFound("The support console is not part of this build.");
                 Harden(http.Response);
                 return Results.Stream(page.CreateReadStream(), "text/html; charset=utf-8", lastModified: page.LastModified);
             })

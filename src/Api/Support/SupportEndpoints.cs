@@ -6,9 +6,9 @@ using Microsoft.OpenApi;
 using Sagas.Api.Hosting;
 using Sagas.Api.Orders;
 using Sagas.Data.Ordering;
-using Sagas.Messaging.Hosting;
 using Sagas.Messaging.Outbox;
 using Sagas.Observability;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Support;
 
@@ -122,7 +122,7 @@ public static class SupportEndpoints
     static async Task<IResult> Timeline(Guid orderId, SupportQueries queries, CancellationToken cancellationToken) =>
         await queries.TimelineAsync(orderId, cancellationToken) is { } entries
             ? Results.Ok(entries)
-            : Results.Problem(statusCode: 404, title: "Not Found", detail: $"No order {orderId}.");
+            : Problems.NotFound($"No order {orderId}.");
 
     static async Task<IResult> Stats(SupportQueries queries, IOptions<SupportOptions> options, TimeProvider clock,
         IOutboxMonitor outbox, CancellationToken cancellationToken)

@@ -7,8 +7,8 @@ using Sagas.Api.Orders;
 using Sagas.Contracts.Ordering;
 using Sagas.Contracts.Payments;
 using Sagas.Data;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Webhooks;
 
@@ -78,7 +78,7 @@ public static class WebhookEndpoints
                 WebhookSignature.Verdict.Missing => "signature_missing",
                 _ => "signature_mismatch",
             });
-            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: verdict switch
+            return Problems.Unauthorized(verdict switch
             {
                 WebhookSignature.Verdict.Stale => "The signature's timestamp is more than 300 seconds from now.",
                 WebhookSignature.Verdict.Missing => "The X-Signature header is required.",
@@ -94,7 +94,7 @@ public static class WebhookEndpoints
         catch (JsonException)
         {
             metrics.WebhookRejected("malformed");
-            return Results.Problem(statusCode: 400, title: "Bad Request", detail: "The body is not a valid payment webhook.");
+            return Problems.BadRequest("The body is not a valid payment webhook.");
         }
 
         var validation = Validate(webhook);

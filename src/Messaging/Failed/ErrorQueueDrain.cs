@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
-using Sagas.Messaging.Hosting;
 
 namespace Sagas.Messaging.Failed;
 
@@ -20,10 +19,12 @@ namespace Sagas.Messaging.Failed;
 /// A plain RabbitMQ.Client consumer rather than a MassTransit endpoint: MassTransit would deserialize and route what
 /// it receives, and a message on an error queue is by definition one that may not deserialize (a poison body).
 /// </summary>
+/// <param name="broker">Where and as whom to connect (the application's broker settings); the drain names its connection
+/// and turns on automatic recovery itself.</param>
 public sealed class ErrorQueueDrain(
     ErrorQueues queues,
     FailedMessageStore store,
-    RabbitMqOptions rabbit,
+    ConnectionFactory broker,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
     ILogger<ErrorQueueDrain> logger) : BackgroundService
@@ -41,21 +42,11 @@ public sealed class ErrorQueueDrain(
         await using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
             await started.Task.ConfigureAwait(false);
 
-        var factory = new ConnectionFactory
-        {
-            HostName = rabbit.Host,
-            Port = rabbit.Port,
-            VirtualHost = rabbit.VirtualHost,
-            UserName = rabbit.Username,
-            Password = rabbit.Password,
-            RequestedHeartbeat = rabbit.Heartbeat,
-            ClientProvidedName = AppDomain.CurrentDomain.FriendlyName + " error-queue drain",
-            // Reconnects and re-declares and re-consumes after a broker restart on its own.
-            AutomaticRecoveryEnabled = true,
-            TopologyRecoveryEnabled = true,
-        };
-        if (rabbit.UseTls)
-            factory.Ssl = new SslOption(string.IsNullOrWhiteSpace(rabbit.TlsServerName) ? rabbit.Host : rabbit.TlsServerName, enabled: true);
+        var factory = broker;
+        factory.ClientProvidedName = AppDomain.CurrentDomain.FriendlyName + " error-queue drain";
+        // Reconnects and re-declares and re-consumes after a broker restart on its own.
+        factory.AutomaticRecoveryEnabled = true;
+        factory.TopologyRecoveryEnabled = true;
 
         IConnection? connection = null;
         while (connection is null && !stoppingToken.IsCancellationRequested)

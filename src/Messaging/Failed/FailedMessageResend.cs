@@ -44,6 +44,7 @@ public static class FailedMessageResend
             MessageId = failed.MessageId,
             CorrelationId = failed.CorrelationId,
             DestinationAddress = new Uri($"exchange:{failed.Queue}").ToString(),
+            // A message stamp in MassTransit's domain, on its clock (as OutboxMessage.Capture's).
             SentTime = DateTime.UtcNow,
             ContentType = failed.ContentType ?? "application/vnd.masstransit+json",
             MessageType = failed.MessageType.Contains(':') ? "urn:message:" + failed.MessageType : failed.MessageType,

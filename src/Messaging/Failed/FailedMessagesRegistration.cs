@@ -1,6 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Sagas.Messaging.Hosting;
+using RabbitMQ.Client;
 
 namespace Sagas.Messaging.Failed;
 
@@ -8,14 +8,15 @@ public static class FailedMessagesRegistration
 {
     /// <summary>
     /// Drains the error queues of this process's receive endpoints into <c>messaging.failed_message</c>
-    /// (<see cref="ErrorQueueDrain"/>); needs an <see cref="Npgsql.NpgsqlDataSource"/> in the container. Call
+    /// (<see cref="ErrorQueueDrain"/>) over a connection of its own to <paramref name="broker"/>; needs an
+    /// <see cref="Npgsql.NpgsqlDataSource"/> in the container. Call
     /// <see cref="DrainErrorQueues"/> on the bus configurator too, before <c>ConfigureEndpoints</c>.
     /// </summary>
-    public static IServiceCollection AddErrorQueueDrain(this IServiceCollection services, RabbitMqOptions rabbit)
+    public static IServiceCollection AddErrorQueueDrain(this IServiceCollection services, ConnectionFactory broker)
     {
         services.AddSingleton<ErrorQueues>();
         services.AddSingleton<FailedMessageStore>();
-        services.AddSingleton(rabbit);
+        services.AddSingleton(broker);
         services.AddHostedService<ErrorQueueDrain>();
         return services;
     }

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Sagas.Messaging.Hosting;
+using Sagas.Messaging.Diagnostics;
 
 namespace Sagas.Messaging.Inbox;
 

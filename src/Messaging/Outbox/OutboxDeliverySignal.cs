@@ -4,9 +4,11 @@ namespace Sagas.Messaging.Outbox;
 /// Wakes the delivery service when an outbox has committed. Notifications coalesce but are never lost: one that
 /// arrives while the service is busy makes its next wait return at once.
 /// </summary>
-public sealed class OutboxDeliverySignal
+/// <param name="clock">The application's clock, which timers' due times are set by (the system clock when it registers none).</param>
+public sealed class OutboxDeliverySignal(TimeProvider? clock = null)
 {
     readonly SemaphoreSlim _pending = new(0, 1);
+    readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public void Notify()
     {
@@ -27,14 +29,14 @@ public sealed class OutboxDeliverySignal
     /// </summary>
     public void NotifyAt(DateTime dueUtc)
     {
-        var wait = dueUtc - DateTime.UtcNow + DueMargin;
+        var wait = dueUtc - _clock.GetUtcNow().UtcDateTime + DueMargin;
         if (wait <= DueMargin)
         {
             Notify();
             return;
         }
 
-        _ = Task.Delay(wait).ContinueWith(static (_, state) => ((OutboxDeliverySignal)state!).Notify(), this,
+        _ = Task.Delay(wait, _clock).ContinueWith(static (_, state) => ((OutboxDeliverySignal)state!).Notify(), this,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 

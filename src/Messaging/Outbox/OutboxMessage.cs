@@ -52,6 +52,9 @@ public sealed class OutboxMessage : OutboxMessageContext
         if (context.MessageId is not { } messageId)
             throw new MessageException(typeof(T), "An outbox message needs a MessageId");
 
+        // MassTransit's clock, not the application's TimeProvider: MassTransit stamps SentTime itself from the system
+        // clock and reads a stored expiration back against it when the message is sent; a test's clock must not set
+        // these apart.
         var now = DateTime.UtcNow;
         var message = new OutboxMessage
         {

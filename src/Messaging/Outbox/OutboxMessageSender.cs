@@ -71,6 +71,7 @@ sealed class OutboxMessageSender(
                 await Send(message, cancellationToken);
                 sent.Add(message.Id);
                 metrics.Delivered(message.EnqueuedAt);
+                // How late the timer went out, a diagnostic figure: measured on the system clock, as Quartz's firings are.
                 if (timerMetrics is not null && OutboxTimers.IsTimer(message))
                     timerMetrics.Fired(message.MessageType.Split(';')[0], sent: true, DateTimeOffset.UtcNow, message.EnqueuedAt);
                 if (((OutboxMessageContext)message).DestinationAddress is { } destination)

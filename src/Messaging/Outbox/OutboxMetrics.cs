@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sagas.Messaging.Hosting;
+using Sagas.Messaging.Diagnostics;
 using Sagas.Observability;
 
 namespace Sagas.Messaging.Outbox;

@@ -2,6 +2,7 @@ using MassTransit;
 using MassTransit.Context;
 using MassTransit.Middleware;
 using MassTransit.Saga;
+using Sagas.Messaging.Postgres;
 using Microsoft.EntityFrameworkCore;
 
 namespace Sagas.Messaging.Sagas;
@@ -44,7 +45,7 @@ sealed class PostgresSagaRepositoryContext<TSaga, TMessage, TDbContext> : Consum
         {
             await _dbContext.SaveChangesAsync(CancellationToken);
         }
-        catch (DbUpdateException exception) when (InboxRetry.IsUniqueViolation(exception))
+        catch (DbUpdateException exception) when (PostgresErrors.IsUniqueViolation(exception))
         {
             if (transaction is not null)
                 await transaction.RollbackToSavepointAsync(InsertSavepoint, CancellationToken);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Sagas.Messaging.Hosting;
+using Sagas.Messaging.Diagnostics;
 using Sagas.Observability;
 
 namespace Sagas.Messaging.Scheduling;

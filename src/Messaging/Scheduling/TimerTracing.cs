@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Sagas.Messaging.Hosting;
+using Sagas.Messaging.Diagnostics;
 
 namespace Sagas.Messaging.Scheduling;
 

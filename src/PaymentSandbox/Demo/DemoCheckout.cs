@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Sagas.Observability;
 using Sagas.PaymentSandbox.Http;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Demo;
 
@@ -44,8 +45,7 @@ public static class DemoCheckout
         api.AddEndpointFilter(async (context, next) =>
             context.HttpContext.RequestServices.GetRequiredService<IOptions<DemoOptions>>().Value.StorefrontKey is { Length: > 0 }
                 ? await next(context)
-                : TypedResults.Problem("The demo checkout has no storefront key: set Demo:StorefrontKey (environment variable Demo__StorefrontKey).",
-                    statusCode: StatusCodes.Status503ServiceUnavailable));
+                : Problems.Unavailable("The demo checkout has no storefront key: set Demo:StorefrontKey (environment variable Demo__StorefrontKey)."));
         api.MapGet("/config", (IOptions<DemoOptions> options) =>
             TypedResults.Ok(new { skus = options.Value.Skus, apiUrl = options.Value.ApiUrl }));
         api.MapGet("/items/{sku}", (string sku, HttpContext context) =>
@@ -83,14 +83,13 @@ public static class DemoCheckout
             if (status >= 400 && body.Length == 0)
                 // Every error the page sees is problem+json, even when the Api (or whatever answers on its
                 // port) sent none.
-                return TypedResults.Problem($"The Api at {options.ApiUrl} answered {status} without details.",
-                    statusCode: status);
+                return Problems.Of(status, $"The Api at {options.ApiUrl} answered {status} without details.");
             return new ForwardedResponse(status, response.Content.Headers.ContentType?.ToString(), body);
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException
                                           && !context.RequestAborted.IsCancellationRequested)
         {
-            return ProblemResponses.BadGateway($"The Api at {options.ApiUrl} did not answer; is it running?");
+            return Problems.BadGateway($"The Api at {options.ApiUrl} did not answer; is it running?");
         }
     }
 
@@ -128,7 +127,7 @@ public static class DemoCheckout
         }
         catch (HttpRequestException) when (!context.Response.HasStarted)
         {
-            await ProblemResponses.BadGateway($"The Api at {options.ApiUrl} did not answer; is it running?").ExecuteAsync(context);
+            await Problems.BadGateway($"The Api at {options.ApiUrl} did not answer; is it running?").ExecuteAsync(context);
         }
     }
 

@@ -1,6 +1,7 @@
 using QRCoder;
 using Sagas.PaymentSandbox.Http;
 using Sagas.PaymentSandbox.Payments;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Demo;
 
@@ -21,7 +22,7 @@ public static class QrCodeImage
     static async Task<IResult> PngAsync(string providerReference, PaymentLedger ledger, CancellationToken cancellationToken)
     {
         if (await ledger.FindAsync(providerReference, cancellationToken) is not { } payment)
-            return ProblemResponses.NotFound($"No payment '{providerReference}'.");
+            return Problems.NotFound($"No payment '{providerReference}'.");
         var png = PngByteQRCodeHelper.GetQRCode(payment.QrPayload, QRCodeGenerator.ECCLevel.M, PixelsPerModule);
         return TypedResults.File(png, "image/png");
     }

@@ -1,6 +1,7 @@
 using Npgsql;
 using Sagas.PaymentSandbox.Http;
 using Sagas.PaymentSandbox.Storage;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Health;
 
@@ -20,7 +21,7 @@ public static class HealthApi
         LedgerReadiness readiness, NpgsqlDataSource database, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (!readiness.IsReady)
-            return ProblemResponses.Unavailable("The sandbox ledger schema has not been created yet.");
+            return Problems.Unavailable("The sandbox ledger schema has not been created yet.");
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReadinessProbeTimeout);
@@ -28,13 +29,13 @@ public static class HealthApi
         {
             return await LedgerSchema.ExistsAsync(database, timeout.Token)
                 ? TypedResults.Ok(new { status = "ready" })
-                : ProblemResponses.Unavailable("The sandbox ledger schema is missing.");
+                : Problems.Unavailable("The sandbox ledger schema is missing.");
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException or OperationCanceledException
                                           && !cancellationToken.IsCancellationRequested)
         {
             loggers.CreateLogger(typeof(HealthApi)).LogWarning(exception, "Readiness probe could not reach PostgreSQL");
-            return ProblemResponses.Unavailable("PostgreSQL is not reachable.");
+            return Problems.Unavailable("PostgreSQL is not reachable.");
         }
     }
 }

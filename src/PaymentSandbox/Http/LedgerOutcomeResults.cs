@@ -1,4 +1,5 @@
 using Sagas.PaymentSandbox.Payments;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Http;
 
@@ -12,8 +13,8 @@ public static class LedgerOutcomeResults
         outcome.Kind switch
         {
             LedgerOutcomeKind.Done or LedgerOutcomeKind.Replayed => success(outcome.Value!),
-            LedgerOutcomeKind.NotFound => ProblemResponses.NotFound(outcome.Detail!),
-            LedgerOutcomeKind.Conflict => ProblemResponses.Conflict(outcome.Detail!),
+            LedgerOutcomeKind.NotFound => Problems.NotFound(outcome.Detail!),
+            LedgerOutcomeKind.Conflict => Problems.Conflict(outcome.Detail!),
             _ => throw new InvalidOperationException($"Unknown outcome {outcome.Kind}."),
         };
 }

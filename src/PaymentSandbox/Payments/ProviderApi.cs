@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Sagas.PaymentSandbox.Http;
 using Sagas.PaymentSandbox.Simulation;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Payments;
 
@@ -53,7 +54,7 @@ public static partial class ProviderApi
         if (request.ExpiresInSeconds is < 1 or > MaxExpiresInSeconds)
             errors["expiresInSeconds"] = [$"must be between 1 and {MaxExpiresInSeconds}."];
         if (errors.Count > 0)
-            return ProblemResponses.Invalid(errors);
+            return Problems.Invalid(errors);
 
         var payment = new NewQrPayment(request.MerchantReference!, request.Amount!.Value, request.Currency!,
             request.ExpiresInSeconds ?? DefaultExpiresInSeconds);
@@ -64,7 +65,7 @@ public static partial class ProviderApi
     static async Task<IResult> GetAsync(string providerReference, PaymentLedger ledger, CancellationToken cancellationToken) =>
         await ledger.FindAsync(providerReference, cancellationToken) is { } payment
             ? TypedResults.Ok(payment)
-            : ProblemResponses.NotFound($"No payment '{providerReference}'.");
+            : Problems.NotFound($"No payment '{providerReference}'.");
 
     /// <summary>
     /// Payments changed in <c>[updatedFrom, updatedTo)</c> (both optional), oldest change first, a page of
@@ -90,7 +91,7 @@ public static partial class ProviderApi
                                    && pageSize is >= 1 and <= PaymentListingQuery.MaxLimit))
             errors[nameof(limit)] = [$"must be an integer between 1 and {PaymentListingQuery.MaxLimit}."];
         if (errors.Count > 0)
-            return ProblemResponses.Invalid(errors);
+            return Problems.Invalid(errors);
 
         return TypedResults.Ok(await ledger.ListUpdatedAsync(new PaymentListingQuery(from, to, after, pageSize),
             cancellationToken));
@@ -130,7 +131,7 @@ public static partial class ProviderApi
         else if (Money.AmountError(request.Amount.Value) is { } amountError)
             errors["amount"] = [amountError];
         if (errors.Count > 0)
-            return ProblemResponses.Invalid(errors);
+            return Problems.Invalid(errors);
 
         var outcome = await ledger.RefundAsync(providerReference, idempotencyKey!, request.Amount!.Value, cancellationToken);
         return outcome.ToResult(refund => TypedResults.Created((string?)null, refund));

@@ -1,4 +1,5 @@
 using Sagas.PaymentSandbox.Http;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Simulation;
 
@@ -31,8 +32,8 @@ public static class ProviderFaults
                 var status = Random.Shared.Next(2) == 0
                     ? StatusCodes.Status500InternalServerError
                     : StatusCodes.Status503ServiceUnavailable;
-                await TypedResults.Problem("Simulated provider fault (sandbox errorRate); nothing was changed.",
-                    statusCode: status, title: "Simulated fault").ExecuteAsync(context);
+                await Problems.Of(status, "Simulated provider fault (sandbox errorRate); nothing was changed.", title: "Simulated fault")
+                    .ExecuteAsync(context);
                 return;
             }
 
@@ -41,7 +42,7 @@ public static class ProviderFaults
             if (context.GetEndpoint()?.Metadata.GetMetadata<RejectableOperation>() is { } operation
                 && operation.IsRejectedBy(settings))
             {
-                await ProblemResponses.Unprocessable(
+                await Problems.Unprocessable(
                         $"The provider rejects {operation.Name} (sandbox setting {operation.Name}=reject); nothing was recorded.")
                     .ExecuteAsync(context);
                 return;

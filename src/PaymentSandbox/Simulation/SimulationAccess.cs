@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Simulation;
 
@@ -43,11 +44,10 @@ public sealed class SimulationAccess
     }
 
     /// <summary>The 401 a caller without the key gets: what to send, or that the endpoints are closed here.</summary>
-    public IResult Refusal() => TypedResults.Problem(
+    public IResult Refusal() => Problems.Unauthorized(
         _keyDigest is null
             ? $"The simulation endpoints and the demo checkout are closed outside Development: {KeySetting} is not set."
-            : $"The simulation endpoints and the demo checkout need the key configured as {KeySetting} in the {Header} header outside Development.",
-        statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+            : $"The simulation endpoints and the demo checkout need the key configured as {KeySetting} in the {Header} header outside Development.");
 }
 
 public static class SimulationAccessExtensions

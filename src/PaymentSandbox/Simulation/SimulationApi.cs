@@ -1,6 +1,7 @@
 using Sagas.PaymentSandbox.Http;
 using Sagas.PaymentSandbox.Payments;
 using Sagas.PaymentSandbox.Webhooks;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Simulation;
 
@@ -34,7 +35,7 @@ public static class SimulationApi
         string providerReference, PayRequest? request, PaymentLedger ledger, CancellationToken cancellationToken)
     {
         if (request?.Amount is { } amount && Money.AmountError(amount) is { } error)
-            return ProblemResponses.Invalid("amount", error);
+            return Problems.Invalid("amount", error);
         return (await ledger.PayAsync(providerReference, request?.Amount, request?.At, cancellationToken)).ToResult(TypedResults.Ok);
     }
 
@@ -56,7 +57,7 @@ public static class SimulationApi
     {
         var errors = update.Validate();
         if (errors.Count > 0)
-            return ProblemResponses.Invalid(errors);
+            return Problems.Invalid(errors);
         var current = settings.Update(update);
         loggers.CreateLogger(typeof(SimulationApi)).LogInformation("Sandbox settings now {Settings}", current);
         return TypedResults.Ok(current);

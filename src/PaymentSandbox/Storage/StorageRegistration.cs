@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.PaymentSandbox.Storage;
 
@@ -34,7 +35,7 @@ public static class StorageRegistration
             if (needsLedger && !context.RequestServices.GetRequiredService<LedgerReadiness>().IsReady)
             {
                 context.Response.Headers.RetryAfter = "1";
-                await Http.ProblemResponses.Unavailable("The sandbox ledger is not ready yet.").ExecuteAsync(context);
+                await Problems.Unavailable("The sandbox ledger is not ready yet.").ExecuteAsync(context);
                 return;
             }
 

@@ -1,7 +1,6 @@
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Sagas.Data.Ordering;
+using Sagas.Messaging.Postgres;
 
 namespace Sagas.Workers.Ordering;
 
@@ -31,41 +30,7 @@ public sealed class OrderStateMachineDefinition : SagaDefinition<OrderState>
     /// </summary>
     public static void ConfigureTransientRetry(IRetryConfigurator retry)
     {
-        retry.Handle<Exception>(IsTransient);
+        retry.Handle<Exception>(PostgresErrors.IsTransient);
         retry.Intervals(50, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000);
     }
-
-    /// <summary>
-    /// Failures worth trying the message again for: a racing first insert of the same order (unique violation),
-    /// serialization failures and deadlocks, lost or timed-out connections. Anything else is a bug or bad data, and
-    /// retrying it only delays the fault.
-    /// </summary>
-    public static bool IsTransient(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }:
-                // The server going away or refusing connections while it restarts (connection exceptions
-                // 08xxx, shutdown and "cannot connect now" 57P0x) and anything Npgsql itself calls transient.
-                case PostgresException postgres when postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
-                                                     || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal):
-                case NpgsqlException { IsTransient: true }:
-                case NpgsqlException and not PostgresException:
-                case DbUpdateConcurrencyException:
-                case TimeoutException:
-                // Npgsql tearing a connection down under a running command (PostgreSQL restarting) surfaces as a
-                // disposed object or a cancelled wait inside Npgsql itself (seen in the bench's PostgreSQL restart).
-                case ObjectDisposedException or OperationCanceledException when ThrownInsideNpgsql(e):
-                    return true;
-            }
-        }
-
-        return false;
-    }
-
-    static bool ThrownInsideNpgsql(Exception exception) =>
-        new System.Diagnostics.StackTrace(exception, false).GetFrames()
-            .Any(f => f.GetMethod()?.DeclaringType?.Assembly == typeof(NpgsqlConnection).Assembly);
 }

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
 
 namespace Sagas.Workers.Ordering;
@@ -96,13 +94,12 @@ public sealed class SagaTimings
 
 public static class SagaTimingsServiceCollectionExtensions
 {
-    /// <summary>Binds <see cref="SagaTimings"/> from section <c>Saga</c>, checked at start-up, and the one clock.</summary>
+    /// <summary>Binds <see cref="SagaTimings"/> from section <c>Saga</c>, checked at start-up.</summary>
     public static IServiceCollection AddSagaTimings(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SagaTimings>()
             .Bind(configuration.GetSection(SagaTimings.Section))
             .ValidateProblems(t => t.Problems());
-        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 }

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
 
 namespace Sagas.Workers.Payments;

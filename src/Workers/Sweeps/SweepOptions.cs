@@ -1,4 +1,3 @@
-using Sagas.Messaging.Hosting;
 using Sagas.Observability;
 
 namespace Sagas.Workers.Sweeps;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sagas.Messaging;
-using Sagas.Messaging.Hosting;
+using Sagas.ServiceDefaults.Health;
 using Sagas.Messaging.Outbox;
 using Sagas.Testing;
 using Xunit.Abstractions;

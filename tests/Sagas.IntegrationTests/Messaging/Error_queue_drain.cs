@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sagas.Testing;
 using Sagas.Messaging.Failed;
-using Sagas.Messaging.Hosting;
+using Sagas.ServiceDefaults.RabbitMq;
 
 namespace Sagas.IntegrationTests.Messaging;
 
@@ -59,7 +59,7 @@ public sealed class Error_queue_drain(MessagingInfrastructure infrastructure) : 
             VirtualHost = infrastructure.VirtualHost.Name,
             Username = infrastructure.Settings.RabbitUser,
             Password = infrastructure.Settings.RabbitPassword,
-        }, TimeProvider.System, new Started(), logger);
+        }.ConnectionFactory(), TimeProvider.System, new Started(), logger);
 
     /// <summary>What MassTransit's error transport leaves on an error queue: the message with its fault headers.</summary>
     async Task PublishToErrorQueue(string errorQueue, Guid messageId)

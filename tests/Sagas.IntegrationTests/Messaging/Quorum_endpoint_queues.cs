@@ -1,6 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Sagas.Messaging.Hosting;
+using Sagas.ServiceDefaults.RabbitMq;
 using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Sagas.Data.Ordering;
+using Sagas.Messaging.Postgres;
 using Sagas.Workers.Ordering;
 
 namespace Sagas.UnitTests.Ordering;
@@ -89,13 +90,13 @@ public sealed class Retrying_a_saga_message
     [Fact]
     public void Should_retry_races_and_lost_connections()
     {
-        Assert.True(OrderStateMachineDefinition.IsTransient(new PostgresException("duplicate key", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation)));
-        Assert.True(OrderStateMachineDefinition.IsTransient(new PostgresException("could not serialize", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure)));
-        Assert.True(OrderStateMachineDefinition.IsTransient(new PostgresException("deadlock", "ERROR", "ERROR", PostgresErrorCodes.DeadlockDetected)));
-        Assert.True(OrderStateMachineDefinition.IsTransient(new Microsoft.EntityFrameworkCore.DbUpdateException("save failed",
+        Assert.True(PostgresErrors.IsTransient(new PostgresException("duplicate key", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation)));
+        Assert.True(PostgresErrors.IsTransient(new PostgresException("could not serialize", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure)));
+        Assert.True(PostgresErrors.IsTransient(new PostgresException("deadlock", "ERROR", "ERROR", PostgresErrorCodes.DeadlockDetected)));
+        Assert.True(PostgresErrors.IsTransient(new Microsoft.EntityFrameworkCore.DbUpdateException("save failed",
             new PostgresException("could not serialize", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure))));
-        Assert.True(OrderStateMachineDefinition.IsTransient(new TimeoutException()));
-        Assert.True(OrderStateMachineDefinition.IsTransient(ThrownByNpgsql()));
+        Assert.True(PostgresErrors.IsTransient(new TimeoutException()));
+        Assert.True(PostgresErrors.IsTransient(ThrownByNpgsql()));
     }
 
     /// <summary>An ObjectDisposedException raised from inside Npgsql: a command on a connection that is gone.</summary>
@@ -118,11 +119,11 @@ public sealed class Retrying_a_saga_message
     [Fact]
     public void Should_not_retry_bugs_or_bad_data()
     {
-        Assert.False(OrderStateMachineDefinition.IsTransient(new InvalidOperationException()));
-        Assert.False(OrderStateMachineDefinition.IsTransient(new PostgresException("check violated", "ERROR", "ERROR", PostgresErrorCodes.CheckViolation)));
-        Assert.False(OrderStateMachineDefinition.IsTransient(new NullReferenceException()));
+        Assert.False(PostgresErrors.IsTransient(new InvalidOperationException()));
+        Assert.False(PostgresErrors.IsTransient(new PostgresException("check violated", "ERROR", "ERROR", PostgresErrorCodes.CheckViolation)));
+        Assert.False(PostgresErrors.IsTransient(new NullReferenceException()));
         // Disposed or cancelled elsewhere than in Npgsql: not a lost connection.
-        Assert.False(OrderStateMachineDefinition.IsTransient(new ObjectDisposedException("x")));
-        Assert.False(OrderStateMachineDefinition.IsTransient(new OperationCanceledException()));
+        Assert.False(PostgresErrors.IsTransient(new ObjectDisposedException("x")));
+        Assert.False(PostgresErrors.IsTransient(new OperationCanceledException()));
     }
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.Messaging.Diagnostics;
 
 /// <summary>The meter of this library (<c>Sagas.Messaging</c>: inbox, outbox, timers) and the labels its instruments share.</summary>
 public static class MessagingMeter

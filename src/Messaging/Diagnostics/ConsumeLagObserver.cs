@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using MassTransit;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.Messaging.Diagnostics;
 
 /// <summary>
 /// How long each consumed message took to reach its consumer: from its sent time (stamped when the sending consume or

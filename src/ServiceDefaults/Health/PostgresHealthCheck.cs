@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.ServiceDefaults.Health;
 
 /// <summary>Ready when a pooled connection can run a trivial query within the check's timeout.</summary>
 public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck

@@ -5,9 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Sagas.Messaging.Migrations;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.ServiceDefaults.Health;
 
 /// <summary>
 /// <c>/health/live</c> answers as long as the process serves requests; <c>/health/ready</c> runs every check
@@ -46,22 +45,4 @@ public static class HealthEndpoints
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web));
     }
-}
-
-public static class ReadinessChecks
-{
-    /// <summary>
-    /// What every process of the system needs to be ready: PostgreSQL reachable, the schema current, the bus connected
-    /// to RabbitMQ (Unhealthy once it has had no connection for 30 s), the bus outbox delivering (Unhealthy once it has
-    /// made no progress for 30 s while messages wait: broker away that long, or delivery stuck), and (Degraded only) no
-    /// outbox message waiting too long. MassTransit adds its own bus check, which reflects the receive endpoints only
-    /// (in the Api, which consumes nothing, it stays Healthy through an outage).
-    /// </summary>
-    public static IHealthChecksBuilder AddReadinessChecks(this IServiceCollection services) =>
-        services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag])
-            .AddMigrationsCheck()
-            .AddBrokerConnectionCheck()
-            .AddOutboxDeliveryCheck()
-            .AddOutboxCheck();
 }

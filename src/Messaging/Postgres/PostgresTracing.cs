@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.Messaging.Postgres;
 
 /// <summary>
 /// With statement tracing on (<c>Tracing:DatabaseStatements</c>), a data source of ours traces a statement only when it

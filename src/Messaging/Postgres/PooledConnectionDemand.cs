@@ -3,7 +3,7 @@ using MassTransit.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Sagas.Messaging.Scheduling;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.Messaging.Postgres;
 
 /// <summary>
 /// The most pooled connections of the application's DbContext this process's background work can hold at once: every

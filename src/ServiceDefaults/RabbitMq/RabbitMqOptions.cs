@@ -2,7 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.ServiceDefaults.RabbitMq;
 
 /// <summary>The <c>RabbitMq</c> configuration section shared by every process of the system.</summary>
 public sealed class RabbitMqOptions
@@ -84,6 +84,26 @@ public sealed class RabbitMqOptions
                 });
         });
         ConfigureDurableEndpoints(configurator);
+    }
+
+    /// <summary>
+    /// The same broker, user and TLS settings for a plain RabbitMQ.Client connection (the error-queue drain's), which
+    /// <see cref="Apply"/> gives MassTransit's.
+    /// </summary>
+    public RabbitMQ.Client.ConnectionFactory ConnectionFactory()
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory
+        {
+            HostName = Host,
+            Port = Port,
+            VirtualHost = VirtualHost,
+            UserName = Username,
+            Password = Password,
+            RequestedHeartbeat = Heartbeat,
+        };
+        if (UseTls)
+            factory.Ssl = new RabbitMQ.Client.SslOption(string.IsNullOrWhiteSpace(TlsServerName) ? Host : TlsServerName, enabled: true);
+        return factory;
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.Messaging.Postgres;
 
 /// <summary>
 /// How long PostgreSQL lets a process that stopped answering keep what it holds (the <c>Postgres</c> configuration

@@ -1,7 +1,7 @@
 using MassTransit;
 using MassTransit.RabbitMqTransport.Configuration;
 
-namespace Sagas.Messaging.Hosting;
+namespace Sagas.ServiceDefaults.RabbitMq;
 
 /// <summary>
 /// Applies the system's queue arguments (<see cref="RabbitMqOptions.ConfigureDurableQueue"/>) to every durable receive
