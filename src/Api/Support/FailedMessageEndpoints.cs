@@ -1,7 +1,5 @@
-using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Claims;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.OpenApi;
 using Npgsql;
@@ -200,26 +198,14 @@ public static class FailedMessageEndpoints
 
     static IResult Conflict(string detail) => Problems.Conflict(detail);
 
-    /// <summary>Keyset pagination on (first failed at, id), opaque to clients.</summary>
+    /// <summary>Keyset pagination on (first failed at, id).</summary>
     static class Cursor
     {
-        public static string Encode(DateTimeOffset at, long id) =>
-            Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{at.UtcTicks}:{id}"));
+        public static string Encode(DateTimeOffset at, long id) => KeysetCursor.Encode(at, id.ToString(CultureInfo.InvariantCulture));
 
-        public static (DateTimeOffset At, long Id)? Decode(string value)
-        {
-            try
-            {
-                var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(value)).Split(':');
-                return parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                       && ticks is > 0 and < 3155378975999999999 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                    ? (new DateTimeOffset(ticks, TimeSpan.Zero), id)
-                    : null;
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
-        }
+        public static (DateTimeOffset At, long Id)? Decode(string value) =>
+            KeysetCursor.Decode(value) is { } cursor && long.TryParse(cursor.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                ? (cursor.At, id)
+                : null;
     }
 }

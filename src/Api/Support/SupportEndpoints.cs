@@ -1,6 +1,4 @@
-using System.Buffers.Text;
 using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Sagas.Api.Hosting;
@@ -143,29 +141,12 @@ public static class SupportEndpoints
         return null;
     }
 
-    /// <summary>
-    /// Keyset pagination: the cursor is the (timestamp, order_id) of the last item — created_at for the order list,
-    /// attention since for the attention list — opaque to clients.
-    /// </summary>
+    /// <summary>The order lists' cursor: created_at for the order list, attention since for the attention list, and the order id.</summary>
     static class Cursor
     {
-        public static string Encode(DateTimeOffset createdAt, Guid orderId) =>
-            Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{createdAt.UtcTicks}:{orderId:N}"));
+        public static string Encode(DateTimeOffset at, Guid orderId) => KeysetCursor.Encode(at, orderId.ToString("N"));
 
-        public static (DateTimeOffset CreatedAt, Guid OrderId)? Decode(string value)
-        {
-            try
-            {
-                var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(value)).Split(':');
-                return parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                       && ticks is > 0 and < 3155378975999999999 && Guid.TryParseExact(parts[1], "N", out var id)
-                    ? (new DateTimeOffset(ticks, TimeSpan.Zero), id)
-                    : null;
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
-        }
+        public static (DateTimeOffset CreatedAt, Guid OrderId)? Decode(string value) =>
+            KeysetCursor.Decode(value) is { } cursor && Guid.TryParseExact(cursor.Key, "N", out var id) ? (cursor.At, id) : null;
     }
 }

@@ -100,14 +100,7 @@ public sealed class Provider_circuit
     public async Task The_payment_polls_failing_listing_reads_do_not_open_the_circuit_in_front_of_new_payments()
     {
         var provider = new StatusHandler(HttpStatusCode.ServiceUnavailable);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["PaymentProvider:BaseUrl"] = "http://provider/",
-            ["PaymentProvider:RetryBaseDelay"] = "00:00:00.001",
-        }).Build();
-        var services = new ServiceCollection().AddLogging().AddMetrics().AddPaymentProvider(configuration);
-        services.AddHttpClient<PaymentProviderClient>().ConfigurePrimaryHttpMessageHandler(() => provider);
-        await using var built = services.BuildServiceProvider();
+        await using var built = RegisteredClient(provider);
         var http = built.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(PaymentProviderClient));
 
         // Far past the breaker's minimum throughput, every read failing: each tick is its own retry, sent once.
@@ -125,14 +118,7 @@ public sealed class Provider_circuit
     public async Task A_failing_call_is_retried_then_opens_the_circuit_of_the_registered_client()
     {
         var provider = new StatusHandler(HttpStatusCode.ServiceUnavailable);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["PaymentProvider:BaseUrl"] = "http://provider/",
-            ["PaymentProvider:RetryBaseDelay"] = "00:00:00.001",
-        }).Build();
-        var services = new ServiceCollection().AddLogging().AddMetrics().AddPaymentProvider(configuration);
-        services.AddHttpClient<PaymentProviderClient>().ConfigurePrimaryHttpMessageHandler(() => provider);
-        await using var built = services.BuildServiceProvider();
+        await using var built = RegisteredClient(provider);
         var http = built.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(PaymentProviderClient));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("v1/qr-payments/qr_1")).StatusCode);
@@ -142,6 +128,19 @@ public sealed class Provider_circuit
             for (var i = 0; i < 20; i++)
                 await http.GetAsync("v1/qr-payments/qr_1");
         });
+    }
+
+    /// <summary>The Workers' registration of the provider client (AddPaymentProvider), talking to <paramref name="provider"/>.</summary>
+    static ServiceProvider RegisteredClient(HttpMessageHandler provider)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PaymentProvider:BaseUrl"] = "http://provider/",
+            ["PaymentProvider:RetryBaseDelay"] = "00:00:00.001",
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddMetrics().AddPaymentProvider(configuration);
+        services.AddHttpClient<PaymentProviderClient>().ConfigurePrimaryHttpMessageHandler(() => provider);
+        return services.BuildServiceProvider();
     }
 
     sealed class StatusHandler(HttpStatusCode status) : HttpMessageHandler
