@@ -56,7 +56,16 @@ public sealed class PaymentStatusPoll(IServiceScopeFactory scopes, TimeProvider 
         if (listedThrough is { } through && through - Overlap > from)
             from = through - Overlap;
 
-        var (changed, lastChange) = await ReadChangesAsync(scope.ServiceProvider.GetRequiredService<PaymentProviderClient>(), from, cancellationToken);
+        List<ProviderPayment> changed;
+        DateTimeOffset? lastChange;
+        try
+        {
+            (changed, lastChange) = await ReadChangesAsync(scope.ServiceProvider.GetRequiredService<PaymentProviderClient>(), from, cancellationToken);
+        }
+        catch (Exception exception) when (ProviderUnavailable.Is(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            throw ProviderUnavailable.Report(exception, logger, "Payment poll");
+        }
         var outcomes = await UnheardOutcomesAsync(db, changed, cancellationToken);
 
         var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Quartz;
+using Sagas.Data.Payments;
 using Sagas.Workers.Reconciliation;
 
 namespace Sagas.Workers.Sweeps;
@@ -22,8 +23,16 @@ public sealed class ReconciliationReportSweep(IServiceScopeFactory scopes, IOpti
         await using var scope = scopes.CreateAsyncScope();
         var reconciler = scope.ServiceProvider.GetRequiredService<PaymentReconciler>();
         var to = clock.GetUtcNow();
-        var report = await reconciler.RunAsync(to - options.Value.ReconciliationReportRange, to, scheduled: true, requestedBy: null,
-            cancellationToken);
+        ReconciliationReport report;
+        try
+        {
+            report = await reconciler.RunAsync(to - options.Value.ReconciliationReportRange, to, scheduled: true, requestedBy: null,
+                cancellationToken);
+        }
+        catch (Exception exception) when (ProviderUnavailable.Is(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            throw ProviderUnavailable.Report(exception, logger, "Reconciliation report");
+        }
 
         metrics.Found<ReconciliationReportSweep>("mismatch", report.MismatchCount);
         if (report.MismatchCount > 0)

@@ -32,8 +32,8 @@ public sealed class ServicesStartAndStopTests() : WithOwnDatabaseAndVirtualHost(
         await Task.WhenAll(api.StopAsync(TimeSpan.FromSeconds(20)), workers.StopAsync(TimeSpan.FromSeconds(20)));
         Assert.False(api.IsRunning, api.Output);
         Assert.False(workers.IsRunning, workers.Output);
-        Assert.Contains("Application is shutting down", api.Output);
-        Assert.Contains("Application is shutting down", workers.Output);
+        Assert.Contains("Application is shutting down", api.FullOutput);
+        Assert.Contains("Application is shutting down", workers.FullOutput);
     }
 
     [Fact]
