@@ -23,14 +23,14 @@ async function loadAttention() {
   if (cursor) query.set("cursor", cursor);
   try {
     const page = await api(`/support/attention?${query}`);
-    renderAttention(page);
+    renderAttentionList(page);
     status.textContent = page.items.length === 0 ? "No order needs a person." : `${page.items.length} shown, longest waiting first.`;
   } catch (error) {
     if (!handled(error)) status.textContent = `Could not load the orders: ${error.message}`;
   }
 }
 
-function renderAttention(page) {
+function renderAttentionList(page) {
   const body = $("attention-body");
   body.replaceChildren();
   for (const order of page.items) {
