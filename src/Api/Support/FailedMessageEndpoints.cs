@@ -46,12 +46,7 @@ public static class FailedMessageEndpoints
         var group = query["group"].ToString();
         if (group.Length > 0 && (group.Length != 32 || !group.All(char.IsAsciiHexDigitLower)))
             validation.Add("group", "is not a group /support/failed-messages/groups returned");
-        var limit = 50;
-        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 200))
-            validation.Add("limit", "must be an integer from 1 to 200");
-        var cursor = query["cursor"].Count > 0 ? Cursor.Decode(query["cursor"].ToString()) : null;
-        if (query["cursor"].Count > 0 && cursor is null)
-            validation.Add("cursor", "is not a cursor this endpoint returned");
+        var (limit, cursor) = KeysetCursor.PageOf(query, Cursor.Decode, validation);
         if (!validation.IsValid)
             return validation.Problem();
 

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using Sagas.Api.Hosting;
 
 namespace Sagas.Api.Support;
 
@@ -28,5 +29,18 @@ static class KeysetCursor
         {
             return null;
         }
+    }
+
+    /// <summary>A list's <c>limit</c> (1–200, default 50) and decoded <c>cursor</c>; what is wrong goes into <paramref name="validation"/>.</summary>
+    public static (int Limit, T? Cursor) PageOf<T>(IQueryCollection query, Func<string, T?> decode, Validation validation)
+        where T : struct
+    {
+        var limit = 50;
+        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 200))
+            validation.Add("limit", "must be an integer from 1 to 200");
+        var cursor = query["cursor"].Count > 0 ? decode(query["cursor"].ToString()) : null;
+        if (query["cursor"].Count > 0 && cursor is null)
+            validation.Add("cursor", "is not a cursor this endpoint returned");
+        return (limit, cursor);
     }
 }

@@ -71,12 +71,7 @@ public static class SupportEndpoints
             validation.PrintableText(customerId, "customerId");
         var createdFrom = Instant(query["createdFrom"], "createdFrom", validation);
         var createdTo = Instant(query["createdTo"], "createdTo", validation);
-        var limit = 50;
-        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 200))
-            validation.Add("limit", "must be an integer from 1 to 200");
-        var cursor = query["cursor"].Count > 0 ? Cursor.Decode(query["cursor"].ToString()) : null;
-        if (query["cursor"].Count > 0 && cursor is null)
-            validation.Add("cursor", "is not a cursor this endpoint returned");
+        var (limit, cursor) = KeysetCursor.PageOf(query, Cursor.Decode, validation);
         if (!validation.IsValid)
             return validation.Problem();
 
@@ -97,12 +92,7 @@ public static class SupportEndpoints
     {
         var query = http.Query;
         var validation = new Validation();
-        var limit = 50;
-        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 200))
-            validation.Add("limit", "must be an integer from 1 to 200");
-        var cursor = query["cursor"].Count > 0 ? Cursor.Decode(query["cursor"].ToString()) : null;
-        if (query["cursor"].Count > 0 && cursor is null)
-            validation.Add("cursor", "is not a cursor this endpoint returned");
+        var (limit, cursor) = KeysetCursor.PageOf(query, Cursor.Decode, validation);
         if (!validation.IsValid)
             return validation.Problem();
 
