@@ -26,21 +26,36 @@ public sealed class ProviderMetrics
             "Payment provider calls through the resilience pipeline (retries included), by operation, outcome and circuit state",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CallBuckets });
         _openings = meter.CreateCounter<long>("sagas.provider.circuit.openings", "{opening}", "Times the provider circuit opened");
-        meter.CreateObservableGauge("sagas.provider.circuit.open", () => Circuit.CircuitState is CircuitState.Closed ? 0 : 1, "{circuit}",
+        meter.CreateObservableGauge("sagas.provider.circuit.open", () => CircuitState is CircuitState.Closed ? 0 : 1, "{circuit}",
             "1 while the provider circuit is open or half-open (calls fail fast), 0 when closed");
     }
 
-    /// <summary>The state of the one provider circuit of this process (<see cref="ProviderResilience"/>).</summary>
-    public CircuitBreakerStateProvider Circuit { get; } = new();
+    int _circuit = (int)CircuitState.Closed;
 
-    internal void CircuitOpened() => _openings.Add(1);
+    /// <summary>
+    /// The state of the one provider circuit of this process (<see cref="ProviderResilience"/>), as its callbacks
+    /// report it. Not a Polly <see cref="CircuitBreakerStateProvider"/>: one of those serves one pipeline only, and the
+    /// pipeline registry may build a pipeline twice when its first calls race (it keeps one): the second build threw
+    /// "already initialized" into a customer's payment request.
+    /// </summary>
+    public CircuitState CircuitState => (CircuitState)Volatile.Read(ref _circuit);
+
+    internal void CircuitOpened()
+    {
+        Volatile.Write(ref _circuit, (int)CircuitState.Open);
+        _openings.Add(1);
+    }
+
+    internal void CircuitHalfOpened() => Volatile.Write(ref _circuit, (int)CircuitState.HalfOpen);
+
+    internal void CircuitClosed() => Volatile.Write(ref _circuit, (int)CircuitState.Closed);
 
     internal void Called(string operation, string outcome, TimeSpan duration) =>
         _calls.Record(duration.TotalSeconds, new TagList
         {
             { "operation", operation },
             { "outcome", outcome },
-            { "circuit", CircuitLabel(Circuit.CircuitState) },
+            { "circuit", CircuitLabel(CircuitState) },
         });
 
     static string CircuitLabel(CircuitState state) => state switch

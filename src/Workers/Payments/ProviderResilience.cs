@@ -47,7 +47,6 @@ public static class ProviderResilience
                 MinimumThroughput = 20,
                 SamplingDuration = TimeSpan.FromSeconds(10),
                 BreakDuration = options.BreakDuration,
-                StateProvider = metrics?.Circuit,
                 // Support reads these in the Workers' log; the benchmark's provider-fault scenario counts them.
                 OnOpened = args =>
                 {
@@ -56,8 +55,14 @@ public static class ProviderResilience
                         args.BreakDuration, args.Outcome.Exception?.GetType().Name ?? ((int?)args.Outcome.Result?.StatusCode)?.ToString());
                     return ValueTask.CompletedTask;
                 },
+                OnHalfOpened = _ =>
+                {
+                    metrics?.CircuitHalfOpened();
+                    return ValueTask.CompletedTask;
+                },
                 OnClosed = _ =>
                 {
+                    metrics?.CircuitClosed();
                     logger.LogInformation("Payment provider circuit closed");
                     return ValueTask.CompletedTask;
                 },

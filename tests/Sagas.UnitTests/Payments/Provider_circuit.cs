@@ -51,7 +51,7 @@ public sealed class Provider_circuit
         // meets the 30% again and may open it once more. Every opening is counted, and logged, once.
         var openings = _log.Lines.Count(l => l.StartsWith("Payment provider circuit opened", StringComparison.Ordinal));
         Assert.Equal(openings, recorded.Sum("sagas.provider.circuit.openings"));
-        Assert.NotEqual(CircuitState.Closed, metrics.Circuit.CircuitState);
+        Assert.NotEqual(CircuitState.Closed, metrics.CircuitState);
 
         // A healthy provider again: once the break is over, the half-open probe succeeds and the circuit closes.
         failing = false;
@@ -67,7 +67,31 @@ public sealed class Provider_circuit
             }
         }, ok => ok, TimeSpan.FromSeconds(10), "the circuit let a call through again");
         Assert.Contains(_log.Lines, l => l == "Payment provider circuit closed");
-        Assert.Equal(CircuitState.Closed, metrics.Circuit.CircuitState);
+        Assert.Equal(CircuitState.Closed, metrics.CircuitState);
+    }
+
+    [Fact]
+    public async Task The_circuit_is_reported_when_its_pipeline_was_built_twice()
+    {
+        // The pipeline registry builds a pipeline once per racing first call and keeps one: both builds share the
+        // metrics. (With a shared Polly state provider the second build threw, failing a customer's payment request.)
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new ProviderMetrics(services.GetRequiredService<IMeterFactory>());
+        _ = ProviderResilience.Build(_options, _log, metrics);
+        var pipeline = ProviderResilience.Build(_options, _log, metrics);
+
+        for (var i = 0; i < 100 && metrics.CircuitState == CircuitState.Closed; i++)
+        {
+            try
+            {
+                await pipeline.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)));
+            }
+            catch (BrokenCircuitException)
+            {
+            }
+        }
+
+        Assert.Equal(CircuitState.Open, metrics.CircuitState);
     }
 
     [Theory]
@@ -111,7 +135,7 @@ public sealed class Provider_circuit
         // A customer's new payment still reaches the provider.
         provider.Status = HttpStatusCode.Created;
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("v1/qr-payments", new StringContent("{}"))).StatusCode);
-        Assert.Equal(CircuitState.Closed, built.GetRequiredService<ProviderMetrics>().Circuit.CircuitState);
+        Assert.Equal(CircuitState.Closed, built.GetRequiredService<ProviderMetrics>().CircuitState);
     }
 
     [Fact]
