@@ -62,7 +62,8 @@ builder.Services.AddMassTransit(bus =>
     bus.DisableUsageTelemetry();
     // Publishes made while handling a request become outbox rows in the request's transaction; a hosted
     // service delivers them after commit (woken at once, LISTEN/NOTIFY across instances).
-    bus.AddPostgresOutbox<FulfilmentDbContext>();
+    // Messaging:BusOutbox:* (MaxAttempts, RetryDelay, …) tunes delivery and parking; the defaults suit production.
+    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => builder.Configuration.GetSection("Messaging:BusOutbox").Bind(outbox.BusOutbox));
     bus.UsingRabbitMq((context, cfg) =>
     {
         rabbit.Apply(cfg);

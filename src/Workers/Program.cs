@@ -55,7 +55,12 @@ builder.Services.AddMassTransit(bus =>
     // Every consumer and the saga run behind the PostgreSQL inbox + consumer outbox; what they send, and what the
     // sweeps publish, goes out through the bus outbox.
     // Timers in the saga's own transaction (src/Messaging/README.md); false sends them to the Quartz scheduler again.
-    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox => outbox.TimersInOutbox = builder.Configuration.GetValue("Messaging:TimersInOutbox", true));
+    // Messaging:BusOutbox:* (MaxAttempts, RetryDelay, …) tunes delivery and parking; the defaults suit production.
+    bus.AddPostgresOutbox<FulfilmentDbContext>(outbox =>
+    {
+        outbox.TimersInOutbox = builder.Configuration.GetValue("Messaging:TimersInOutbox", true);
+        builder.Configuration.GetSection("Messaging:BusOutbox").Bind(outbox.BusOutbox);
+    });
     bus.AddPostgresMessageScheduler(scheduler =>
     {
         // Quartz opens a pooled connection per store operation; without the DISCARD ALL reset (see

@@ -101,6 +101,26 @@ public sealed class TemporaryVirtualHost : IAsyncDisposable
             throw new HttpRequestException($"declaring exchange {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>The bindings whose source is <paramref name="exchange"/> (destination, destination_type, routing_key, arguments).</summary>
+    public async Task<IReadOnlyList<JsonElement>> BindingsFromAsync(string exchange)
+    {
+        using var json = JsonDocument.Parse(await _management.GetStringAsync(
+            $"exchanges/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(exchange)}/bindings/source"));
+        return json.RootElement.EnumerateArray().Select(b => b.Clone()).ToList();
+    }
+
+    /// <summary>Binds <paramref name="exchange"/> again as <paramref name="binding"/> (one of <see cref="BindingsFromAsync"/>) described it.</summary>
+    public async Task BindAsync(string exchange, JsonElement binding)
+    {
+        var type = binding.GetProperty("destination_type").GetString() == "queue" ? "q" : "e";
+        var body = JsonSerializer.Serialize(new { routing_key = binding.GetProperty("routing_key").GetString(), arguments = binding.GetProperty("arguments") });
+        using var response = await _management.PostAsync(
+            $"bindings/{Uri.EscapeDataString(Name)}/e/{Uri.EscapeDataString(exchange)}/{type}/{Uri.EscapeDataString(binding.GetProperty("destination").GetString()!)}",
+            Json(body));
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"binding exchange {exchange}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     public async Task DeleteExchangeAsync(string name) =>
         (await _management.DeleteAsync($"exchanges/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(name)}")).EnsureSuccessStatusCode();
 

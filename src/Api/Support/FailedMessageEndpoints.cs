@@ -19,7 +19,7 @@ namespace Sagas.Api.Support;
 public static class FailedMessageEndpoints
 {
     public sealed record FailedMessageView(string Id, string Queue, string MessageType, Guid? OrderId, string ExceptionType,
-        string Reason, DateTimeOffset FirstFailedAt, DateTimeOffset LastFailedAt, int Attempts, string State);
+        string Reason, DateTimeOffset FirstFailedAt, DateTimeOffset LastFailedAt, int Attempts, string State, Guid? OutboxId);
     public sealed record FailedMessagePage(IReadOnlyList<FailedMessageView> Items, string? NextCursor);
     public sealed record FailedMessageGroup(string Group, string ExceptionType, string MessageType, long Count, DateTimeOffset Oldest);
     public sealed record DiscardRequest(string? Reason);
@@ -93,8 +93,8 @@ public static class FailedMessageEndpoints
     }
 
     /// <summary>
-    /// Sends the message back once: the row is locked, and only a message still <c>failed</c> gets an outbox row, in the
-    /// transaction that marks it <c>retried</c>. Asked again (or concurrently, waiting on the lock) it answers 202 and
+    /// Sends the message back once: the row is locked, and only a message still <c>failed</c> gets an outbox row (or, for
+    /// a parked outbox, is released), in the transaction that marks it <c>retried</c>. Asked again (or concurrently, waiting on the lock) it answers 202 and
     /// sends nothing; a discarded message is never sent (409).
     /// </summary>
     static async Task<IResult> Retry(long id, ClaimsPrincipal user, FulfilmentDbContext db, TimeProvider clock,
@@ -111,7 +111,12 @@ public static class FailedMessageEndpoints
                 return Conflict($"Failed message {id} was discarded by {failed.StateChangedBy}: it is never sent again.");
         }
 
-        if (!FailedMessageResend.TryAdd(db, failed))
+        if (failed.OutboxId is { } outboxId)
+        {
+            if (!await ParkedOutboxes.ReleaseAsync(db, outboxId, cancellationToken))
+                return Conflict($"Failed message {id}'s outbox {outboxId} is parked no longer (deleted by hand): discard it.");
+        }
+        else if (!FailedMessageResend.TryAdd(db, failed))
             return Conflict($"Failed message {id}'s body is not text the outbox can send (a poison message): discard it.");
         var client = user.ClientId();
         await Record(db, clock, failed, FailedMessage.Retried, client, reason: null, cancellationToken);
@@ -142,6 +147,9 @@ public static class FailedMessageEndpoints
                 return Conflict($"Failed message {id} was sent back to {failed.Queue} by {failed.StateChangedBy}; there is nothing to discard.");
         }
 
+        // A parked outbox's messages are deleted with it (none is left to send); any other message is only marked.
+        if (failed.OutboxId is { } outboxId)
+            await ParkedOutboxes.DeleteAsync(db, outboxId, cancellationToken);
         await Record(db, clock, failed, FailedMessage.Discarded, user.ClientId(), reason, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Results.Ok(View(failed));
@@ -164,7 +172,13 @@ public static class FailedMessageEndpoints
         if (failed.CorrelationId is not { } orderId)
             return;
 
-        var what = action == FailedMessage.Retried ? "sent back to" : "discarded from";
+        var what = (action, failed.OutboxId) switch
+        {
+            (FailedMessage.Retried, null) => "sent back to",
+            (FailedMessage.Retried, _) => "released for delivery to",
+            (_, null) => "discarded from",
+            _ => "discarded with its outbox, never sent to",
+        };
         var detail = $"failed message {failed.Id} ({Short(failed.MessageType)}, {failed.ExceptionType}: {failed.Reason}) {what} {failed.Queue} by {client}"
                      + (reason is null ? "" : $": {reason}");
         var name = action == FailedMessage.Retried ? "FailedMessageRetried" : "FailedMessageDiscarded";
@@ -178,16 +192,17 @@ public static class FailedMessageEndpoints
 
     static string Short(string messageType) => messageType[(messageType.LastIndexOf(':') + 1)..];
 
-    const string Columns = "id, queue, message_type, correlation_id, exception_type, reason, first_failed_at, last_failed_at, attempts, state";
+    const string Columns = "id, queue, message_type, correlation_id, exception_type, reason, first_failed_at, last_failed_at, attempts, state, outbox_id";
 
     static FailedMessageView Read(NpgsqlDataReader reader) => new(
         reader.GetInt64(0).ToString(CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2),
         reader.IsDBNull(3) ? null : reader.GetGuid(3), reader.GetString(4), reader.GetString(5),
-        reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetInt32(8), reader.GetString(9));
+        reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetInt32(8), reader.GetString(9),
+        reader.IsDBNull(10) ? null : reader.GetGuid(10));
 
     static FailedMessageView View(FailedMessage f) => new(f.Id.ToString(CultureInfo.InvariantCulture), f.Queue, f.MessageType,
         f.CorrelationId, f.ExceptionType, f.Reason, new DateTimeOffset(f.FirstFailedAt, TimeSpan.Zero),
-        new DateTimeOffset(f.LastFailedAt, TimeSpan.Zero), f.Attempts, f.State);
+        new DateTimeOffset(f.LastFailedAt, TimeSpan.Zero), f.Attempts, f.State, f.OutboxId);
 
     static IResult NotFound(long id) => Problems.NotFound($"No failed message {id}.");
 

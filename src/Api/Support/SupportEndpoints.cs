@@ -27,9 +27,12 @@ public static class SupportEndpoints
 {
     public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? NextCursor);
     public sealed record TimelineEntry(DateTimeOffset At, string Event, string? From, string To, string? Detail);
-    /// <summary><see cref="ReconciliationMismatches"/>: in the latest scheduled reconciliation report (null before the first).</summary>
+    /// <summary>
+    /// <see cref="FailedMessages"/>: waiting for support (parked outboxes among them); <see cref="ReconciliationMismatches"/>:
+    /// in the latest scheduled reconciliation report (null before the first).
+    /// </summary>
     public sealed record OrderStats(IReadOnlyDictionary<string, long> ByStatus, long Stuck, double? OldestUndeliveredOutboxAgeSeconds,
-        int? ReconciliationMismatches);
+        long FailedMessages, int? ReconciliationMismatches);
 
     public static IServiceCollection AddSupportOptions(this IServiceCollection services, IConfiguration configuration)
     {
@@ -116,9 +119,9 @@ public static class SupportEndpoints
         IOutboxMonitor outbox, CancellationToken cancellationToken)
     {
         var (byStatus, stuck) = await queries.CountsAsync(clock.GetUtcNow() - options.Value.StuckAfter, cancellationToken);
-        var outboxAge = await outbox.OldestUndeliveredAgeAsync(cancellationToken);
+        var messaging = await outbox.ReadFiguresAsync(cancellationToken);
         var mismatches = await queries.LatestScheduledMismatchesAsync(cancellationToken);
-        return Results.Ok(new OrderStats(byStatus, stuck, outboxAge?.TotalSeconds, mismatches));
+        return Results.Ok(new OrderStats(byStatus, stuck, messaging.OldestAge?.TotalSeconds, messaging.FailedMessages, mismatches));
     }
 
     static DateTimeOffset? Instant(string? value, string field, Validation validation)

@@ -16,6 +16,12 @@ public sealed class FailedMessage
     /// <summary>The queue it failed on (its error queue without <c>_error</c>), where a retry sends it.</summary>
     public string Queue { get; set; } = null!;
 
+    /// <summary>
+    /// Set when the row stands for a bus outbox parked after repeated refusals (migration 0007): its messages stay in
+    /// the outbox, a retry releases it, a discard deletes it. <see cref="Queue"/> is then its first message's destination.
+    /// </summary>
+    public Guid? OutboxId { get; set; }
+
     public string MessageType { get; set; } = null!;
 
     /// <summary>The message's orderId or correlationId, when it has one.</summary>

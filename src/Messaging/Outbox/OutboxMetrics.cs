@@ -9,8 +9,8 @@ namespace Sagas.Messaging.Outbox;
 /// <summary>
 /// The outboxes as an operator watches them: how long delivered messages waited (measured by the process that sent
 /// them), and, read from the database when scraped (<see cref="CachedReading{T}"/>), how many wait now, how long the
-/// oldest has waited and how many outboxes are parked. The last three are figures of the whole database, the same in
-/// every process that reports them: aggregate them with <c>max</c>, not <c>sum</c>.
+/// oldest has waited, how many outboxes are parked and how many failed messages wait for support. The last four are
+/// figures of the whole database, the same in every process that reports them: aggregate them with <c>max</c>.
 /// </summary>
 public sealed class OutboxMetrics
 {
@@ -36,6 +36,8 @@ public sealed class OutboxMetrics
             "How long the oldest unsent outbox message has waited; 0 when none waits");
         meter.CreateObservableGauge("sagas.outbox.parked", () => Observe(figures, f => f.Parked), "{outbox}",
             "Bus outboxes parked after repeated failures (messaging.outbox_parked), waiting for an operator");
+        meter.CreateObservableGauge("sagas.messages.failed", () => Observe(figures, f => f.FailedMessages), "{message}",
+            "Messages that failed for good (drained from the _error queues, and parked outboxes) waiting for support (GET /support/failed-messages)");
     }
 
     /// <summary>A message enqueued at <paramref name="enqueuedAt"/> (the database's clock) was acknowledged by the broker now.</summary>
@@ -47,5 +49,8 @@ public sealed class OutboxMetrics
         figures.Current is { } current ? [new Measurement<T>(value(current))] : [];
 }
 
-/// <summary>The outboxes now: unsent messages and the age of the oldest (parked outboxes apart), and parked outboxes.</summary>
-public sealed record OutboxFigures(long Pending, TimeSpan? OldestAge, long Parked);
+/// <summary>
+/// The outboxes now: unsent messages and the age of the oldest (parked outboxes apart), parked outboxes; and the failed
+/// messages waiting for a person.
+/// </summary>
+public sealed record OutboxFigures(long Pending, TimeSpan? OldestAge, long Parked, long FailedMessages);

@@ -18,7 +18,10 @@ public interface IOutboxMonitor
     /// <summary>Bus outboxes parked after <see cref="BusOutboxOptions.MaxAttempts"/> (<c>messaging.outbox_parked</c>).</summary>
     Task<long> ParkedOutboxesAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The unsent messages, the oldest one's age and the parked outboxes, in one query.</summary>
+    /// <summary>
+    /// The unsent messages, the oldest one's age, the parked outboxes and the failed messages waiting for a person
+    /// (<c>messaging.failed_message</c>, parked outboxes among them), in one query.
+    /// </summary>
     Task<OutboxFigures> ReadFiguresAsync(CancellationToken cancellationToken = default);
 }
 
@@ -38,7 +41,8 @@ sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOut
 
     const string FiguresQuery = $"""
         SELECT count(*) AS pending, {OldestSeconds} AS oldest_seconds,
-               (SELECT count(*) FROM messaging.outbox_state WHERE parked_at IS NOT NULL) AS parked
+               (SELECT count(*) FROM messaging.outbox_state WHERE parked_at IS NOT NULL) AS parked,
+               (SELECT count(*) FROM messaging.failed_message WHERE state = 'failed') AS failed_messages
         {Undelivered}
         """;
 
@@ -56,13 +60,13 @@ sealed class OutboxMonitor<TDbContext>(IServiceScopeFactory scopeFactory) : IOut
         await using var scope = scopeFactory.CreateAsyncScope();
         var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
         var row = await dbContext.Database.SqlQueryRaw<FiguresRow>(FiguresQuery).SingleAsync(cancellationToken);
-        return new OutboxFigures(row.Pending, Age(row.OldestSeconds), row.Parked);
+        return new OutboxFigures(row.Pending, Age(row.OldestSeconds), row.Parked, row.FailedMessages);
     }
 
     static TimeSpan? Age(double? seconds) => seconds is { } value ? TimeSpan.FromSeconds(Math.Max(value, 0)) : null;
 
     // Columns named by the context's snake_case convention, as every SqlQuery row type's.
-    sealed record FiguresRow(long Pending, double? OldestSeconds, long Parked);
+    sealed record FiguresRow(long Pending, double? OldestSeconds, long Parked, long FailedMessages);
 
     public async Task<long> ParkedOutboxesAsync(CancellationToken cancellationToken = default)
     {

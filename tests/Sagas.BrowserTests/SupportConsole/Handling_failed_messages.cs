@@ -41,6 +41,8 @@ public sealed class Handling_failed_messages(BrowserStack stack, ITestOutputHelp
         var page = browser.Page;
         await page.SignInAsync(stack, route: "#/failed");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Failed messages" })).ToBeVisibleAsync();
+        // The header counts what waits (other tests of the shared stack may add to it) and links here.
+        await Expect(page.Locator("#stats-failed")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9]+ waiting$"));
         var refund = page.GetByRole(AriaRole.Row).Filter(new() { HasText = orderId.ToString() });
         var poison = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "release-stock" });
         await Expect(refund).ToContainTextAsync("RefundPayment");

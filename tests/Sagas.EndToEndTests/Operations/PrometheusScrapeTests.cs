@@ -87,6 +87,8 @@ public sealed class PrometheusScrapeTests(PrometheusStackFixture stack, ITestOut
         await Expect("""sum(sagas_outbox_delivery_lag_seconds_count)""", v => v >= 6 + 5 * 4);
         await Expect("""sum(sagas_outbox_delivery_lag_seconds_sum) / sum(sagas_outbox_delivery_lag_seconds_count)""", v => v is > 0 and < 60);
         await Expect("""max(sagas_outbox_pending)""", v => v >= 0);
+        // Nothing failed for good in this run: the figure is there, and 0.
+        await Expect("""max(sagas_messages_failed)""", v => v == 0);
 
         // Each hop's lag, measured where the message is consumed: the saga consumed every order's SubmitOrder at least once.
         await Expect("""sum(sagas_consume_lag_seconds_count{job="sagas-workers", message_type="SubmitOrder"})""", v => v >= 5);

@@ -167,6 +167,10 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_parked WHERE outbox_id = $1", poison), n => n == 1,
             because: "parked after two refusals");
         Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync(r => r.Name == "outbox")).Status);
+        // Listed for support with the failed messages, in the transaction that parked it.
+        Assert.Equal(1, await infrastructure.Count(
+            "SELECT count(*) FROM messaging.failed_message WHERE outbox_id = $1 AND state = 'failed' AND exception_type = 'OutboxParked' AND queue = $2",
+            poison, poisonQueue));
 
         // The operator removes the conflicting exchange (a consumer of the queue starts, declaring it as MassTransit
         // does) and releases the outbox.
@@ -174,6 +178,8 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         await using var consumer = await MessageProbe.Start(infrastructure, (e, p) => e.Handler<LedgerEntryRecorded>(c => p.Record(c, c.Message.Reference)),
             poisonQueue);
         Assert.True(await Release(poison));
+        // Released by hand: no longer waiting for support.
+        Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM messaging.failed_message WHERE outbox_id = $1 AND state = 'retried'", poison));
 
         await Eventually.Until(() => Task.FromResult(consumer.Received<LedgerEntryRecorded>().Count), n => n > 0, because: "the released outbox delivered");
         await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_state"), n => n == 0, because: "and deleted");

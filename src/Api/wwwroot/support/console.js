@@ -316,6 +316,7 @@ function renderStats(stats) {
   const age = stats.oldestUndeliveredOutboxAgeSeconds;
   setText(outbox, age == null ? "all delivered" : `oldest undelivered ${duration(age)}`);
   outbox.classList.toggle("alarm", age != null && age > OUTBOX_ALARM_SECONDS);
+  renderFailedCount(stats.failedMessages);
   renderReconciliationCount(stats.reconciliationMismatches);
   setText($("stats-updated"), `${clock()} UTC`);
 }

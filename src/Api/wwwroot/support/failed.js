@@ -5,6 +5,13 @@
 
 const failed = { group: "", cursors: [null], next: null, pending: null };
 
+function renderFailedCount(count) {
+  const link = document.getElementById("stats-failed");
+  const text = !count ? "none" : `${count} waiting`;
+  if (link.textContent !== text) link.textContent = text;
+  link.parentElement.classList.toggle("alarm", (count ?? 0) > 0);
+}
+
 function showFailed() {
   stopOrderPolling();
   current.id = null;
@@ -68,7 +75,7 @@ function renderFailedMessages(page) {
   for (const message of page.items) {
     const row = body.insertRow();
     cell(row, "Failed (UTC)", instant(message.lastFailedAt));
-    cell(row, "Queue", message.queue, "mono");
+    cell(row, "Queue", message.outboxId ? `${message.queue} (parked outbox)` : message.queue, "mono");
     cell(row, "Message", shortType(message.messageType));
     const order = document.createElement("span");
     if (message.orderId) {
@@ -106,8 +113,12 @@ function openFailedDialog(message, action) {
   const retry = action === "retry";
   $("failed-dialog-title").textContent = retry ? "Send this message back to its queue?" : "Discard this message for good?";
   $("failed-dialog-text").textContent = retry
-    ? `${shortType(message.messageType)} goes back to ${message.queue} once; it failed with ${shortType(message.exceptionType)}: ${message.reason}`
-    : `${shortType(message.messageType)} from ${message.queue} will never be sent. Say why.`;
+    ? message.outboxId
+      ? `The parked outbox holding ${shortType(message.messageType)} for ${message.queue} is delivered again, once; it was parked after: ${message.reason}`
+      : `${shortType(message.messageType)} goes back to ${message.queue} once; it failed with ${shortType(message.exceptionType)}: ${message.reason}`
+    : message.outboxId
+      ? `The parked outbox holding ${shortType(message.messageType)} for ${message.queue} is deleted with its messages: they will never be sent. Say why.`
+      : `${shortType(message.messageType)} from ${message.queue} will never be sent. Say why.`;
   $("failed-reason-field").hidden = retry;
   $("failed-reason").value = "";
   $("failed-dialog-error").textContent = "";
