@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sagas.Contracts.Ordering;
 using Sagas.Data;
 using Sagas.Data.Ordering;
+using Sagas.Data.Payments;
 using Sagas.Observability;
 using Sagas.Workers.Sweeps;
 
@@ -11,8 +12,9 @@ namespace Sagas.Workers.Ordering;
 
 /// <summary>
 /// Orders by the saga's state, orders stuck (non-final for longer than <c>Saga:StuckAfter</c>, as the stuck-orders
-/// sweep counts them) and orders needing a person by reason, read from the database when scraped, at most once per
-/// <c>Metrics:DatabaseRefresh</c> (<see cref="CachedReading{T}"/>): three index scans, whatever the traffic.
+/// sweep counts them), orders needing a person by reason and the latest scheduled reconciliation report's mismatches,
+/// read from the database when scraped, at most once per <c>Metrics:DatabaseRefresh</c> (<see cref="CachedReading{T}"/>):
+/// four index scans, whatever the traffic.
 /// Every state and reason is reported, with 0 where there is none, so a series never vanishes for want of orders.
 /// Orders the Api accepted that no Worker has taken yet have no saga row and are not counted (see
 /// <c>sagas_orders_accepted_total</c> and the admission backlog). Figures of the whole database, the same in every
@@ -38,6 +40,9 @@ public sealed class OrderFigures
             "Orders non-final for longer than Saga:StuckAfter");
         meter.CreateObservableGauge("sagas.orders.needing_attention", () => Observe(figures.Current?.NeedingAttention, "reason"), "{order}",
             "Orders a person must look at (GET /support/attention), by reason");
+        meter.CreateObservableGauge("sagas.reconciliation.mismatches",
+            () => figures.Current?.ReconciliationMismatches is { } count ? [new Measurement<long>(count)] : Array.Empty<Measurement<long>>(), "{mismatch}",
+            "Mismatches with the provider in the latest scheduled reconciliation report (GET /reconciliation/latest); none before the first");
     }
 
     /// <summary>One measurement per key, labelled with it (no label when <paramref name="label"/> is null); none before a reading.</summary>
@@ -58,7 +63,9 @@ public sealed class OrderFigures
              WHERE attention_reason IS NOT NULL GROUP BY attention_reason
             """, cancellationToken);
         var stuck = await StuckOrdersSweep.CountAsync(db, _clock.GetUtcNow() - _stuckAfter, cancellationToken);
-        return new Figures(byState, stuck, attention);
+        var mismatches = await db.Set<ReconciliationReport>().Where(r => r.Scheduled).OrderByDescending(r => r.CheckedAt)
+            .Select(r => (long?)r.MismatchCount).FirstOrDefaultAsync(cancellationToken);
+        return new Figures(byState, stuck, attention, mismatches);
     }
 
     static async Task<Dictionary<string, long>> CountAsync(FulfilmentDbContext db, IEnumerable<string> known, FormattableString sql,
@@ -73,5 +80,5 @@ public sealed class OrderFigures
     // Columns named by the context's snake_case convention (key, value), as every SqlQuery row type's.
     sealed record KeyCount(string Key, long Value);
 
-    sealed record Figures(Dictionary<string, long> ByState, long Stuck, Dictionary<string, long> NeedingAttention);
+    sealed record Figures(Dictionary<string, long> ByState, long Stuck, Dictionary<string, long> NeedingAttention, long? ReconciliationMismatches);
 }

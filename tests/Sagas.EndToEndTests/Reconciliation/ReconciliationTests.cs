@@ -65,6 +65,8 @@ public sealed class Reconciliation_finds_what_our_side_never_heard_of(Reconcilia
             TimeSpan.FromSeconds(30), "the scheduled report's mismatch in the stats");
         using (var support = stack.Client(TestApiKeys.Support))
             Assert.Contains((orderId, "captured-not-placed"), ReconciliationStack.Mismatches(await support.GetFromJsonAsync<JsonElement>("/reconciliation/latest")));
+        // And the Workers' gauge an alert watches (SagasReconciliationMismatch).
+        await Eventually.Until(() => MismatchGauge(stack), v => v == 1, TimeSpan.FromSeconds(30), "sagas_reconciliation_mismatches 1");
 
         await stack.RefundAtTheProvider(reference, 25m);
         var refundedAt = DateTimeOffset.UtcNow;
@@ -76,6 +78,16 @@ public sealed class Reconciliation_finds_what_our_side_never_heard_of(Reconcilia
         Assert.Equal((1, 1, 1), (cleared.GetProperty("payments").GetInt32(), cleared.GetProperty("captured").GetInt32(), cleared.GetProperty("refunded").GetInt32()));
         await Eventually.Until(async () => (await stack.Stats()).GetProperty("reconciliationMismatches") is { ValueKind: JsonValueKind.Number } n && n.GetInt32() == 0,
             TimeSpan.FromSeconds(30), "the scheduled report cleared");
+        await Eventually.Until(() => MismatchGauge(stack), v => v == 0, TimeSpan.FromSeconds(30), "sagas_reconciliation_mismatches 0");
+    }
+
+    /// <summary>The Workers' <c>sagas_reconciliation_mismatches</c> as Prometheus scrapes it; null while it has no value.</summary>
+    static async Task<double?> MismatchGauge(StackFixture stack)
+    {
+        using var http = new HttpClient { BaseAddress = stack.Workers.BaseAddress };
+        var line = (await http.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith("sagas_reconciliation_mismatches", StringComparison.Ordinal));
+        // name{labels} value [timestamp]
+        return line is null ? null : double.Parse(line[(line.IndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
