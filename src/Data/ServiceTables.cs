@@ -35,9 +35,16 @@ public static class ServiceTables
         Of("ordering.order_state", ReadOnly),
         Of("ordering.order_timeline", ReadOnly + ", INSERT"),
         Of("payments.reconciliation_reports", ReadOnly),
+        // Archived orders (Retention), read when the hot tables miss and beside them in support's search.
+        Of("archive.idempotency_keys", ReadOnly),
+        Of("archive.order_state", ReadOnly),
+        Of("archive.order_timeline", ReadOnly),
     ];
 
-    /// <summary>The saga and its consumers and sweeps: stock, holds, payments, refunds, reconciliation, the scheduler's Quartz tables.</summary>
+    /// <summary>
+    /// The saga and its consumers and sweeps: stock, holds, payments, refunds, reconciliation, the scheduler's Quartz tables;
+    /// moving final orders to the archive.
+    /// </summary>
     public static readonly IReadOnlyList<TableGrant> Workers =
     [
         .. Messaging,
@@ -51,7 +58,14 @@ public static class ServiceTables
         Of("payments.reconciliations"),
         Of("payments.status_poll"),
         Of("payments.reconciliation_reports"),
+        // Retention: the sweep moves orders only through this function (it runs as the owner, so the idempotency keys and
+        // webhooks it moves stay unreadable to the Workers); reconciliation reads archived orders.
+        Function(ArchiveOrders),
+        Of("archive.order_state", ReadOnly),
     ];
+
+    /// <summary>The function that moves a batch of final orders to the archive (Data migration 0013).</summary>
+    public const string ArchiveOrders = "archive.archive_orders(text[], timestamptz, integer)";
 
     /// <summary>The roles of <c>DatabaseRoles:Api</c> and <c>DatabaseRoles:Workers</c> (by default sagas_api, sagas_workers) with their tables.</summary>
     public static IReadOnlyList<RoleGrant> Grants(IConfiguration configuration) =>

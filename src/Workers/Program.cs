@@ -17,6 +17,7 @@ using Sagas.Workers.Ordering;
 using Sagas.Workers.Payments;
 using Sagas.Workers.Placement;
 using Sagas.Workers.Reconciliation;
+using Sagas.Workers.Retention;
 using Sagas.Workers.Sweeps;
 using Quartz;
 
@@ -32,6 +33,7 @@ builder.Services.AddFulfilmentDatabase(builder.Configuration);
 builder.Services.MigrateOnStartup();
 builder.Services.AddSagaTimings(builder.Configuration);
 builder.Services.AddSweepOptions(builder.Configuration);
+builder.Services.AddRetention(builder.Configuration);
 builder.Services.AddScoped<StockLedger>();
 builder.Services.AddPaymentProvider(builder.Configuration);
 builder.Services.AddSingleton<StuckOrdersCount>();
@@ -39,11 +41,13 @@ builder.Services.AddSingleton<OrderMetrics>();
 builder.Services.AddMetricsSource<OrderFigures>();
 builder.Services.AddSingleton<SweepMetrics>();
 builder.Services.AddScoped<PaymentReconciler>();
+builder.Services.AddScoped<ArchivedOrders>();
 
 builder.Services.AddReadinessChecks();
 
 var sweeps = builder.Configuration.GetSection(SweepOptions.Section).Get<SweepOptions>() ?? new SweepOptions();
 var timings = builder.Configuration.GetSection(SagaTimings.Section).Get<SagaTimings>() ?? new SagaTimings();
+var retention = builder.Configuration.GetSection(RetentionOptions.Section).Get<RetentionOptions>() ?? new RetentionOptions();
 var rabbit = RabbitMqOptions.From(builder.Configuration);
 // Messages that exhausted their retries: from the endpoints' <queue>_error queues into messaging.failed_message.
 builder.Services.AddErrorQueueDrain(rabbit.ConnectionFactory());
@@ -75,6 +79,8 @@ builder.Services.AddMassTransit(bus =>
             Every<UnsettledPaymentsSweep>(quartz, sweeps.ReconciliationInterval);
             Every<StuckOrdersSweep>(quartz, sweeps.StuckOrdersInterval);
             Every<ReconciliationReportSweep>(quartz, sweeps.ReconciliationReportInterval);
+            // Final orders to the archive, old history deleted (src/Workers/Retention).
+            Every<RetentionSweep>(quartz, retention.Interval);
             // One provider listing per tick for every order awaiting payment (not a timer per order), several ticks per
             // promised poll period (SagaTimings.PollTick).
             Every<PaymentStatusPoll>(quartz, timings.ListingPeriod);

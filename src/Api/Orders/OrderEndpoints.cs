@@ -178,6 +178,8 @@ public static class OrderEndpoints
             return NotFound(orderId);
 
         var status = found.Order.Status;
+        if (found.Archived)
+            return Problems.Conflict($"The order is {status} and archived; it can no longer be canceled.");
         var isSupport = user.IsInRole(Roles.Support);
         var cancelable = !OrderStatuses.IsFinal(status) || (status == OrderStatuses.Placed && isSupport);
         if (!cancelable)

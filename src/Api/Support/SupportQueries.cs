@@ -15,11 +15,14 @@ public sealed class SupportQueries(NpgsqlDataSource db)
     /// <summary>What the order search filters by; a null or empty field does not filter.</summary>
     public sealed record OrderFilter(string Status, string CustomerId, DateTimeOffset? CreatedFrom, DateTimeOffset? CreatedTo);
 
-    /// <summary>Up to <paramref name="take"/> orders matching the filter, newest first, after the (created, order id) cursor.</summary>
+    /// <summary>
+    /// Up to <paramref name="take"/> orders matching the filter, newest first, after the (created, order id) cursor: live
+    /// and archived ones alike. Each side takes its newest matches by its own index, and the two short lists are merged.
+    /// </summary>
     public async Task<List<OrderSummary>> SearchAsync(OrderFilter filter, (DateTimeOffset CreatedAt, Guid OrderId)? after, int take,
         CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder($"SELECT {OrderReader.Columns} FROM {OrderReader.From} WHERE true");
+        var where = new StringBuilder("true");
         var parameters = new List<object>();
         string Next(object value)
         {
@@ -28,18 +31,25 @@ public sealed class SupportQueries(NpgsqlDataSource db)
         }
 
         if (filter.Status.Length > 0)
-            sql.Append($" AND coalesce(s.current_state, 'Submitted') = {Next(filter.Status)}");
+            where.Append($" AND coalesce(s.current_state, 'Submitted') = {Next(filter.Status)}");
         if (filter.CustomerId.Length > 0)
-            sql.Append($" AND k.customer_id = {Next(filter.CustomerId)}");
+            where.Append($" AND k.customer_id = {Next(filter.CustomerId)}");
         if (filter.CreatedFrom is { } from)
-            sql.Append($" AND k.created_at >= {Next(from)}");
+            where.Append($" AND k.created_at >= {Next(from)}");
         if (filter.CreatedTo is { } to)
-            sql.Append($" AND k.created_at < {Next(to)}");
+            where.Append($" AND k.created_at < {Next(to)}");
         if (after is { } cursor)
-            sql.Append($" AND (k.created_at, k.order_id) < ({Next(cursor.CreatedAt)}, {Next(cursor.OrderId)})");
-        sql.Append($" ORDER BY k.created_at DESC, k.order_id DESC LIMIT {Next(take)}");
+            where.Append($" AND (k.created_at, k.order_id) < ({Next(cursor.CreatedAt)}, {Next(cursor.OrderId)})");
+        var limit = Next(take);
+        // Columns 8 and 1 of OrderReader.Columns: k.created_at, k.order_id.
+        var sql = $"""
+            (SELECT {OrderReader.Columns} FROM {OrderReader.From} WHERE {where} ORDER BY k.created_at DESC, k.order_id DESC LIMIT {limit})
+            UNION ALL
+            (SELECT {OrderReader.Columns} FROM {OrderReader.ArchiveFrom} WHERE {where} ORDER BY k.created_at DESC, k.order_id DESC LIMIT {limit})
+            ORDER BY 8 DESC, 1 DESC LIMIT {limit}
+            """;
 
-        await using var command = db.CreateCommand(sql.ToString());
+        await using var command = db.CreateCommand(sql);
         foreach (var value in parameters)
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         return await SummariesAsync(command, cancellationToken);
@@ -62,13 +72,17 @@ public sealed class SupportQueries(NpgsqlDataSource db)
         return await SummariesAsync(command, cancellationToken);
     }
 
-    /// <summary>An order's timeline, oldest first; null when no such order was accepted.</summary>
-    public async Task<List<TimelineEntry>?> TimelineAsync(Guid orderId, CancellationToken cancellationToken)
+    /// <summary>An order's timeline, oldest first; null when no such order was accepted. An archived order's only when the live tables miss.</summary>
+    public async Task<List<TimelineEntry>?> TimelineAsync(Guid orderId, CancellationToken cancellationToken) =>
+        await TimelineInAsync("api", "ordering", orderId, cancellationToken)
+        ?? await TimelineInAsync("archive", "archive", orderId, cancellationToken);
+
+    async Task<List<TimelineEntry>?> TimelineInAsync(string keys, string timeline, Guid orderId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
+        await using var command = db.CreateCommand($"""
             SELECT t.at, t.event, t.from_state, t.to_state, t.detail, k.order_id IS NOT NULL
-              FROM api.idempotency_keys k
-              LEFT JOIN ordering.order_timeline t ON t.order_id = k.order_id
+              FROM {keys}.idempotency_keys k
+              LEFT JOIN {timeline}.order_timeline t ON t.order_id = k.order_id
              WHERE k.order_id = $1
              ORDER BY t.id
             """);
@@ -87,7 +101,11 @@ public sealed class SupportQueries(NpgsqlDataSource db)
         return known ? entries : null;
     }
 
-    /// <summary>Orders by status (every status, 0 when none), and how many unfinished ones were last updated before <paramref name="stuckBefore"/>.</summary>
+    /// <summary>
+    /// Orders by status (every status, 0 when none), and how many unfinished ones were last updated before
+    /// <paramref name="stuckBefore"/>. Orders not archived only: archived ones are final, and counting them would make every
+    /// refresh a scan of all orders ever taken.
+    /// </summary>
     public async Task<(Dictionary<string, long> ByStatus, long Stuck)> CountsAsync(DateTimeOffset stuckBefore, CancellationToken cancellationToken)
     {
         var byStatus = OrderStatuses.All.ToDictionary(s => s, _ => 0L);

@@ -131,6 +131,7 @@ public sealed class SchemaMigrator(
                 statements.AddRange([
                     $"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {role}",
                     $"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {role}",
+                    $"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {schema} FROM {role}",
                     $"REVOKE ALL ON SCHEMA {schema} FROM {role}"]);
             foreach (var schema in grant.Tables.Select(t => t.Schema).Distinct())
                 statements.AddRange([
@@ -139,7 +140,10 @@ public sealed class SchemaMigrator(
             foreach (var table in grant.Tables)
                 statements.Add(table.Table == "*"
                     ? $"GRANT {table.Privileges} ON ALL TABLES IN SCHEMA {Identifier(table.Schema)} TO {role}"
-                    : $"GRANT {table.Privileges} ON TABLE {Identifier(table.Schema)}.{Identifier(table.Table)} TO {role}");
+                    : table.Privileges == TableGrant.Execute
+                        // A function by its signature, written in code (TableGrant.Function), never from input.
+                        ? $"GRANT EXECUTE ON FUNCTION {Identifier(table.Schema)}.{table.Table} TO {role}"
+                        : $"GRANT {table.Privileges} ON TABLE {Identifier(table.Schema)}.{Identifier(table.Table)} TO {role}");
             statements.Add($"GRANT SELECT ON public.schema_migrations TO {role}");
             foreach (var statement in statements)
             {
@@ -147,7 +151,7 @@ public sealed class SchemaMigrator(
                 {
                     await Execute(connection, statement, cancellationToken);
                 }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedFunction)
                 {
                     throw new MigrationException($"granting {grant.Role} ({grant.Purpose}): {e.MessageText} ({statement})", e);
                 }
@@ -240,12 +244,16 @@ public sealed record RoleGrant(string Role, string Purpose, IReadOnlyList<TableG
 
 /// <summary>
 /// <c>schema.table</c>, or <c>schema.*</c> for every table and view of a schema (present and future: granted again after
-/// each migration), with the privileges the service needs on it.
+/// each migration), with the privileges the service needs on it; or a function the service may call (<see cref="Function"/>).
 /// </summary>
 public sealed record TableGrant(string Schema, string Table, string Privileges = TableGrant.ReadWrite)
 {
     public const string ReadWrite = "SELECT, INSERT, UPDATE, DELETE";
     public const string ReadOnly = "SELECT";
+    public const string Execute = "EXECUTE";
+
+    /// <summary><c>schema.name(argument types)</c>, e.g. <c>archive.archive_orders(text[], timestamptz, integer)</c>: EXECUTE on it.</summary>
+    public static TableGrant Function(string qualifiedSignature) => Of(qualifiedSignature, Execute);
 
     public static TableGrant Of(string qualified, string privileges = ReadWrite)
     {

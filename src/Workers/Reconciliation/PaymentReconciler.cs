@@ -14,10 +14,10 @@ namespace Sagas.Workers.Reconciliation;
 
 /// <summary>
 /// Reconciliation's report: reads the provider's listing of the payments changed in a range (every page), our orders
-/// they name and the orders we placed in the range, compares them (<see cref="ReconciliationRules"/>) and stores the
+/// they name and the orders we placed in the range (hot or archived), compares them (<see cref="ReconciliationRules"/>) and stores the
 /// result as a <see cref="ReconciliationReport"/>. Used by the schedule and by support's request through the Api.
 /// </summary>
-public sealed class PaymentReconciler(PaymentProviderClient provider, FulfilmentDbContext db, TimeProvider clock,
+public sealed class PaymentReconciler(PaymentProviderClient provider, FulfilmentDbContext db, ArchivedOrders archived, TimeProvider clock,
     IOptions<SagaTimings> timings, IOptions<SweepOptions> sweeps)
 {
     /// <summary>The longest range one report covers: its listing is read inside one consume or one sweep run.</summary>
@@ -42,6 +42,11 @@ public sealed class PaymentReconciler(PaymentProviderClient provider, Fulfilment
             .Where(o => o.CurrentState == OrderStatuses.Placed && o.PlacedAt >= from && o.PlacedAt < to)
             .Select(o => new OurOrder(o.CorrelationId, o.CurrentState, o.Total, o.Currency, o.ProviderReference, o.PlacedAt))
             .ToListAsync(cancellationToken);
+        // Orders the retention sweep archived are our books too: looked up there only for what the hot table lacks.
+        foreach (var order in await archived.NamedAsync(ids.Where(id => !named.ContainsKey(id)).ToList(), cancellationToken))
+            named[order.OrderId] = order;
+        // An order archived between the two reads is in both: once is enough.
+        placed = placed.Concat(await archived.PlacedAsync(from, to, cancellationToken)).DistinctBy(o => o.OrderId).ToList();
 
         // A placed order's payment that did not change in the range (refunded after it, say) is asked for by itself.
         var listedReferences = listed.Select(p => p.ProviderReference).ToHashSet();

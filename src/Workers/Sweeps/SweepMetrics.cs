@@ -8,7 +8,7 @@ namespace Sagas.Workers.Sweeps;
 /// <summary>
 /// The clustered Quartz jobs of the Workers (the sweeps and the payment poll): each run by outcome and duration (from
 /// <see cref="SweepRunListener"/>), and what each run found, by result: holds released or reported overdue, unsettled
-/// payments checked, outcomes the poll reported. The stuck-orders sweep reports through <c>sagas_orders_stuck</c>.
+/// payments checked, outcomes the poll reported, orders archived and history deleted. The stuck-orders sweep reports through <c>sagas_orders_stuck</c>.
 /// </summary>
 public sealed class SweepMetrics
 {
@@ -29,7 +29,7 @@ public sealed class SweepMetrics
         _items = meter.CreateCounter<long>("sagas.sweep.items", "{item}", "What the sweeps found and acted on, by sweep and result");
     }
 
-    /// <summary>The label of a job: <c>expired-holds</c>, <c>reconciliation</c>, <c>reconciliation-report</c>, <c>stuck-orders</c>, <c>payment-poll</c>.</summary>
+    /// <summary>The label of a job: <c>expired-holds</c>, <c>reconciliation</c>, <c>reconciliation-report</c>, <c>stuck-orders</c>, <c>payment-poll</c>, <c>retention</c>.</summary>
     public static string Name(Type job) => job.Name switch
     {
         nameof(ExpiredHoldsSweep) => "expired-holds",
@@ -37,6 +37,7 @@ public sealed class SweepMetrics
         nameof(ReconciliationReportSweep) => "reconciliation-report",
         nameof(StuckOrdersSweep) => "stuck-orders",
         nameof(PaymentStatusPoll) => "payment-poll",
+        nameof(Retention.RetentionSweep) => "retention",
         var other => other,
     };
 

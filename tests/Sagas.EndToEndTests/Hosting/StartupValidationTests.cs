@@ -24,6 +24,7 @@ public sealed class StartupValidationTests() : WithOwnDatabaseAndVirtualHost("st
     [InlineData("Workers", "PaymentProvider__BaseUrl", "ftp://provider.example/", "PaymentProvider:BaseUrl must be an absolute http or https URL")]
     [InlineData("Workers", "PaymentProvider__BreakDuration", "00:00:00.100", "PaymentProvider:BreakDuration must be from 0.5 s to 1 day")]
     [InlineData("Workers", "Sweeps__ExpiredHoldsInterval", "00:00:00", "Sweeps:ExpiredHoldsInterval")]
+    [InlineData("Workers", "Retention__ArchiveAfter", "00:00:00", "Retention:ArchiveAfter must be positive")]
     [InlineData("Workers", "Saga__PaymentWindow", "00:00:00", "Saga:PaymentWindow must be positive")]
     [InlineData("Api", "Metrics__Port", "70000", "Metrics:Port must be from 1 to 65535")]
     [InlineData("Workers", "Metrics__DatabaseRefresh", "-00:00:01", "Metrics:DatabaseRefresh must be from 00:00:00 to 01:00:00")]

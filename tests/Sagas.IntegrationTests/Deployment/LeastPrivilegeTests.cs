@@ -53,7 +53,9 @@ public sealed class Least_privilege : IAsyncLifetime
         Assert.Equal(user, await Scalar<string>(runtime, "SELECT current_user"));
 
         // What the service does: rows in, changed, out (a privilege is checked even when no row qualifies).
-        foreach (var (table, privileges) in await Expand(tables))
+        foreach (var function in tables.Where(t => t.Privileges == TableGrant.Execute))
+            Assert.True(await Scalar<bool>(runtime, $"SELECT has_function_privilege('{function.Schema}.{function.Table}', 'EXECUTE')"), function.ToString());
+        foreach (var (table, privileges) in await Expand(tables.Where(t => t.Privileges != TableGrant.Execute).ToList()))
         {
             await Execute(runtime, $"SELECT count(*) FROM {table}");
             if (privileges != TableGrant.ReadWrite)
@@ -85,8 +87,12 @@ public sealed class Least_privilege : IAsyncLifetime
 
         // Stock holds, payments, refunds, reconciliations, the payment poll and the scheduler are the Workers' alone.
         foreach (var table in new[] { "inventory.stock_holds", "payments.payments", "payments.refunds", "payments.reconciliations",
-                                      "payments.status_poll", "quartz.qrtz_triggers", "quartz.qrtz_job_details", "quartz.qrtz_locks" })
+                                      "payments.status_poll", "quartz.qrtz_triggers", "quartz.qrtz_job_details", "quartz.qrtz_locks",
+                                      "archive.stock_holds", "archive.payments", "archive.refunds" })
             await AssertRefused(api, $"SELECT count(*) FROM {table}");
+        // Archived orders it reads; only the Workers' retention sweep moves them there.
+        Assert.False(await Scalar<bool>(api, $"SELECT has_function_privilege('{ServiceTables.ArchiveOrders}', 'EXECUTE')"));
+        await AssertRefused(api, "DELETE FROM archive.order_state WHERE false");
         // The saga's state and timeline it shows, and may not change.
         foreach (var table in new[] { "ordering.order_state", "ordering.order_timeline" })
         {
@@ -102,8 +108,10 @@ public sealed class Least_privilege : IAsyncLifetime
         await workers.OpenAsync();
 
         // Idempotency keys (who ordered what, with which key) and raw webhooks are the Api's alone.
-        foreach (var table in new[] { "api.idempotency_keys", "payments.webhook_events" })
+        // Archived with their order by a function that runs as the owner, never readable by the Workers themselves.
+        foreach (var table in new[] { "api.idempotency_keys", "payments.webhook_events", "archive.idempotency_keys", "archive.webhook_events" })
             await AssertRefused(workers, $"SELECT count(*) FROM {table}");
+        await AssertRefused(workers, "DELETE FROM archive.order_state WHERE false");
     }
 
     [Fact]
