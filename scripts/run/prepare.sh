@@ -30,7 +30,12 @@ build() {
     fi
 }
 
+# SAGAS_INFRA_UP: another command that brings the servers up (`make cluster`: scripts/cluster.sh up).
 infra_up() {
+    if [[ -n ${SAGAS_INFRA_UP:-} ]]; then
+        $SAGAS_INFRA_UP 9>&-
+        return
+    fi
     "$SAGAS_ROOT/scripts/infra.sh" up 9>&-
 }
 
