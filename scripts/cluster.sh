@@ -12,6 +12,8 @@
 #   scripts/cluster.sh kill-rabbit N     kill -9 RabbitMQ node N (1-3)
 #   scripts/cluster.sh start-rabbit N    start node N again; it rejoins the cluster
 #   scripts/cluster.sh promote-standby   stop the primary (immediate, as a crash) and promote the standby
+#   scripts/cluster.sh smoke [N]         with make cluster running: an order Placed, node N (1) killed, another,
+#                                        the standby promoted, a third (SAGAS_API_PORT/SAGAS_SANDBOX_PORT if moved)
 #
 # Settings (environment): SAGAS_CLUSTER_RABBIT_PORT (5701: node N listens on 5700+N), SAGAS_CLUSTER_RABBIT_MGMT_PORT
 # (15701: management of node N on 15700+N; distribution AMQP + 20000, Prometheus AMQP + 10020, as infra.sh numbers
@@ -20,7 +22,7 @@
 # and databases scripts/infra.sh reads (SAGAS_PG_USER, SAGAS_RABBIT_APP_USER, ...).
 #
 # The work is in scripts/cluster/: settings.sh (ports, folders, running scripts/infra's functions against one node or
-# server), rabbitmq.sh (the nodes), postgres.sh (primary, standby, promotion).
+# server), rabbitmq.sh (the nodes), postgres.sh (primary, standby, promotion), smoke.sh (the smoke above).
 set -Eeuo pipefail
 trap 'rc=$?; [[ $BASH_COMMAND == return* || $BASH_COMMAND == exit* ]] ||
     printf "%s: line %s: \"%s\" exited with %s\n" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" "$rc" >&2' ERR
@@ -40,13 +42,15 @@ source "$CLUSTER_PARTS/settings.sh"
 source "$CLUSTER_PARTS/rabbitmq.sh"
 # shellcheck source=scripts/cluster/postgres.sh
 source "$CLUSTER_PARTS/postgres.sh"
+# shellcheck source=scripts/cluster/smoke.sh
+source "$CLUSTER_PARTS/smoke.sh"
 
 require_root() {
     [[ $EUID -eq 0 ]] || die "'$1' must run as root (the servers run as the postgres and rabbitmq users); try: sudo scripts/cluster.sh $1"
 }
 
 usage() {
-    sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '3,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # What scripts/run.sh needs to run the services on the cluster: the servers' settings it reads (SAGAS_*, which win over
@@ -120,6 +124,11 @@ main() {
     promote-standby)
         require_root promote-standby
         cluster_pg_promote
+        ;;
+    smoke)
+        require_root smoke
+        have jq || die "jq is missing (scripts/cluster.sh up installs it)"
+        cluster_smoke "${2:-1}"
         ;;
     -h | --help | help) usage ;;
     *)
