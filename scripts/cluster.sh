@@ -79,7 +79,7 @@ cluster_run() {
         # The caller's environment wins, as with every setting of make run.
         printenv "${line%%=*}" >/dev/null || export "${line?}"
     done < <(cluster_env)
-    export SAGAS_INFRA_UP="$SAGAS_ROOT/scripts/cluster.sh up"
+    export SAGAS_INFRA_SCRIPT="$SAGAS_ROOT/scripts/cluster.sh"
     exec "$SAGAS_ROOT/scripts/run.sh"
 }
 

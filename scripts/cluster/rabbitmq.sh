@@ -96,5 +96,21 @@ cluster_rabbit_status() {
         in_rabbit_node "$n" rabbit_status_line || rc=1
     done
     printf 'RabbitMQ running members: %s\n' "$(rabbit_running_nodes || true)"
+    rabbit_queue_summary || true
     return "$rc"
+}
+
+# The services' quorum queues as the first node that answers reports them: how many, where their leaders are, and how
+# many lack a replica (a node down, or one catching up after it came back).
+rabbit_queue_summary() {
+    local n queues vhost
+    vhost="$(jq -rn --arg v "$RMQ_APP_VHOST" '$v | @uri')"
+    for n in "${RABBIT_NODES[@]}"; do
+        queues="$(curl -s --fail --max-time 5 -u "$RMQ_USER:$RMQ_PASSWORD" \
+            "http://$RMQ_HOST:$(rabbit_mgmt_port "$n")/api/queues/$vhost?columns=name,type,leader,members,online" 2>/dev/null)" || continue
+        jq -r '[.[] | select(.type == "quorum")] as $q
+            | "RabbitMQ quorum queues: \($q | length), leaders " + ([$q[].leader] | group_by(.) | map("\(.[0]) \(length)") | join(", "))
+              + "; with a replica offline (management API, some seconds behind): \([$q[] | select((.online | length) < (.members | length))] | length)"' <<<"$queues"
+        return
+    done
 }
