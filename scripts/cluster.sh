@@ -76,8 +76,11 @@ EOF
 cluster_run() {
     local line
     while IFS= read -r line; do
-        # The caller's environment wins, as with every setting of make run.
-        printenv "${line%%=*}" >/dev/null || export "${line?}"
+        # The SAGAS_* settings describe the cluster (a SAGAS_PG_PORT left exported for make run must not point the
+        # services at another server); a .NET setting of the caller's (RabbitMq__Nodes) wins, as with make run.
+        if [[ $line == SAGAS_* ]] || ! printenv "${line%%=*}" >/dev/null; then
+            export "${line?}"
+        fi
     done < <(cluster_env)
     export SAGAS_INFRA_SCRIPT="$SAGAS_ROOT/scripts/cluster.sh"
     exec "$SAGAS_ROOT/scripts/run.sh"
