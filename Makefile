@@ -10,7 +10,7 @@ SHELL := /bin/bash
 QUICK ?=
 export QUICK
 
-.PHONY: help run test stop bench build clean clean-data
+.PHONY: help run cluster test stop bench build clean clean-data
 
 help: ## list the targets
 	@echo "Sagas: order-fulfilment sagas on MassTransit, PostgreSQL and RabbitMQ"
@@ -24,12 +24,16 @@ help: ## list the targets
 run: ## build, start PostgreSQL + RabbitMQ, migrate, run Api/Workers/PaymentSandbox (Ctrl-C stops them)
 	@scripts/run.sh
 
+cluster: ## like run, on a 3-node RabbitMQ cluster and a PostgreSQL primary + synchronous standby (scripts/cluster.sh)
+	@scripts/cluster.sh run
+
 test: ## start PostgreSQL + RabbitMQ and run every test project; ends with "N passed, N failed"
 	@scripts/test.sh
 
-stop: ## stop leftover .NET processes of `make run`, then PostgreSQL and RabbitMQ started from here
+stop: ## stop leftover .NET processes of `make run`/`make cluster`, then PostgreSQL and RabbitMQ (and the cluster's) started from here
 	@scripts/run.sh stop
 	@scripts/infra.sh down
+	@scripts/cluster.sh down
 
 bench: ## run the benchmarks (QUICK=1 for a short run)
 	@scripts/bench.sh
@@ -43,7 +47,7 @@ clean: ## remove build output (bin/, obj/); keeps .local data
 	rm -rf src/*/bin src/*/obj tests/*/bin tests/*/obj bench/*/bin bench/*/obj
 
 clean-data: stop ## stop the infrastructure and delete .local (databases, queues, logs, test results)
-	@for link in .local/pg .local/rabbitmq .local/test-brokers/*/rabbitmq; do \
+	@for link in .local/pg .local/rabbitmq .local/test-brokers/*/rabbitmq .local/cluster/*/pg .local/cluster/*/rabbitmq; do \
 		if [[ -L $$link ]]; then target="$$(readlink -f $$link)"; rm -rf "$$target"; rmdir "$$(dirname "$$target")" 2>/dev/null || true; fi; \
 	done
 	rm -rf .local

@@ -30,8 +30,9 @@ build() {
     fi
 }
 
+# SAGAS_INFRA_SCRIPT: another script whose `up` brings the servers up (`make cluster`: scripts/cluster.sh).
 infra_up() {
-    "$SAGAS_ROOT/scripts/infra.sh" up 9>&-
+    "${SAGAS_INFRA_SCRIPT:-$SAGAS_ROOT/scripts/infra.sh}" up 9>&-
 }
 
 # Use a value unless the caller's environment already has the name. Works for names bash cannot hold

@@ -98,7 +98,8 @@ Sagas is running. Ctrl-C stops the .NET processes; 'make stop' also stops Postgr
   PostgreSQL           $SAGAS_PG_HOST:$SAGAS_PG_PORT, database $SAGAS_PG_DATABASE (owner $SAGAS_PG_USER migrates, the services
                        Api as $SAGAS_PG_API_USER, Workers as $SAGAS_PG_WORKERS_USER: DML on their own tables only); sandbox ledger in $SAGAS_PG_SANDBOX_DATABASE ($SAGAS_PG_SANDBOX_USER)
   Logs                 .local/logs/api.log, workers.log, sandbox.log
-
+${SAGAS_RUN_TOPOLOGY:+  Cluster              $SAGAS_RUN_TOPOLOGY
+}
 Dev API keys (header X-Api-Key):
   dev-storefront-key   storefront
   dev-support-key      support

@@ -42,6 +42,31 @@ public sealed class RabbitMqOptions
     public string? TlsServerName { get; set; }
 
     /// <summary>
+    /// The nodes of a RabbitMQ cluster, <c>host:port,host:port,...</c> (a node without a port uses <see cref="Port"/>);
+    /// empty for one broker at <see cref="Host"/>. When set, the bus connects to one node at a time and, when its
+    /// connection is lost, tries the next in the list (MassTransit's <c>UseCluster</c>), so losing a node costs a
+    /// reconnect, not the service; <see cref="Host"/> is then only the name in logs. The queues themselves survive
+    /// the node only as quorum queues (<see cref="QuorumQueues"/>).
+    /// </summary>
+    public string? Nodes { get; set; }
+
+    /// <summary><see cref="Nodes"/> as (host, port) pairs; empty when it is not set. Call after <see cref="Problems"/>.</summary>
+    public IReadOnlyList<(string Host, ushort Port)> ClusterNodes() =>
+        ParseNodes().Select(node => (node.Host, node.Port ?? Port)).ToList();
+
+    IEnumerable<(string Host, ushort? Port, string Text)> ParseNodes()
+    {
+        foreach (var text in (Nodes ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var colon = text.LastIndexOf(':');
+            if (colon < 0)
+                yield return (text, null, text);
+            else
+                yield return (text[..colon], ushort.TryParse(text[(colon + 1)..], out var port) && port > 0 ? port : (ushort)0, text);
+        }
+    }
+
+    /// <summary>
     /// The <c>RabbitMq</c> section, for configuring the bus. Checked here, as the host is being built, not when it starts:
     /// MassTransit configures its bus from these values before start-up validation runs and would fail first, with a
     /// message that names none of our settings.
@@ -65,6 +90,13 @@ public sealed class RabbitMqOptions
             yield return "RabbitMq:Username is empty";
         if (Heartbeat < TimeSpan.Zero)
             yield return "RabbitMq:Heartbeat must not be negative";
+        foreach (var node in ParseNodes())
+        {
+            if (string.IsNullOrWhiteSpace(node.Host))
+                yield return $"RabbitMq:Nodes has a node without a host name ('{node.Text}'; expected host:port,host:port,...)";
+            else if (node.Port == 0)
+                yield return $"RabbitMq:Nodes has a node whose port is not 1 to 65535 ('{node.Text}'; expected host:port,host:port,...)";
+        }
     }
 
     /// <summary>The broker connection and the queue arguments of every durable endpoint; call it before <c>ConfigureEndpoints</c>.</summary>
@@ -76,6 +108,13 @@ public sealed class RabbitMqOptions
             host.Password(Password);
             host.Heartbeat(Heartbeat);
             host.ConnectionName(AppDomain.CurrentDomain.FriendlyName);
+            var nodes = ClusterNodes();
+            if (nodes.Count > 0)
+                host.UseCluster(cluster =>
+                {
+                    foreach (var (name, port) in nodes)
+                        cluster.Node($"{name}:{port}");
+                });
             if (UseTls)
                 host.UseSsl(ssl =>
                 {
@@ -87,8 +126,8 @@ public sealed class RabbitMqOptions
     }
 
     /// <summary>
-    /// The same broker, user and TLS settings for a plain RabbitMQ.Client connection (the error-queue drain's), which
-    /// <see cref="Apply"/> gives MassTransit's.
+    /// The same broker (or cluster nodes), user and TLS settings for a plain RabbitMQ.Client connection (the error-queue
+    /// drain's), which <see cref="Apply"/> gives MassTransit's.
     /// </summary>
     public RabbitMQ.Client.ConnectionFactory ConnectionFactory()
     {
@@ -103,6 +142,15 @@ public sealed class RabbitMqOptions
         };
         if (UseTls)
             factory.Ssl = new RabbitMQ.Client.SslOption(string.IsNullOrWhiteSpace(TlsServerName) ? Host : TlsServerName, enabled: true);
+        var nodes = ClusterNodes();
+        if (nodes.Count > 0)
+        {
+            // Every connection (and every automatic recovery) tries the nodes in random order until one accepts.
+            var endpoints = nodes.Select(node => new RabbitMQ.Client.AmqpTcpEndpoint(node.Host, node.Port,
+                UseTls ? new RabbitMQ.Client.SslOption(string.IsNullOrWhiteSpace(TlsServerName) ? node.Host : TlsServerName, enabled: true)
+                    : new RabbitMQ.Client.SslOption())).ToList();
+            factory.EndpointResolverFactory = _ => new RabbitMQ.Client.DefaultEndpointResolver(endpoints);
+        }
         return factory;
     }
 
