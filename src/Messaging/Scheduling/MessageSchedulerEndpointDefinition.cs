@@ -30,41 +30,39 @@ public sealed class MessageSchedulerEndpointDefinition(PostgresMessageSchedulerO
         options.ConfigureEndpoint?.Invoke(configurator);
 }
 
-public sealed class ScheduleMessageConsumerDefinition : ConsumerDefinition<ScheduleMessageConsumer>
+/// <summary>
+/// A scheduler consumer on the scheduler's endpoint: retried as <see cref="MessageSchedulerRetry"/> says, and its
+/// messages partitioned by the token they are about (<paramref name="token"/>), so that one token's are handled in order.
+/// </summary>
+public abstract class MessageSchedulerConsumerDefinition<TConsumer, TMessage> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer<TMessage>
+    where TMessage : class
 {
-    readonly MessageSchedulerEndpointDefinition _endpoint;
+    readonly IPartitioner _partitioner;
+    readonly Func<ConsumeContext<TMessage>, Guid> _token;
 
-    public ScheduleMessageConsumerDefinition(MessageSchedulerEndpointDefinition endpoint)
+    /// <param name="endpoint">The scheduler's endpoint, as <paramref name="definition"/> of this consumer too.</param>
+    protected MessageSchedulerConsumerDefinition(MessageSchedulerEndpointDefinition endpoint, IEndpointDefinition<TConsumer> definition,
+        Func<ConsumeContext<TMessage>, Guid> token)
     {
-        _endpoint = endpoint;
-        EndpointDefinition = endpoint;
+        _partitioner = endpoint.Partitioner;
+        _token = token;
+        EndpointDefinition = definition;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<ScheduleMessageConsumer> consumerConfigurator, IRegistrationContext context)
+        IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
     {
         consumerConfigurator.UseMessageRetry(MessageSchedulerRetry.Configure);
-        consumerConfigurator.Message<ScheduleMessage>(m => m.UsePartitioner(_endpoint.Partitioner, c => c.Message.CorrelationId));
+        consumerConfigurator.Message<TMessage>(m => m.UsePartitioner(_partitioner, _token));
     }
 }
 
-public sealed class CancelScheduledMessageConsumerDefinition : ConsumerDefinition<CancelScheduledMessageConsumer>
-{
-    readonly MessageSchedulerEndpointDefinition _endpoint;
+public sealed class ScheduleMessageConsumerDefinition(MessageSchedulerEndpointDefinition endpoint)
+    : MessageSchedulerConsumerDefinition<ScheduleMessageConsumer, ScheduleMessage>(endpoint, endpoint, c => c.Message.CorrelationId);
 
-    public CancelScheduledMessageConsumerDefinition(MessageSchedulerEndpointDefinition endpoint)
-    {
-        _endpoint = endpoint;
-        EndpointDefinition = endpoint;
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<CancelScheduledMessageConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        consumerConfigurator.UseMessageRetry(MessageSchedulerRetry.Configure);
-        consumerConfigurator.Message<CancelScheduledMessage>(m => m.UsePartitioner(_endpoint.Partitioner, c => c.Message.TokenId));
-    }
-}
+public sealed class CancelScheduledMessageConsumerDefinition(MessageSchedulerEndpointDefinition endpoint)
+    : MessageSchedulerConsumerDefinition<CancelScheduledMessageConsumer, CancelScheduledMessage>(endpoint, endpoint, c => c.Message.TokenId);
 
 static class MessageSchedulerRetry
 {
