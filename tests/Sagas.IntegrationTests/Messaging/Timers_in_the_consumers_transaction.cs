@@ -76,13 +76,16 @@ public sealed class Timers_in_the_consumers_transaction(MessagingInfrastructure 
     public async Task A_timer_is_an_outbox_due_at_its_time_that_fires_once_with_its_token_and_never_reaches_the_scheduler()
     {
         var reference = $"ring-{NewId.NextGuid()}";
-        var due = DateTime.UtcNow.AddSeconds(3);
+        // Ten seconds out: on a loaded machine the consume may commit seconds late, and the stored outbox must be seen
+        // before it is due (it failed on a fresh clone with 3 s at load average 60).
+        var due = DateTime.UtcNow.AddSeconds(10);
         await Send(new SetTimer(reference, due, _probe.InputAddress));
 
         var token = await Eventually.Until(() => Task.FromResult(_tokens.Tokens.GetValueOrDefault(reference)), t => t != Guid.Empty,
             because: "the consumer scheduled the timer");
         // (The token is known before the consume commits.)
-        await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_state WHERE outbox_id = $1 AND next_attempt_at > now()", token),
+        await Eventually.Until(() => infrastructure.Count(
+                "SELECT count(*) FROM messaging.outbox_state WHERE outbox_id = $1 AND abs(extract(epoch FROM next_attempt_at - $2)) < 0.001", token, due),
             n => n == 1, because: "the timer is an outbox due at its time");
 
         var arrival = await Eventually.Until(() => Task.FromResult(_probe.Arrivals.SingleOrDefault(a => a.Message is TimerRang r && r.Reference == reference)),
