@@ -91,19 +91,22 @@ public sealed class Unpaid_order_expiring(Unpaid_order_expiring.Stack stack) : I
 }
 
 /// <summary>
+/// A payment window short enough to reach its deadline within a test, and the next poll far beyond it: what happens at
+/// the deadline (the withdrawal's answer, a late webhook) decides.
+/// </summary>
+public sealed class DeadlineStack : StackFixture
+{
+    protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(20);
+    protected override TimeSpan PollInterval => TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
 /// The customer pays in time, but the saga hears nothing of it (no webhook, the next poll long after the deadline)
 /// until it asks the provider to withdraw the QR code: the provider refuses (409, paid), the status read shows the
 /// capture, and the order is placed — never expired and refunded.
 /// </summary>
-public sealed class Paid_in_time_heard_of_only_at_the_deadline(Paid_in_time_heard_of_only_at_the_deadline.Stack stack)
-    : IClassFixture<Paid_in_time_heard_of_only_at_the_deadline.Stack>
+public sealed class Paid_in_time_heard_of_only_at_the_deadline(DeadlineStack stack) : IClassFixture<DeadlineStack>
 {
-    public sealed class Stack : StackFixture
-    {
-        protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(20);
-        protected override TimeSpan PollInterval => TimeSpan.FromMinutes(5);
-    }
-
     [Fact]
     public async Task The_order_is_placed_with_one_capture_and_no_refund()
     {
@@ -129,15 +132,8 @@ public sealed class Paid_in_time_heard_of_only_at_the_deadline(Paid_in_time_hear
 /// grace and the poll is far away: whichever news comes first (the withdrawal's answer or the webhook), every one
 /// is placed and nobody is refunded.
 /// </summary>
-public sealed class Paying_just_before_the_deadline(Paying_just_before_the_deadline.Stack stack)
-    : IClassFixture<Paying_just_before_the_deadline.Stack>
+public sealed class Paying_just_before_the_deadline(DeadlineStack stack) : IClassFixture<DeadlineStack>
 {
-    public sealed class Stack : StackFixture
-    {
-        protected override TimeSpan PaymentWindow => TimeSpan.FromSeconds(20);
-        protected override TimeSpan PollInterval => TimeSpan.FromMinutes(5);
-    }
-
     [Theory]
     [InlineData(1500)]
     [InlineData(500)]
