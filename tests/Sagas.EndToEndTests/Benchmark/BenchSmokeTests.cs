@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.EndToEndTests.Benchmark;

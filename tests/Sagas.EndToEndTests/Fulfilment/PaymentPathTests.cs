@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text.Json;
 using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 

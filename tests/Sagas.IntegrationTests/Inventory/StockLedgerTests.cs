@@ -3,7 +3,6 @@ using Npgsql;
 using Sagas.Contracts.Inventory;
 using Sagas.Data;
 using Sagas.IntegrationTests.Migrations;
-using Sagas.Testing;
 using Sagas.Workers.Inventory;
 
 namespace Sagas.IntegrationTests.Inventory;

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Sagas.Messaging;
 using Sagas.ServiceDefaults.Health;
 using Sagas.Messaging.Outbox;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.IntegrationTests.Messaging;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Sagas.Messaging;
 using Sagas.Messaging.Outbox;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

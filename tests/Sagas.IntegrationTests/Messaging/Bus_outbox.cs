@@ -2,7 +2,6 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sagas.Messaging;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sagas.Messaging;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Sagas;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using MassTransit;
 using Sagas.Messaging.CrashHost;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

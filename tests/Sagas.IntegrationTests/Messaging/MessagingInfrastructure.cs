@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Messaging;
 using Sagas.Messaging.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Data;
 using Sagas.Messaging.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Migrations;
 

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Npgsql;
 using Sagas.Data;
 using Sagas.Messaging.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Migrations;
 

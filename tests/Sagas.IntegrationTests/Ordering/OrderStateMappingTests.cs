@@ -4,7 +4,6 @@ using Sagas.Contracts.Ordering;
 using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.IntegrationTests.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Ordering;
 

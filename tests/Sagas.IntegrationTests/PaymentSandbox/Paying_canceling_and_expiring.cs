@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 /// <summary>The customer's side (pay, fail) against the provider's (cancel, expiry).</summary>

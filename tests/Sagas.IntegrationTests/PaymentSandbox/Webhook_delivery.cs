@@ -1,6 +1,3 @@
-using System.Net;
-using Sagas.Testing;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 public sealed class Webhook_delivery(SandboxFixture sandbox) : WithDefaultSandboxSettings(sandbox)

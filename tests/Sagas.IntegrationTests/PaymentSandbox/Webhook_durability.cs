@@ -1,5 +1,3 @@
-using Sagas.Testing;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 public sealed class Webhook_durability(SandboxWithReceiverDownFixture sandbox) : IClassFixture<SandboxWithReceiverDownFixture>

@@ -1,6 +1,3 @@
-using System.Net;
-using Sagas.Testing;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 public sealed class Webhook_giving_up(SandboxGivingUpQuicklyFixture sandbox) : IClassFixture<SandboxGivingUpQuicklyFixture>

@@ -7,7 +7,6 @@ using Npgsql;
 using Sagas.Data;
 using Sagas.IntegrationTests.Migrations;
 using Sagas.Messaging;
-using Sagas.Testing;
 using Sagas.Workers.Ordering;
 using Sagas.Workers.Sweeps;
 
