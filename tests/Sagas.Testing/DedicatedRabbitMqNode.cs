@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace Sagas.Testing;
 
@@ -85,56 +84,20 @@ public sealed class DedicatedRabbitMqNode : IAsyncDisposable
 
     async Task Script(string action)
     {
-        var info = new ProcessStartInfo("bash", [Path.Combine(RepositoryLayout.Root, "scripts", "infra.sh"), "rabbit-node", action])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo("bash", [Path.Combine(RepositoryLayout.Root, "scripts", "infra.sh"), "rabbit-node", action]);
         foreach (var (key, value) in _scriptEnvironment)
             info.Environment[key] = value;
 
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         // Generous: a first start enables plugins offline and boots an Erlang VM, which took over 3 minutes on a fresh
         // clone whose 2 cores ran another suite beside it (load average 50; the start printed nothing before it was killed).
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-        }
+        var (exitCode, output) = await ProcessRun.ToExitAsync(info, TimeSpan.FromMinutes(8));
 
-        process.WaitForExit();
         // Every start and stop leaves its output beside the node's data, for the post-mortem of a failed run.
         Directory.CreateDirectory(StateDirectory);
         await File.AppendAllTextAsync(Path.Combine(StateDirectory, "script.log"),
-            $"--- {DateTime.UtcNow:O} rabbit-node {action}: exit {process.ExitCode}\n{Text()}");
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"scripts/infra.sh rabbit-node {action} ({NodeName}) exited with {process.ExitCode}:\n{Text()}");
-
-        void Keep(string? line)
-        {
-            if (line is not null)
-                lock (output)
-                    output.AppendLine(line);
-        }
-
-        string Text()
-        {
-            lock (output)
-                return output.ToString();
-        }
+            $"--- {DateTime.UtcNow:O} rabbit-node {action}: exit {exitCode}\n{output}");
+        if (exitCode != 0)
+            throw new InvalidOperationException($"scripts/infra.sh rabbit-node {action} ({NodeName}) exited with {exitCode}:\n{output}");
     }
 
     /// <summary>The node's files (mnesia, logs, configuration), also where scripts/infra.sh put them outside the checkout.</summary>

@@ -117,6 +117,15 @@ public class StackFixture : IAsyncLifetime
         return (orderId, order.GetProperty("payment").GetProperty("providerReference").GetString()!);
     }
 
+    /// <summary>Submits an order, pays its QR code in full and waits until it is placed; returns the order id.</summary>
+    public async Task<Guid> PlacedOrder(params (string Sku, int Quantity)[] lines)
+    {
+        var (orderId, reference) = await PlaceOrderAwaitingPayment(lines);
+        await Pay(reference);
+        await OrderIn(orderId, "Placed");
+        return orderId;
+    }
+
     public Task<Guid> PlaceOrder(params (string Sku, int Quantity)[] lines) => PlaceOrderFor("e2e", lines);
 
     public async Task<Guid> PlaceOrderFor(string customerId, params (string Sku, int Quantity)[] lines)
@@ -219,6 +228,27 @@ public class StackFixture : IAsyncLifetime
     {
         using var sandbox = SandboxClient();
         (await sandbox.PutAsJsonAsync("/sandbox/settings", settings)).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Runs <paramref name="during"/> while the provider refuses every refund; refunds work again after it, however it ends.</summary>
+    public Task WhileRefundsAreRefused(Func<Task> during) => WhileRefundsAreRefused(async () =>
+    {
+        await during();
+        return true;
+    });
+
+    /// <inheritdoc cref="WhileRefundsAreRefused(Func{Task})"/>
+    public async Task<T> WhileRefundsAreRefused<T>(Func<Task<T>> during)
+    {
+        await Settings(new { refunds = "reject" });
+        try
+        {
+            return await during();
+        }
+        finally
+        {
+            await Settings(new { refunds = "ok" });
+        }
     }
 
     public async Task<(int OnHand, int Held)> Stock(string sku)

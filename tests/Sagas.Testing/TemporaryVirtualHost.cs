@@ -121,6 +121,26 @@ public sealed class TemporaryVirtualHost : IAsyncDisposable
             throw new HttpRequestException($"binding exchange {exchange}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>
+    /// Raw bytes on a queue through the default exchange, as a broken publisher (or a person in the management UI) would
+    /// put them; fails unless RabbitMQ routed them to the queue.
+    /// </summary>
+    public async Task PublishRawAsync(string queue, string body)
+    {
+        var publish = JsonSerializer.Serialize(new
+        {
+            properties = new { content_type = "application/vnd.masstransit+json", delivery_mode = 2 },
+            routing_key = queue,
+            payload = body,
+            payload_encoding = "string",
+        });
+        using var response = await _management.PostAsync($"exchanges/{Uri.EscapeDataString(Name)}/amq.default/publish", Json(publish));
+        response.EnsureSuccessStatusCode();
+        var answer = await response.Content.ReadAsStringAsync();
+        if (!answer.Contains("\"routed\":true", StringComparison.Ordinal))
+            throw new InvalidOperationException($"RabbitMQ did not route the message to {queue}: {answer}");
+    }
+
     public async Task DeleteExchangeAsync(string name) =>
         (await _management.DeleteAsync($"exchanges/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(name)}")).EnsureSuccessStatusCode();
 

@@ -1,17 +1,13 @@
 using System.Text.RegularExpressions;
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
 
 namespace Sagas.BrowserTests.DemoCheckout;
 
-[Collection(BrowserCollection.Name)]
-public sealed class Checking_out_on_the_demo_page(BrowserStack stack, ITestOutputHelper output)
+public sealed class Checking_out_on_the_demo_page(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     [Fact]
     public async Task An_order_placed_on_the_page_shows_its_qr_code_and_reaches_Placed_after_Pay()
     {
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
+        var page = await OpenPageAsync();
         // The page follows its order through the event stream; it polls only if the stream is refused.
         var orderReads = new List<string>();
         page.Request += (_, request) =>
@@ -20,7 +16,7 @@ public sealed class Checking_out_on_the_demo_page(BrowserStack stack, ITestOutpu
                 lock (orderReads)
                     orderReads.Add(new Uri(request.Url).AbsolutePath);
         };
-        await page.GotoAsync(stack.Sandbox("/demo"));
+        await page.GotoAsync(Sandbox("/demo"));
 
         await page.GetByLabel("Quantity of Wireless mouse").FillAsync("2");
         await Expect(page.Locator("#total")).ToHaveTextAsync("39.98 USD");
@@ -33,15 +29,15 @@ public sealed class Checking_out_on_the_demo_page(BrowserStack stack, ITestOutpu
         await Expect(qr).ToHaveJSPropertyAsync("complete", true);
         Assert.True(await qr.EvaluateAsync<int>("image => image.naturalWidth") > 0, "the QR code is not a decodable image");
         await Expect(page.Locator("#countdown")).ToHaveTextAsync(new Regex(@"^\d+:\d{2}$"));
-        await browser.PublishScreenshotAsync("demo-checkout");
+        await Browser.PublishScreenshotAsync("demo-checkout");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Pay (simulate the customer)" }).ClickAsync();
 
         await Expect(status).ToHaveTextAsync("Placed");
         await Expect(page.Locator("#order-message")).ToHaveTextAsync("Done: the order is placed and paid.");
         var orderId = Guid.Parse((await page.Locator("#order-id").TextContentAsync())!);
-        Assert.Equal("Placed", (await stack.Services.Order(orderId)).GetProperty("status").GetString());
-        var money = await stack.Services.Money(orderId);
+        Assert.Equal("Placed", (await Services.Order(orderId)).GetProperty("status").GetString());
+        var money = await Services.Money(orderId);
         Assert.Equal((1, 39.98m, 0), (money.Captured, money.CapturedAmount, money.Refunds));
         lock (orderReads)
             Assert.Equal([$"/demo/api/orders/{orderId}/events"], orderReads.Distinct());

@@ -1,14 +1,11 @@
 using System.Text.RegularExpressions;
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
 
 namespace Sagas.BrowserTests.DemoCheckout;
 
 /// <summary>A stack of its own whose payment window is short enough to watch it close.</summary>
-[Collection(BrowserCollection.Name)]
 public sealed class Letting_the_payment_window_run_out(
     BrowserStack browsers, Letting_the_payment_window_run_out.Stack stack, ITestOutputHelper output)
-    : IClassFixture<Letting_the_payment_window_run_out.Stack>
+    : BrowserSpec(browsers, output), IClassFixture<Letting_the_payment_window_run_out.Stack>
 {
     public sealed class Stack : StackFixture
     {
@@ -20,8 +17,7 @@ public sealed class Letting_the_payment_window_run_out(
     public async Task An_unpaid_order_counts_down_and_ends_expired()
     {
         await stack.StockItem("MOUSE-1", 10, 19.99m, "Wireless mouse");
-        await using var browser = await browsers.OpenAsync(this, output);
-        var page = browser.Page;
+        var page = await OpenPageAsync();
         await page.GotoAsync(new Uri(stack.Sandbox.BaseAddress, "/demo").ToString());
 
         await page.GetByLabel("Quantity of Wireless mouse").FillAsync("1");

@@ -1,17 +1,11 @@
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
-
 namespace Sagas.BrowserTests.SupportConsole;
 
-[Collection(BrowserCollection.Name)]
-public sealed class Api_not_answering(BrowserStack stack, ITestOutputHelper output)
+public sealed class Api_not_answering(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     [Fact]
     public async Task A_banner_says_the_api_cannot_be_reached_until_it_answers_again()
     {
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.SignInAsync(stack);
+        var page = await SignedInPageAsync();
         await Expect(page.FindOrdersHeading()).ToBeVisibleAsync();
         var banner = page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Cannot reach the Api" });
 

@@ -1,20 +1,11 @@
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
-
 namespace Sagas.BrowserTests.SupportConsole;
 
-[Collection(BrowserCollection.Name)]
-public sealed class Canceling_a_placed_order(BrowserStack stack, ITestOutputHelper output)
+public sealed class Canceling_a_placed_order(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     [Fact]
     public async Task The_refund_appears_in_the_timeline_and_the_order_ends_canceled()
     {
-        var (orderId, reference) = await stack.Services.PlaceOrderAwaitingPayment(("KEYBOARD-1", 1));
-        await stack.Services.Pay(reference);
-        await stack.Services.OrderIn(orderId, "Placed");
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.OpenOrderAsync(stack, orderId);
+        var (orderId, page) = await PlacedOrderPageAsync(("KEYBOARD-1", 1));
         await Expect(page.OrderStatus()).ToHaveTextAsync("Placed");
         var cancel = page.GetByRole(AriaRole.Button, new() { Name = "Cancel and refund…" });
         var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Cancel and refund this order?" });
@@ -41,10 +32,10 @@ public sealed class Canceling_a_placed_order(BrowserStack stack, ITestOutputHelp
         await Expect(cancel).ToBeHiddenAsync();
 
         // The money truth agrees with the page: captured once, refunded once.
-        var money = await stack.Services.Money(orderId);
+        var money = await Services.Money(orderId);
         Assert.Equal((1, 89.00m, 1, 89.00m), (money.Captured, money.CapturedAmount, money.Refunds, money.Refunded));
-        Assert.Equal("Canceled", (await stack.Services.Order(orderId)).GetProperty("status").GetString());
-        Assert.Contains((await stack.Services.Timeline(orderId)).EnumerateArray(),
+        Assert.Equal("Canceled", (await Services.Order(orderId)).GetProperty("status").GetString());
+        Assert.Contains((await Services.Timeline(orderId)).EnumerateArray(),
             entry => entry.GetProperty("event").GetString() == "PaymentRefunded");
     }
 }

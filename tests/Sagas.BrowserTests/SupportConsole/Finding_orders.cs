@@ -1,18 +1,12 @@
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
-
 namespace Sagas.BrowserTests.SupportConsole;
 
-[Collection(BrowserCollection.Name)]
-public sealed class Finding_orders(BrowserStack stack, ITestOutputHelper output)
+public sealed class Finding_orders(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     [Fact]
     public async Task An_order_is_found_by_its_id()
     {
-        var orderId = await stack.Services.PlaceOrderFor("finding-by-id", ("KEYBOARD-1", 2));
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.SignInAsync(stack);
+        var orderId = await Services.PlaceOrderFor("finding-by-id", ("KEYBOARD-1", 2));
+        var page = await SignedInPageAsync();
         await Expect(page.FindOrdersHeading()).ToBeVisibleAsync();
 
         await page.GetByLabel("Order id").FillAsync(orderId.ToString().ToUpperInvariant());
@@ -31,11 +25,9 @@ public sealed class Finding_orders(BrowserStack stack, ITestOutputHelper output)
         var customer = $"paging-{Guid.NewGuid():N}"[..20];
         var orders = new List<Guid>();
         for (var i = 0; i < 11; i++)
-            orders.Add(await stack.Services.PlaceOrderFor(customer, ("MOUSE-1", 1)));
-        await stack.Services.PlaceOrderFor("someone-else", ("MOUSE-1", 1));
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.SignInAsync(stack);
+            orders.Add(await Services.PlaceOrderFor(customer, ("MOUSE-1", 1)));
+        await Services.PlaceOrderFor("someone-else", ("MOUSE-1", 1));
+        var page = await SignedInPageAsync();
         await Expect(page.FindOrdersHeading()).ToBeVisibleAsync();
 
         await page.GetByLabel("Customer id").FillAsync(customer);
@@ -66,9 +58,7 @@ public sealed class Finding_orders(BrowserStack stack, ITestOutputHelper output)
     public async Task An_unknown_order_id_says_there_is_no_such_order()
     {
         var unknown = Guid.NewGuid();
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.SignInAsync(stack);
+        var page = await SignedInPageAsync();
         await Expect(page.FindOrdersHeading()).ToBeVisibleAsync();
 
         await page.GetByLabel("Order id").FillAsync("not-an-order-id");

@@ -1,29 +1,21 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
-
 namespace Sagas.BrowserTests.SupportConsole;
 
 /// <summary>Money the provider holds for an order we never placed: the header raises it, the reconciliation page lists it.</summary>
-[Collection(BrowserCollection.Name)]
-public sealed class Reconciling_with_the_provider(BrowserStack stack, ITestOutputHelper output)
+public sealed class Reconciling_with_the_provider(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     [Fact]
     public async Task A_capture_we_never_heard_of_is_listed_in_the_latest_report_and_in_a_range_checked_by_hand()
     {
-        var (orderId, reference) = await stack.Services.CaptureForAnOrderWeNeverPlaced(42m);
+        var (orderId, reference) = await Services.CaptureForAnOrderWeNeverPlaced(42m);
         // The schedule has reported it (other tests of this stack may add mismatches of their own).
         await Eventually.Until(async () =>
         {
-            using var support = stack.Services.Client(TestApiKeys.Support);
+            using var support = Services.Client(TestApiKeys.Support);
             using var latest = await support.GetAsync("/reconciliation/latest");
             return latest.IsSuccessStatusCode && (await latest.Content.ReadAsStringAsync()).Contains(orderId);
         }, TimeSpan.FromSeconds(45), "the scheduled report lists the capture");
 
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.SignInAsync(stack);
+        var page = await SignedInPageAsync();
         var figure = page.Locator("#stats-reconciliation");
         await Expect(figure).ToContainTextAsync("mismatch");
         await figure.ClickAsync();
@@ -34,7 +26,7 @@ public sealed class Reconciling_with_the_provider(BrowserStack stack, ITestOutpu
         await Expect(row).ToContainTextAsync("captured-not-placed");
         await Expect(row).ToContainTextAsync(reference);
         await Expect(page.Locator("#reconciliation-status")).ToContainTextAsync("Latest scheduled report");
-        await browser.PublishScreenshotAsync("support-console-reconciliation");
+        await Browser.PublishScreenshotAsync("support-console-reconciliation");
 
         // A range support picks, compared on the spot; an inverted one is refused with the Api's reason.
         var now = DateTime.UtcNow;

@@ -1,37 +1,30 @@
-using System.Text.Json;
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
-
 namespace Sagas.BrowserTests.SupportConsole;
 
 /// <summary>
 /// The order page's step durations, judged against what the Api returns: each timeline entry ends a step that began
 /// at the entry before it (the first at the order's acceptance, its <c>createdAt</c>).
 /// </summary>
-[Collection(BrowserCollection.Name)]
-public sealed class Seeing_how_long_each_step_took(BrowserStack stack, ITestOutputHelper output)
+public sealed class Seeing_how_long_each_step_took(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     static readonly TimeSpan CustomerThinks = TimeSpan.FromSeconds(3);
 
     [Fact]
     public async Task Every_step_shows_its_duration_the_slowest_is_marked_and_the_customers_wait_is_labelled()
     {
-        var (orderId, reference) = await stack.Services.PlaceOrderAwaitingPayment(("MOUSE-1", 1));
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.OpenOrderAsync(stack, orderId);
+        var (orderId, reference) = await Services.PlaceOrderAwaitingPayment(("MOUSE-1", 1));
+        var page = await OrderPageAsync(orderId);
         await Expect(page.Timeline()).ToContainTextAsync("QR ready");
         await Expect(page.StepsTotal()).ToContainTextAsync("Accepted → now");
 
         // The customer takes a moment to pay: that wait is theirs, and must not read as the system being slow.
         await Task.Delay(CustomerThinks);
-        await stack.Services.Pay(reference);
+        await Services.Pay(reference);
         await Expect(page.OrderStatus()).ToHaveTextAsync("Placed");
         await Expect(page.Locator("#order-live")).ToContainTextAsync("Final");
 
         // What the page must say, worked out here from the Api's answers.
-        var order = await stack.Services.Order(orderId);
-        var timeline = (await stack.Services.Timeline(orderId)).EnumerateArray().ToList();
+        var order = await Services.Order(orderId);
+        var timeline = (await Services.Timeline(orderId)).EnumerateArray().ToList();
         var accepted = Ms(order.GetProperty("createdAt"));
         var at = timeline.Select(entry => Ms(entry.GetProperty("at"))).ToList();
         var took = at.Select((t, i) => Math.Max(0, t - (i == 0 ? accepted : at[i - 1]))).ToList();
@@ -75,15 +68,14 @@ public sealed class Seeing_how_long_each_step_took(BrowserStack stack, ITestOutp
             await Expect(traceFact).ToBeHiddenAsync();
         }
 
-        await browser.PublishScreenshotAsync("support-console-order");
+        await Browser.PublishScreenshotAsync("support-console-order");
     }
 
     [Fact]
     public async Task Durations_read_in_milliseconds_then_seconds_then_minutes()
     {
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.GotoAsync(stack.Api("/support"));
+        var page = await OpenPageAsync();
+        await page.GotoAsync(Api("/support"));
 
         foreach (var (ms, text) in new (long, string)[]
                  {

@@ -1,21 +1,12 @@
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
-
 namespace Sagas.BrowserTests.SupportConsole;
 
 /// <summary>An order's page draws the saga from the machine's own graph, with the path the order took highlighted.</summary>
-[Collection(BrowserCollection.Name)]
-public sealed class Seeing_the_saga_drawn(BrowserStack stack, ITestOutputHelper output)
+public sealed class Seeing_the_saga_drawn(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     [Fact]
     public async Task A_placed_order_lights_up_its_states_and_events_and_nothing_it_did_not_go_through()
     {
-        var (orderId, reference) = await stack.Services.PlaceOrderAwaitingPayment(("KEYBOARD-1", 1));
-        await stack.Services.Pay(reference);
-        await stack.Services.OrderIn(orderId, "Placed");
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.OpenOrderAsync(stack, orderId);
+        var (_, page) = await PlacedOrderPageAsync(("KEYBOARD-1", 1));
 
         var drawing = page.GetByRole(AriaRole.Img, new() { Name = "The order saga, and the path this order took" });
         await Expect(drawing).ToBeVisibleAsync();
@@ -27,6 +18,6 @@ public sealed class Seeing_the_saga_drawn(BrowserStack stack, ITestOutputHelper 
             .ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\btaken\b"));
         await Expect(page.Locator("#machine-path")).ToContainTextAsync("PaymentSucceeded");
         await page.Locator("#machine-heading").ScrollIntoViewIfNeededAsync();
-        await browser.PublishScreenshotAsync("support-console-state-machine");
+        await Browser.PublishScreenshotAsync("support-console-state-machine");
     }
 }

@@ -1,22 +1,16 @@
 using System.Text.RegularExpressions;
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
 
 namespace Sagas.BrowserTests.SupportConsole;
 
-[Collection(BrowserCollection.Name)]
-public sealed class Signing_in(BrowserStack stack, ITestOutputHelper output)
+public sealed class Signing_in(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     const string KeyStorage = "sagas.support.apiKey";
 
     [Fact]
     public async Task A_support_key_shows_the_counts_by_status_and_the_newest_orders()
     {
-        var orderId = await stack.Services.PlaceOrderFor("signing-in", ("MOUSE-1", 1));
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-
-        await page.SignInAsync(stack);
+        var orderId = await Services.PlaceOrderFor("signing-in", ("MOUSE-1", 1));
+        var page = await SignedInPageAsync();
 
         await Expect(page.FindOrdersHeading()).ToBeVisibleAsync();
         await Expect(page.Results().GetByRole(AriaRole.Link, new() { Name = orderId.ToString() })).ToBeVisibleAsync();
@@ -28,8 +22,8 @@ public sealed class Signing_in(BrowserStack stack, ITestOutputHelper output)
         // The key lives in this tab's sessionStorage only: no cookie, nothing in localStorage.
         Assert.Equal(TestApiKeys.Support, await page.EvaluateAsync<string?>($"sessionStorage.getItem('{KeyStorage}')"));
         Assert.Equal(0, await page.EvaluateAsync<int>("localStorage.length"));
-        Assert.Empty(await browser.Context.CookiesAsync());
-        await browser.PublishScreenshotAsync("support-console-search");
+        Assert.Empty(await Browser.Context.CookiesAsync());
+        await Browser.PublishScreenshotAsync("support-console-search");
     }
 
     [Theory]
@@ -37,11 +31,8 @@ public sealed class Signing_in(BrowserStack stack, ITestOutputHelper output)
     [InlineData("storefront", TestApiKeys.Storefront, "it is not a support key (403 Forbidden)")]
     public async Task A_key_that_is_not_a_support_key_shows_an_error_and_no_data(string kind, string key, string message)
     {
-        await stack.Services.PlaceOrderFor("wrong-key", ("MOUSE-1", 1));
-        await using var browser = await stack.OpenAsync(this, output, variant: kind);
-        var page = browser.Page;
-
-        await page.SignInAsync(stack, key);
+        await Services.PlaceOrderFor("wrong-key", ("MOUSE-1", 1));
+        var page = await SignedInPageAsync(key, variant: kind);
 
         await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = message })).ToBeVisibleAsync();
         await Expect(page.GetByLabel("Support API key")).ToBeVisibleAsync();
@@ -54,9 +45,7 @@ public sealed class Signing_in(BrowserStack stack, ITestOutputHelper output)
     [Fact]
     public async Task Signing_out_forgets_the_key_and_removes_the_data()
     {
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.SignInAsync(stack);
+        var page = await SignedInPageAsync();
         await Expect(page.FindOrdersHeading()).ToBeVisibleAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();

@@ -1,19 +1,14 @@
 using System.Text.RegularExpressions;
-using Xunit.Abstractions;
-using static Microsoft.Playwright.Assertions;
 
 namespace Sagas.BrowserTests.SupportConsole;
 
-[Collection(BrowserCollection.Name)]
-public sealed class Watching_an_order(BrowserStack stack, ITestOutputHelper output)
+public sealed class Watching_an_order(BrowserStack stack, ITestOutputHelper output) : BrowserSpec(stack, output)
 {
     [Fact]
     public async Task The_timeline_advances_on_its_own_as_the_order_is_paid()
     {
-        var (orderId, reference) = await stack.Services.PlaceOrderAwaitingPayment(("MOUSE-1", 2));
-        await using var browser = await stack.OpenAsync(this, output);
-        var page = browser.Page;
-        await page.OpenOrderAsync(stack, orderId);
+        var (orderId, reference) = await Services.PlaceOrderAwaitingPayment(("MOUSE-1", 2));
+        var page = await OrderPageAsync(orderId);
 
         await Expect(page.OrderStatus()).ToHaveTextAsync("AwaitingPayment");
         await Expect(page.Locator("#order-live")).ToContainTextAsync("Live");
@@ -23,7 +18,7 @@ public sealed class Watching_an_order(BrowserStack stack, ITestOutputHelper outp
         await Expect(page.Timeline()).Not.ToContainTextAsync("PaymentSucceeded");
 
         // The customer pays at the provider; the page is not touched again.
-        await stack.Services.Pay(reference);
+        await Services.Pay(reference);
 
         await Expect(page.Timeline()).ToContainTextAsync("PaymentSucceeded");
         await Expect(page.Timeline()).ToContainTextAsync("StockCommitted");
@@ -36,10 +31,8 @@ public sealed class Watching_an_order(BrowserStack stack, ITestOutputHelper outp
     [Fact]
     public async Task The_order_page_fits_a_phone_screen()
     {
-        var (orderId, _) = await stack.Services.PlaceOrderAwaitingPayment(("MONITOR-1", 1));
-        await using var browser = await stack.OpenAsync(this, output, width: 390, height: 844);
-        var page = browser.Page;
-        await page.OpenOrderAsync(stack, orderId);
+        var (orderId, _) = await Services.PlaceOrderAwaitingPayment(("MONITOR-1", 1));
+        var page = await OrderPageAsync(orderId, width: 390, height: 844);
 
         await Expect(page.Timeline()).ToContainTextAsync("QR ready");
         await Expect(page.Lines()).ToContainTextAsync("MONITOR-1");
@@ -47,6 +40,6 @@ public sealed class Watching_an_order(BrowserStack stack, ITestOutputHelper outp
         // Nothing wider than the screen: no sideways scrolling to read the order.
         Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"),
             $"the page is {await page.EvaluateAsync<int>("document.documentElement.scrollWidth")} px wide on a 390 px screen");
-        await browser.PublishScreenshotAsync("support-console-phone");
+        await Browser.PublishScreenshotAsync("support-console-phone");
     }
 }

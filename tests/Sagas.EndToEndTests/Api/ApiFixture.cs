@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Api;
 

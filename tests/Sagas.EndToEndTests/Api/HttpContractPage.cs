@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Api;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-
 namespace Sagas.EndToEndTests.Api;
 
 public sealed class OperationsContractTests(ApiFixture fixture) : IClassFixture<ApiFixture>

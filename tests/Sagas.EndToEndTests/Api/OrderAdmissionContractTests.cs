@@ -1,10 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Npgsql;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Api;
 

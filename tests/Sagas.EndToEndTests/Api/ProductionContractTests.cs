@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Sagas.Testing;
-
 namespace Sagas.EndToEndTests.Api;
 
 /// <summary>The Api as deployed: <c>Production</c>, configured by its environment only (no appsettings.Development.json).</summary>

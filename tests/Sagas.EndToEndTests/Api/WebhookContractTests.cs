@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Npgsql;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Api;
 

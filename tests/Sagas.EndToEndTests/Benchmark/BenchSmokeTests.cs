@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.EndToEndTests.Benchmark;
@@ -19,46 +17,13 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         var dll = Path.Combine(RepositoryLayout.Root, "bench", "Sagas.Bench", "bin", RepositoryLayout.Configuration, "net10.0", "Sagas.Bench.dll");
         Assert.True(File.Exists(dll), $"{dll} is not built; build the solution first");
 
-        var info = new ProcessStartInfo("dotnet", [dll, "--smoke"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        var log = new StringBuilder();
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         // About 4 minutes on a quiet 2-core machine; the margin is for a loaded one (a slow run is not a failed one).
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        var (exitCode, text) = await ProcessRun.ToExitAsync(
+            new ProcessStartInfo("dotnet", [dll, "--smoke"]) { WorkingDirectory = Path.GetDirectoryName(dll)! }, TimeSpan.FromMinutes(15));
 
-        process.WaitForExit();
-        string text;
-        lock (log)
-            text = log.ToString();
         output.WriteLine(text);
-        Assert.True(process.ExitCode == 0, $"Sagas.Bench --smoke exited with {process.ExitCode}:\n{text}");
+        Assert.True(exitCode == 0, $"Sagas.Bench --smoke exited with {exitCode}:\n{text}");
         Assert.Contains("bench: every verdict PASS", text);
         Assert.DoesNotContain("  FAIL  ", text);
-
-        void Keep(string? line)
-        {
-            if (line is not null)
-                lock (log)
-                    log.AppendLine(line);
-        }
     }
 }

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Npgsql;
 using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Sagas.Testing;
-
 namespace Sagas.EndToEndTests.Fulfilment;
 
 public sealed class HappyPathTests(StackFixture stack) : IClassFixture<StackFixture>

@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text.Json;
 using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 
@@ -70,12 +67,9 @@ public sealed class Refund_refused_then_retried_by_support(Refund_refused_then_r
     public async Task The_order_is_flagged_and_one_support_retry_refunds_it_exactly_once()
     {
         await stack.StockItem("REFUSE-1", 5, price: 25m);
-        var (orderId, reference) = await stack.PlaceOrderAwaitingPayment(("REFUSE-1", 1));
-        await stack.Pay(reference);
-        await stack.OrderIn(orderId, "Placed");
+        var orderId = await stack.PlacedOrder(("REFUSE-1", 1));
         await (await stack.RetryCompensation(orderId)).AssertProblem(HttpStatusCode.Conflict); // nothing pending
-        await stack.Settings(new { refunds = "reject" });
-        try
+        await stack.WhileRefundsAreRefused(async () =>
         {
             Assert.Equal(HttpStatusCode.Accepted, (await stack.Cancel(orderId, ApiFixture.SupportKey)).StatusCode);
 
@@ -84,11 +78,7 @@ public sealed class Refund_refused_then_retried_by_support(Refund_refused_then_r
             Assert.Equal("refund-refused", flagged.GetProperty("attention").GetProperty("reason").GetString());
             Assert.Contains((await stack.Attention()).GetProperty("items").EnumerateArray(), o => o.GetProperty("orderId").GetGuid() == orderId);
             Assert.Equal(0, (await stack.Money(orderId)).Refunds);
-        }
-        finally
-        {
-            await stack.Settings(new { refunds = "ok" });
-        }
+        });
 
         Assert.Equal(HttpStatusCode.Accepted, (await stack.RetryCompensation(orderId)).StatusCode);
 

@@ -1,8 +1,5 @@
-using System.Net;
-using System.Text.Json;
 using System.Threading.Channels;
 using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Npgsql;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Fulfilment;
 

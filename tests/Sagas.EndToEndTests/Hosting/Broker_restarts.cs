@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Npgsql;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.EndToEndTests.Hosting;

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Sagas.Testing;
-
 namespace Sagas.EndToEndTests.Hosting;
 
 /// <summary>

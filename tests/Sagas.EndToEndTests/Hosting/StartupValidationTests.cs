@@ -1,5 +1,4 @@
 using Npgsql;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Hosting;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.EndToEndTests.Operations;

@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Reconciliation;
 

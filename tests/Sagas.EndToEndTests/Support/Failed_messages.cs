@@ -1,10 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Npgsql;
 using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Support;
 
@@ -18,24 +13,17 @@ public sealed class Failed_messages(StackFixture stack) : IClassFixture<StackFix
     public async Task A_refused_refund_is_listed_and_one_retry_of_two_concurrent_ones_refunds_once()
     {
         await stack.StockItem("FAILED-1", 5, price: 20m);
-        var (orderId, reference) = await stack.PlaceOrderAwaitingPayment(("FAILED-1", 1));
-        await stack.Pay(reference);
-        await stack.OrderIn(orderId, "Placed");
+        var orderId = await stack.PlacedOrder(("FAILED-1", 1));
 
-        await stack.Settings(new { refunds = "reject" });
-        JsonElement failed;
-        try
+        var failed = await stack.WhileRefundsAreRefused(async () =>
         {
             Assert.Equal(HttpStatusCode.Accepted, (await stack.Cancel(orderId, TestApiKeys.Support)).StatusCode);
-            failed = await Eventually.Until(() => FailedOf(orderId), f => f.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(45),
+            var listed = await Eventually.Until(() => FailedOf(orderId), f => f.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(45),
                 "the refused refund listed under failed messages");
             await Eventually.Until(async () => (await stack.Attention()).GetProperty("items").EnumerateArray()
                 .Any(o => o.GetProperty("orderId").GetGuid() == orderId), because: "the order listed under attention");
-        }
-        finally
-        {
-            await stack.Settings(new { refunds = "ok" });
-        }
+            return listed;
+        });
 
         Assert.Equal("refund-payment", failed.GetProperty("queue").GetString());
         Assert.EndsWith(":RefundPayment", failed.GetProperty("messageType").GetString());
@@ -74,7 +62,7 @@ public sealed class Failed_messages(StackFixture stack) : IClassFixture<StackFix
     public async Task A_poison_message_is_listed_refused_to_bad_requests_and_discarded_never_to_be_retried()
     {
         var body = "not a message " + Guid.NewGuid();
-        await PublishRaw("release-stock", body);
+        await stack.VirtualHost.PublishRawAsync("release-stock", body);
         var poison = await Eventually.Until(async () => (await List("limit=200")).SingleOrDefault(f => f.GetProperty("queue").GetString() == "release-stock"
                                                                                                       && f.GetProperty("messageType").GetString() == "unknown"),
             f => f.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(45), "the poison message listed");
@@ -122,23 +110,6 @@ public sealed class Failed_messages(StackFixture stack) : IClassFixture<StackFix
 
     static readonly IEqualityComparer<JsonElement> SameId = EqualityComparer<JsonElement>.Create(
         (a, b) => a.GetProperty("id").GetString() == b.GetProperty("id").GetString(), e => e.GetProperty("id").GetString()!.GetHashCode());
-
-    /// <summary>Raw bytes on a consumer's queue, as a broken publisher (or a person in the management UI) would put them.</summary>
-    async Task PublishRaw(string queue, string body)
-    {
-        using var management = TemporaryVirtualHost.CreateManagementClient(stack.VirtualHost.Settings);
-        var publish = JsonSerializer.Serialize(new
-        {
-            properties = new { content_type = "application/vnd.masstransit+json", delivery_mode = 2 },
-            routing_key = queue,
-            payload = body,
-            payload_encoding = "string",
-        });
-        using var response = await management.PostAsync($"exchanges/{Uri.EscapeDataString(stack.VirtualHost.Name)}/amq.default/publish",
-            new StringContent(publish, Encoding.UTF8, "application/json"));
-        response.EnsureSuccessStatusCode();
-        Assert.Contains("\"routed\":true", await response.Content.ReadAsStringAsync());
-    }
 
     async Task<T> Scalar<T>(string sql)
     {

@@ -1,7 +1,6 @@
 extern alias SagasApi;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Sagas.Testing;
 using ApiProgram = SagasApi::Program;
 
 namespace Sagas.IntegrationTests.Api;

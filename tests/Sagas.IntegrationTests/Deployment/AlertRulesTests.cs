@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Deployment;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Npgsql;
 using Sagas.IntegrationTests.Messaging;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Deployment;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Sagas.Testing;
 using Sagas.Workers.Inventory;
 using Sagas.Workers.Ordering;
 using Sagas.Workers.Payments;

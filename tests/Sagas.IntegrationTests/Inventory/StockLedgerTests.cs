@@ -3,29 +3,13 @@ using Npgsql;
 using Sagas.Contracts.Inventory;
 using Sagas.Data;
 using Sagas.IntegrationTests.Migrations;
-using Sagas.Testing;
 using Sagas.Workers.Inventory;
 
 namespace Sagas.IntegrationTests.Inventory;
 
-public sealed class StockLedgerTests : IAsyncLifetime
+public sealed class StockLedgerTests() : WithMigratedDatabase("stock")
 {
-    TemporaryDatabase _database = null!;
-    NpgsqlDataSource _dataSource = null!;
     static readonly TimeSpan AnHour = TimeSpan.FromHours(1);
-
-    public async Task InitializeAsync()
-    {
-        _database = await TemporaryDatabase.CreateAsync("stock");
-        _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
-        await SchemaMatchesModelTests.Migrator(_dataSource).MigrateAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _dataSource.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_hold_takes_every_line_or_none()
@@ -176,27 +160,27 @@ public sealed class StockLedgerTests : IAsyncLifetime
 
     async Task<T> Ledger<T>(Func<StockLedger, Task<T>> operation)
     {
-        var options = new DbContextOptionsBuilder<FulfilmentDbContext>().UseNpgsql(_dataSource).Options;
+        var options = new DbContextOptionsBuilder<FulfilmentDbContext>().UseNpgsql(DataSource).Options;
         await using var context = new FulfilmentDbContext(options);
         return await operation(new StockLedger(context));
     }
 
     async Task<DateTimeOffset> DatabaseNow()
     {
-        await using var command = _dataSource.CreateCommand("SELECT now()");
+        await using var command = DataSource.CreateCommand("SELECT now()");
         return new DateTimeOffset((DateTime)(await command.ExecuteScalarAsync())!, TimeSpan.Zero);
     }
 
     async Task<DateTimeOffset> ExpiresAt(Guid order)
     {
-        await using var command = _dataSource.CreateCommand("SELECT max(expires_at) FROM inventory.stock_holds WHERE order_id = $1");
+        await using var command = DataSource.CreateCommand("SELECT max(expires_at) FROM inventory.stock_holds WHERE order_id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = order });
         return new DateTimeOffset((DateTime)(await command.ExecuteScalarAsync())!, TimeSpan.Zero);
     }
 
     async Task Saga(Guid order, string state)
     {
-        await using var command = _dataSource.CreateCommand("""
+        await using var command = DataSource.CreateCommand("""
             INSERT INTO ordering.order_state (order_id, current_state, customer_id, currency, total, lines, created_at, updated_at)
             VALUES ($1, $2, 'c', 'USD', 1, '[]', now(), now())
             """);
@@ -207,7 +191,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
 
     async Task SetState(Guid order, string state)
     {
-        await using var command = _dataSource.CreateCommand("UPDATE ordering.order_state SET current_state = $2 WHERE order_id = $1");
+        await using var command = DataSource.CreateCommand("UPDATE ordering.order_state SET current_state = $2 WHERE order_id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = order });
         command.Parameters.Add(new NpgsqlParameter { Value = state });
         await command.ExecuteNonQueryAsync();
@@ -217,7 +201,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
     {
         foreach (var (sku, onHand) in items)
         {
-            await using var command = _dataSource.CreateCommand(
+            await using var command = DataSource.CreateCommand(
                 "INSERT INTO inventory.items (sku, name, category, price, currency, on_hand, held, updated_at) VALUES ($1, $1, 'test', 1, 'USD', $2, 0, now())");
             command.Parameters.Add(new NpgsqlParameter { Value = sku });
             command.Parameters.Add(new NpgsqlParameter { Value = onHand });
@@ -227,7 +211,7 @@ public sealed class StockLedgerTests : IAsyncLifetime
 
     async Task<(int OnHand, int Held)> OnHandAndHeld(string sku)
     {
-        await using var command = _dataSource.CreateCommand("SELECT on_hand, held FROM inventory.items WHERE sku = $1");
+        await using var command = DataSource.CreateCommand("SELECT on_hand, held FROM inventory.items WHERE sku = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = sku });
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();

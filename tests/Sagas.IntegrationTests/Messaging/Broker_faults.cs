@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Sagas.Messaging;
 using Sagas.ServiceDefaults.Health;
 using Sagas.Messaging.Outbox;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.IntegrationTests.Messaging;
@@ -33,15 +32,12 @@ public sealed class Broker_faults(MessagingInfrastructure infrastructure, ITestO
     {
         var log = new CapturedLog();
         await using var proxy = new TcpFaultProxy(infrastructure.Settings.RabbitHost, infrastructure.Settings.RabbitPort);
-        using var host = await infrastructure.StartHost(_ => { },
-            o =>
-            {
-                var b = o.BusOutbox;
-                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(3);
-                b.SendAbandonGrace = TimeSpan.FromSeconds(2);
-                b.MaxBackoff = TimeSpan.FromSeconds(1);
-            },
-            services => services.AddSingleton<ILoggerProvider>(log), rabbitPort: proxy.Port);
+        using var host = await infrastructure.StartOutboxHost(b =>
+        {
+            b.MessageDeliveryTimeout = TimeSpan.FromSeconds(3);
+            b.SendAbandonGrace = TimeSpan.FromSeconds(2);
+            b.MaxBackoff = TimeSpan.FromSeconds(1);
+        }, services => services.AddSingleton<ILoggerProvider>(log), rabbitPort: proxy.Port);
         var run = NewId.NextGuid().ToString("N")[..12];
 
         proxy.Stall();
@@ -99,15 +95,12 @@ public sealed class Broker_faults(MessagingInfrastructure infrastructure, ITestO
     public async Task Readiness_fails_while_delivery_makes_no_progress_and_messages_wait_and_recovers_with_delivery()
     {
         await using var proxy = new TcpFaultProxy(infrastructure.Settings.RabbitHost, infrastructure.Settings.RabbitPort);
-        using var host = await infrastructure.StartHost(_ => { },
-            o =>
-            {
-                var b = o.BusOutbox;
-                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(1);
-                b.MaxBackoff = TimeSpan.FromSeconds(1);
-                b.StalledAfter = TimeSpan.FromSeconds(3);
-            },
-            services => services.AddHealthChecks().AddOutboxDeliveryCheck(), rabbitPort: proxy.Port);
+        using var host = await infrastructure.StartOutboxHost(b =>
+        {
+            b.MessageDeliveryTimeout = TimeSpan.FromSeconds(1);
+            b.MaxBackoff = TimeSpan.FromSeconds(1);
+            b.StalledAfter = TimeSpan.FromSeconds(3);
+        }, services => services.AddHealthChecks().AddOutboxDeliveryCheck(), rabbitPort: proxy.Port);
         var health = host.Services.GetRequiredService<HealthCheckService>();
         Task<HealthStatus> Readiness() => health.CheckHealthAsync(r => r.Name == "outbox-delivery").ContinueWith(t => t.Result.Status);
 
@@ -148,17 +141,14 @@ public sealed class Broker_faults(MessagingInfrastructure infrastructure, ITestO
     {
         var log = new CapturedLog();
         await using var proxy = new TcpFaultProxy(infrastructure.Settings.RabbitHost, infrastructure.Settings.RabbitPort);
-        using var host = await infrastructure.StartHost(_ => { },
-            o =>
-            {
-                var b = o.BusOutbox;
-                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(1);
-                b.SendAbandonGrace = TimeSpan.FromSeconds(1);
-                b.MaxBackoff = TimeSpan.FromSeconds(1);
-                b.RecycleConnectionAfter = TimeSpan.FromSeconds(4);
-                b.ConnectionCloseTimeout = TimeSpan.FromSeconds(2);
-            },
-            services => services.AddSingleton<ILoggerProvider>(log), rabbitPort: proxy.Port);
+        using var host = await infrastructure.StartOutboxHost(b =>
+        {
+            b.MessageDeliveryTimeout = TimeSpan.FromSeconds(1);
+            b.SendAbandonGrace = TimeSpan.FromSeconds(1);
+            b.MaxBackoff = TimeSpan.FromSeconds(1);
+            b.RecycleConnectionAfter = TimeSpan.FromSeconds(4);
+            b.ConnectionCloseTimeout = TimeSpan.FromSeconds(2);
+        }, services => services.AddSingleton<ILoggerProvider>(log), rabbitPort: proxy.Port);
         var recycler = host.Services.GetRequiredService<BrokerConnectionRecycler>();
 
         await Commit(host, 1);

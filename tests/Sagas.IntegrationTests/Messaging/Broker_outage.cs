@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Sagas.Messaging;
 using Sagas.Messaging.Outbox;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 
@@ -15,7 +14,7 @@ public sealed class Broker_outage(MessagingInfrastructure infrastructure) : ICla
     public async Task Messages_committed_while_RabbitMQ_is_down_all_arrive_in_order_per_outbox_when_it_returns()
     {
         await using var probe = await MessageProbe.Start(infrastructure, (e, p) => e.Handler<LedgerEntryRecorded>(c => p.Record(c, c.Message.Reference)));
-        using var host = await infrastructure.StartHost(_ => { }, o => o.BusOutbox.MaxBackoff = TimeSpan.FromSeconds(2),
+        using var host = await infrastructure.StartOutboxHost(b => b.MaxBackoff = TimeSpan.FromSeconds(2),
             services => services.AddHealthChecks().AddOutboxCheck(TimeSpan.FromMilliseconds(200)));
         var monitor = host.Services.GetRequiredService<IOutboxMonitor>();
         var health = host.Services.GetRequiredService<HealthCheckService>();

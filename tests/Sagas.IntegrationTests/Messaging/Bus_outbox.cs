@@ -2,7 +2,6 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sagas.Messaging;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 
@@ -19,7 +18,7 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     [Fact]
     public async Task Nothing_is_sent_when_the_callers_transaction_rolls_back()
     {
-        using var host = await StartHost();
+        using var host = await infrastructure.StartOutboxHost();
         var rolledBack = $"rolled-back-{NewId.NextGuid()}";
         var committed = $"committed-{NewId.NextGuid()}";
 
@@ -48,7 +47,7 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     [Fact]
     public async Task Ids_headers_content_type_message_types_and_transport_properties_survive_the_round_trip()
     {
-        using var host = await StartHost();
+        using var host = await infrastructure.StartOutboxHost();
         var (messageId, correlationId, conversationId, initiatorId) = (NewId.NextGuid(), NewId.NextGuid(), NewId.NextGuid(), NewId.NextGuid());
         var sentId = NewId.NextGuid();
         var published = $"published-{messageId}";
@@ -101,7 +100,7 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     [Fact]
     public async Task A_commit_in_this_process_wakes_delivery_without_waiting_for_the_poll()
     {
-        using var host = await StartHost(b =>
+        using var host = await infrastructure.StartOutboxHost(b =>
         {
             b.ListenForCommits = false;
             b.PollInterval = TimeSpan.FromHours(1);
@@ -134,8 +133,8 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     [Fact]
     public async Task A_commit_in_another_process_wakes_delivery_through_notify()
     {
-        using var writer = await StartHost(b => b.DeliveryServiceEnabled = false);
-        using var deliverer = await StartHost(b => b.PollInterval = TimeSpan.FromHours(1));
+        using var writer = await infrastructure.StartOutboxHost(b => b.DeliveryServiceEnabled = false);
+        using var deliverer = await infrastructure.StartOutboxHost(b => b.PollInterval = TimeSpan.FromHours(1));
 
         for (var round = 0; round < 3; round++)
         {
@@ -155,9 +154,9 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     [Fact]
     public async Task Several_delivery_services_send_every_outbox_once_and_in_order()
     {
-        using var writer = await StartHost(b => b.DeliveryServiceEnabled = false);
-        using var first = await StartHost(b => b.OutboxBatchSize = 2);
-        using var second = await StartHost(b => b.OutboxBatchSize = 2);
+        using var writer = await infrastructure.StartOutboxHost(b => b.DeliveryServiceEnabled = false);
+        using var first = await infrastructure.StartOutboxHost(b => b.OutboxBatchSize = 2);
+        using var second = await infrastructure.StartOutboxHost(b => b.OutboxBatchSize = 2);
         var run = NewId.NextGuid().ToString("N");
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(outbox => InRequest(writer, async (publish, db) =>
@@ -183,7 +182,7 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     {
         // Sent side by side, chain by chain (OutboxMessageSender): what is about the same thing (correlation id) to the
         // same place still arrives in the order it was written.
-        using var host = await StartHost();
+        using var host = await infrastructure.StartOutboxHost();
         var run = NewId.NextGuid().ToString("N");
         var things = Enumerable.Range(0, 5).Select(_ => NewId.NextGuid()).ToArray();
 
@@ -215,9 +214,6 @@ public sealed class Bus_outbox(MessagingInfrastructure infrastructure) : IClassF
     Task ArrivalOf(string reference) =>
         Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
             because: $"{reference} delivered");
-
-    Task<IHost> StartHost(Action<BusOutboxOptions>? busOutbox = null) =>
-        infrastructure.StartHost(_ => { }, o => busOutbox?.Invoke(o.BusOutbox));
 
     static Task InRequest(IHost host, Func<IPublishEndpoint, TestDbContext, Task> work) =>
         InRequest(host, (publish, db, _) => work(publish, db));

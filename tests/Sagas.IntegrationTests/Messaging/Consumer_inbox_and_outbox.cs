@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sagas.Messaging;
 using Sagas.Messaging.Inbox;
 using Sagas.Messaging.Sagas;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 
@@ -41,6 +40,12 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         }, configureServices: services => services.AddSingleton(_faults), configureRabbitMq: cfg => cfg.ConnectSendObserver(_sendFaults));
     }
 
+    async Task SendToLedger(string reference, Guid messageId) =>
+        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+
+    Task Recorded(string reference, string because) =>
+        Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)), because: because);
+
     public async Task DisposeAsync()
     {
         await _host.StopAsync();
@@ -54,10 +59,9 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         var messageId = NewId.NextGuid();
         var reference = $"handoff-{messageId}";
 
-        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+        await SendToLedger(reference, messageId);
 
-        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
-            because: "the delivery service sent the handed-off message");
+        await Recorded(reference, "the delivery service sent the handed-off message");
         // Consumed and delivered in the same transaction: one timestamp, no second pass.
         Assert.Equal(1, await infrastructure.Count(
             "SELECT count(*) FROM messaging.inbox_state WHERE message_id = $1 AND consumed = delivered AND receive_count = 1", messageId));
@@ -114,8 +118,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         // The same message again (it went to the error queue; this is its redelivery).
         await endpoint.Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
 
-        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
-            because: "the redelivery succeeded");
+        await Recorded(reference, "the redelivery succeeded");
         await SentinelPassedTheProbe();
 
         Assert.Equal(1, await infrastructure.Count("SELECT count(*) FROM test.ledger WHERE reference = $1", reference));
@@ -130,7 +133,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         var messageId = NewId.NextGuid();
         var reference = $"fail-commit-{messageId}";
 
-        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+        await SendToLedger(reference, messageId);
 
         var fault = await Eventually.Until(() => Task.FromResult(_probe.Received<Fault<RecordLedgerEntry>>().SingleOrDefault(f => f.Message.Reference == reference)),
             f => f is not null, because: "a Fault<RecordLedgerEntry> for the message whose commit failed");
@@ -150,8 +153,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         var endpoint = await Bus.GetSendEndpoint(LedgerQueue);
         await endpoint.Send(new RecordLedgerEntry(reference));
 
-        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
-            because: "the retry succeeded");
+        await Recorded(reference, "the retry succeeded");
         await SentinelPassedTheProbe();
 
         var attempts = _faults.AttemptsOf(reference);
@@ -170,10 +172,9 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         var messageId = NewId.NextGuid();
         var reference = $"fail-delivery-{messageId}";
 
-        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(reference), c => c.MessageId = messageId);
+        await SendToLedger(reference, messageId);
 
-        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == reference)),
-            because: "the retried delivery sent the stored message");
+        await Recorded(reference, "the retried delivery sent the stored message");
         await SentinelPassedTheProbe();
 
         // The first send of the consumer's message did fail, and what arrived is that message, sent again.
@@ -221,7 +222,7 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
         var ledgerMessage = NewId.NextGuid();
         var counterMessage = NewId.NextGuid();
 
-        await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry($"inbox-{ledgerMessage}"), c => c.MessageId = ledgerMessage);
+        await SendToLedger($"inbox-{ledgerMessage}", ledgerMessage);
         await Bus.Publish(new Increment(NewId.NextGuid()), c => c.MessageId = counterMessage);
 
         foreach (var messageId in new[] { ledgerMessage, counterMessage })
@@ -311,7 +312,6 @@ public sealed class Consumer_inbox_and_outbox(MessagingInfrastructure infrastruc
             because: "every committed message reached the broker");
         var sentinel = $"sentinel-{NewId.NextGuid()}";
         await (await Bus.GetSendEndpoint(LedgerQueue)).Send(new RecordLedgerEntry(sentinel));
-        await Eventually.Until(() => Task.FromResult(_probe.Received<LedgerEntryRecorded>().Any(x => x.Reference == sentinel)),
-            because: "the sentinel reached the probe");
+        await Recorded(sentinel, "the sentinel reached the probe");
     }
 }

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using MassTransit;
 using Sagas.Messaging.CrashHost;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 
@@ -25,10 +24,7 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
         await using var probe = await StartProbe();
 
         // Killed when its delivery service was about to send the first of the twenty committed messages.
-        using (var killed = CrashHost.Start(infrastructure, "publish", run, killAt: "before-send:1"))
-            await killed.WaitUntilKilled();
-
-        Assert.Equal(Count, await OutboxRowsOf(run));
+        await PublishAndKillAt(run, "before-send:1");
         Assert.Empty(Arrivals(probe, run));
 
         using var restarted = CrashHost.Start(infrastructure, "run", run);
@@ -45,10 +41,7 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
         await using var probe = await StartProbe();
 
         // Killed once the broker had confirmed seven sends, before the delivery service deleted their rows.
-        using (var killed = CrashHost.Start(infrastructure, "publish", run, killAt: "after-send:7"))
-            await killed.WaitUntilKilled();
-
-        Assert.Equal(Count, await OutboxRowsOf(run));
+        await PublishAndKillAt(run, "after-send:7");
         await Eventually.Until(() => Task.FromResult(Arrivals(probe, run).Count), n => n >= 7, Patience,
             because: "the seven confirmed sends are at the broker");
 
@@ -86,6 +79,15 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
 
     static List<Arrival> Arrivals(MessageProbe probe, string run) =>
         probe.Arrivals.Where(x => x.Message is CrashHostMessage m && m.Run == run).ToList();
+
+    /// <summary>A process commits the run's messages and is killed at <paramref name="killAt"/>: all of them are still in its outbox.</summary>
+    async Task PublishAndKillAt(string run, string killAt)
+    {
+        using (var killed = CrashHost.Start(infrastructure, "publish", run, killAt: killAt))
+            await killed.WaitUntilKilled();
+
+        Assert.Equal(Count, await OutboxRowsOf(run));
+    }
 
     Task<long> OutboxRowsOf(string run) =>
         infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%' || $1 || '%'", run);

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Sagas.Testing;
 using Sagas.Messaging.Failed;
 using Sagas.ServiceDefaults.RabbitMq;
 

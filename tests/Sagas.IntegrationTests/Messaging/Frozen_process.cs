@@ -1,6 +1,5 @@
 using MassTransit;
 using Sagas.Messaging.CrashHost;
-using Sagas.Testing;
 using CrashHost = Sagas.IntegrationTests.Messaging.Crash_recovery.CrashHost;
 
 namespace Sagas.IntegrationTests.Messaging;

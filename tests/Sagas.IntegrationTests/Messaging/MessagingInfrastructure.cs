@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Messaging;
 using Sagas.Messaging.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 
@@ -36,14 +35,17 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
-    public async Task<long> Count(string sql, params object[] parameters)
+    public async Task<long> Count(string sql, params object[] parameters) => Convert.ToInt64(await Scalar(sql, parameters));
+
+    /// <summary>The first column of the first row <paramref name="sql"/> returns, its parameters as <c>$1</c>, <c>$2</c>, ….</summary>
+    public async Task<object?> Scalar(string sql, params object[] parameters)
     {
         await using var connection = new NpgsqlConnection(Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var parameter in parameters)
             command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        return await command.ExecuteScalarAsync();
     }
 
     /// <summary>The class's virtual host, on RabbitMQ's own port or on <paramref name="port"/> (a <see cref="TcpFaultProxy"/>).</summary>
@@ -56,6 +58,14 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
             h.Password(Settings.RabbitPassword);
             configureHost?.Invoke(h);
         });
+
+    /// <summary>
+    /// Starts a host that writes bus outboxes and delivers them, and consumes nothing: the delivery service tuned by
+    /// <paramref name="busOutbox"/>, RabbitMQ reached through <paramref name="rabbitPort"/> when given.
+    /// </summary>
+    public Task<IHost> StartOutboxHost(Action<BusOutboxOptions>? busOutbox = null, Action<IServiceCollection>? configureServices = null,
+        int? rabbitPort = null) =>
+        StartHost(_ => { }, o => busOutbox?.Invoke(o.BusOutbox), configureServices, rabbitPort: rabbitPort);
 
     /// <summary>
     /// Starts an application host: the test DbContext, the PostgreSQL outbox on every endpoint, RabbitMQ (through

@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sagas.Messaging;
 using Sagas.Messaging.Outbox;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.IntegrationTests.Messaging;
@@ -33,7 +32,7 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
 
         // Written before any delivery service runs: the poison outbox first (the oldest, so claimed first), then a
         // thousand good ones in one commit.
-        using (var writer = await infrastructure.StartHost(_ => { }, o => o.BusOutbox.DeliveryServiceEnabled = false))
+        using (var writer = await infrastructure.StartOutboxHost(b => b.DeliveryServiceEnabled = false))
         {
             await SendInOneOutbox(writer, new Uri($"queue:{poisonQueue}"), $"{run}:poison");
             await PublishInOutboxesOfOneCommit(writer, Enumerable.Range(0, 1000).Select(i => $"{run}:good:{i}"));
@@ -47,19 +46,16 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         var log = new CapturedLog();
         // From before the first attempt, which may come while the host is still starting.
         var clock = Stopwatch.StartNew();
-        using var host = await infrastructure.StartHost(_ => { },
-            o =>
-            {
-                var b = o.BusOutbox;
-                b.MaxAttempts = 3;
-                b.RetryDelay = TimeSpan.FromSeconds(8);
-                b.MaxRetryDelay = TimeSpan.FromSeconds(16);
-            },
-            services =>
-            {
-                services.AddSingleton<ILoggerProvider>(log);
-                services.AddHealthChecks().AddOutboxCheck();
-            });
+        using var host = await infrastructure.StartOutboxHost(b =>
+        {
+            b.MaxAttempts = 3;
+            b.RetryDelay = TimeSpan.FromSeconds(8);
+            b.MaxRetryDelay = TimeSpan.FromSeconds(16);
+        }, services =>
+        {
+            services.AddSingleton<ILoggerProvider>(log);
+            services.AddHealthChecks().AddOutboxCheck();
+        });
 
         // Whole-loop backoff (250 ms doubling to 5 s after each pass that met the poison one) took about a minute here.
         await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_state WHERE outbox_id <> $1", poison),
@@ -108,18 +104,15 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         var log = new CapturedLog();
         await using var probe = await MessageProbe.Start(infrastructure, (e, p) => e.Handler<LedgerEntryRecorded>(c => p.Record(c, c.Message.Reference)));
         // Were outage failures counted, two passes would park every outbox.
-        using var host = await infrastructure.StartHost(_ => { },
-            o =>
-            {
-                var b = o.BusOutbox;
-                b.MaxAttempts = 2;
-                b.RetryDelay = TimeSpan.FromMilliseconds(100);
-                b.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
-                b.MessageDeliveryTimeout = TimeSpan.FromSeconds(2);
-                b.SendAbandonGrace = TimeSpan.FromSeconds(1);
-                b.MaxBackoff = TimeSpan.FromSeconds(1);
-            },
-            services => services.AddSingleton<ILoggerProvider>(log));
+        using var host = await infrastructure.StartOutboxHost(b =>
+        {
+            b.MaxAttempts = 2;
+            b.RetryDelay = TimeSpan.FromMilliseconds(100);
+            b.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
+            b.MessageDeliveryTimeout = TimeSpan.FromSeconds(2);
+            b.SendAbandonGrace = TimeSpan.FromSeconds(1);
+            b.MaxBackoff = TimeSpan.FromSeconds(1);
+        }, services => services.AddSingleton<ILoggerProvider>(log));
         await PublishInOutboxesOfOneCommit(host, [$"{run}:warm-up"]);
         await Eventually.Until(() => infrastructure.Count("SELECT count(*) FROM messaging.outbox_state"), n => n == 0, because: "warm-up delivered");
 
@@ -152,14 +145,11 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         var run = Guid.NewGuid().ToString("N")[..12];
         var poisonQueue = $"poison-{run}";
         await infrastructure.VirtualHost.DeclareExchangeAsync(poisonQueue, "topic");
-        using var host = await infrastructure.StartHost(_ => { },
-            o =>
-            {
-                var b = o.BusOutbox;
-                b.MaxAttempts = 2;
-                b.RetryDelay = TimeSpan.FromMilliseconds(200);
-            },
-            services => services.AddHealthChecks().AddOutboxCheck());
+        using var host = await infrastructure.StartOutboxHost(b =>
+        {
+            b.MaxAttempts = 2;
+            b.RetryDelay = TimeSpan.FromMilliseconds(200);
+        }, services => services.AddHealthChecks().AddOutboxCheck());
         var health = host.Services.GetRequiredService<HealthCheckService>();
 
         await SendInOneOutbox(host, new Uri($"queue:{poisonQueue}"), $"{run}:poison");
@@ -214,21 +204,8 @@ public sealed class Poison_outbox(MessagingInfrastructure infrastructure, ITestO
         await transaction.CommitAsync();
     }
 
-    async Task<Guid> PoisonOutbox(string queue)
-    {
-        await using var connection = new NpgsqlConnection(infrastructure.Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT outbox_id FROM messaging.outbox_message WHERE destination_address LIKE '%/' || $1 || '%'", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = queue });
-        return (Guid)(await command.ExecuteScalarAsync())!;
-    }
+    async Task<Guid> PoisonOutbox(string queue) =>
+        (Guid)(await infrastructure.Scalar("SELECT outbox_id FROM messaging.outbox_message WHERE destination_address LIKE '%/' || $1 || '%'", queue))!;
 
-    async Task<bool> Release(Guid outbox)
-    {
-        await using var connection = new NpgsqlConnection(infrastructure.Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT messaging.release_parked_outbox($1)", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = outbox });
-        return (bool)(await command.ExecuteScalarAsync())!;
-    }
+    async Task<bool> Release(Guid outbox) => (bool)(await infrastructure.Scalar("SELECT messaging.release_parked_outbox($1)", outbox))!;
 }

@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Sagas.Messaging;
 using Sagas.Messaging.Sagas;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

@@ -1,7 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Sagas.ServiceDefaults.RabbitMq;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

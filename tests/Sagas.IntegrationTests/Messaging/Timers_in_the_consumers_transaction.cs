@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sagas.Messaging.Scheduling;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Messaging;
 

@@ -1,10 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Data;
 using Sagas.Messaging.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Migrations;
 
@@ -13,19 +11,8 @@ namespace Sagas.IntegrationTests.Migrations;
 /// this is what keeps them honest: every mapped table and column must exist with the same type and
 /// nullability, and every table in the schemas the model owns must be mapped.
 /// </summary>
-public sealed class SchemaMatchesModelTests : IAsyncLifetime
+public sealed class SchemaMatchesModelTests() : WithMigratedDatabase("schema")
 {
-    TemporaryDatabase _database = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TemporaryDatabase.CreateAsync("schema");
-        await using var dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
-        await Migrator(dataSource).MigrateAsync();
-    }
-
-    public async Task DisposeAsync() => await _database.DisposeAsync();
-
     [Fact]
     public async Task Every_mapped_column_exists_with_the_same_type_and_nullability()
     {
@@ -43,16 +30,15 @@ public sealed class SchemaMatchesModelTests : IAsyncLifetime
     [Fact]
     public async Task A_fresh_database_reports_no_pending_migration_after_migrating()
     {
-        await using var dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
-        Assert.Empty(await Migrator(dataSource).PendingAsync());
+        Assert.Empty(await FulfilmentSchema.Migrator(DataSource).PendingAsync());
     }
 
-    internal static SchemaMigrator Migrator(NpgsqlDataSource dataSource) =>
-        new(dataSource, [MessagingMigrations.Source, DataMigrations.Source], NullLogger<SchemaMigrator>.Instance);
+    /// <summary>Kept for tests written against it (the retention branch's); <see cref="FulfilmentSchema"/> is its home.</summary>
+    internal static SchemaMigrator Migrator(NpgsqlDataSource dataSource) => FulfilmentSchema.Migrator(dataSource);
 
     HashSet<Column> ModelColumns()
     {
-        var options = new DbContextOptionsBuilder<FulfilmentDbContext>().UseNpgsql(_database.ConnectionString).Options;
+        var options = new DbContextOptionsBuilder<FulfilmentDbContext>().UseNpgsql(Database.ConnectionString).Options;
         using var context = new FulfilmentDbContext(options);
         var columns = new HashSet<Column>();
         foreach (var entity in context.Model.GetEntityTypes().Where(e => e.GetTableName() is not null))
@@ -73,7 +59,7 @@ public sealed class SchemaMatchesModelTests : IAsyncLifetime
 
     async Task<HashSet<Column>> DatabaseColumns(string[] schemas)
     {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
             SELECT c.table_schema, c.table_name, c.column_name, format_type(a.atttypid, a.atttypmod), c.is_nullable = 'YES'

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Messaging.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Migrations;
 

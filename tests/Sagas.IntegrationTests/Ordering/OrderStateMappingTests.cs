@@ -4,7 +4,6 @@ using Sagas.Contracts.Ordering;
 using Sagas.Data;
 using Sagas.Data.Ordering;
 using Sagas.IntegrationTests.Migrations;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Ordering;
 
@@ -12,21 +11,10 @@ namespace Sagas.IntegrationTests.Ordering;
 /// The saga row and its timeline as the EF saga repository will use them: an order is loaded without its history,
 /// and only the entries added since are inserted, in the same SaveChanges as the order row.
 /// </summary>
-public sealed class OrderStateMappingTests : IAsyncLifetime
+public sealed class OrderStateMappingTests() : WithMigratedDatabase("ordering")
 {
-    TemporaryDatabase _database = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TemporaryDatabase.CreateAsync("ordering");
-        await using var dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
-        await SchemaMatchesModelTests.Migrator(dataSource).MigrateAsync();
-    }
-
-    public async Task DisposeAsync() => await _database.DisposeAsync();
-
     FulfilmentDbContext NewContext() =>
-        new(new DbContextOptionsBuilder<FulfilmentDbContext>().UseNpgsql(_database.ConnectionString).Options);
+        new(new DbContextOptionsBuilder<FulfilmentDbContext>().UseNpgsql(Database.ConnectionString).Options);
 
     [Fact]
     public async Task An_order_round_trips_and_saving_it_again_inserts_only_the_new_timeline_entries()
@@ -81,7 +69,7 @@ public sealed class OrderStateMappingTests : IAsyncLifetime
             Assert.All(order.Timeline, e => Assert.Equal(orderId, e.OrderId));
         }
 
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT lines::text, payment_status FROM ordering.order_state WHERE order_id = $1", connection);

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;
@@ -9,17 +7,16 @@ namespace Sagas.IntegrationTests.PaymentSandbox;
 /// window holding its last change. Every test first moves the sandbox's clock days ahead, so the windows it
 /// asks for hold only its own payments.
 /// </summary>
-public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+public sealed class Listing_payments(SandboxFixture sandbox) : SandboxSpec(sandbox)
 {
     static readonly TimeSpan Phase = TimeSpan.FromMinutes(10);
-    readonly SandboxApi _api = sandbox.Api;
 
-    DateTime Now => sandbox.Clock.GetUtcNow().UtcDateTime;
+    DateTime Now => Sandbox.Clock.GetUtcNow().UtcDateTime;
 
     /// <summary>A time no earlier test's payment has reached, even by its expiry.</summary>
     DateTime MoveToAFreshDay()
     {
-        sandbox.Clock.Advance(TimeSpan.FromDays(2));
+        Sandbox.Clock.Advance(TimeSpan.FromDays(2));
         return Now;
     }
 
@@ -30,37 +27,37 @@ public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<San
         MoveToAFreshDay();
         var windowStart = Now - Phase / 2;
         // Phase 0: created. Everything but `expiring` can still be paid half an hour later.
-        var pending = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
-        var expiring = await _api.CreatePaymentAsync(order, expiresInSeconds: 12 * 60);
-        var paid = await _api.CreatePaymentAsync(order, 30m, expiresInSeconds: 3600);
-        var canceled = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
-        var refunded = await _api.CreatePaymentAsync(order, 40m, expiresInSeconds: 3600);
+        var pending = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        var expiring = await Api.CreatePaymentAsync(order, expiresInSeconds: 12 * 60);
+        var paid = await Api.CreatePaymentAsync(order, 30m, expiresInSeconds: 3600);
+        var canceled = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        var refunded = await Api.CreatePaymentAsync(order, 40m, expiresInSeconds: 3600);
 
         // Phase 1 (+10 min): paid, canceled, another created; `expiring` expires at +12 min.
-        sandbox.Clock.Advance(Phase);
+        Sandbox.Clock.Advance(Phase);
         var firstBoundary = Now - Phase / 2;
-        await _api.PaidAsync(paid.ProviderReference);
-        Assert.Equal(HttpStatusCode.OK, (await _api.CancelAsync(canceled.ProviderReference)).StatusCode);
-        await _api.PaidAsync(refunded.ProviderReference);
-        var failed = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        await Api.PaidAsync(paid.ProviderReference);
+        Assert.Equal(HttpStatusCode.OK, (await Api.CancelAsync(canceled.ProviderReference)).StatusCode);
+        await Api.PaidAsync(refunded.ProviderReference);
+        var failed = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
 
         // Phase 2 (+20 min): refunded, failed, one more created.
-        sandbox.Clock.Advance(Phase);
+        Sandbox.Clock.Advance(Phase);
         var secondBoundary = Now - Phase / 2;
         Assert.Equal(HttpStatusCode.Created,
-            (await _api.RefundAsync(refunded.ProviderReference, "refund-" + order, 15m)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _api.FailAsync(failed.ProviderReference)).StatusCode);
-        var late = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+            (await Api.RefundAsync(refunded.ProviderReference, "refund-" + order, 15m)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Api.FailAsync(failed.ProviderReference)).StatusCode);
+        var late = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
 
         // Listed at +30 min.
-        sandbox.Clock.Advance(Phase);
+        Sandbox.Clock.Advance(Phase);
         var thirdBoundary = Now - Phase / 2;
 
-        var phase0 = await _api.ListingAsync(windowStart, firstBoundary);
-        var phase1 = await _api.ListingAsync(firstBoundary, secondBoundary);
-        var phase2 = await _api.ListingAsync(secondBoundary, thirdBoundary);
-        var sinceSecond = await _api.ListingAsync(updatedFrom: secondBoundary);
-        var untilFirst = await _api.ListingAsync(updatedTo: firstBoundary);
+        var phase0 = await Api.ListingAsync(windowStart, firstBoundary);
+        var phase1 = await Api.ListingAsync(firstBoundary, secondBoundary);
+        var phase2 = await Api.ListingAsync(secondBoundary, thirdBoundary);
+        var sinceSecond = await Api.ListingAsync(updatedFrom: secondBoundary);
+        var untilFirst = await Api.ListingAsync(updatedTo: firstBoundary);
 
         Assert.Equal([pending.ProviderReference], References(phase0));
         Assert.Equal([paid.ProviderReference, canceled.ProviderReference, expiring.ProviderReference],
@@ -98,20 +95,19 @@ public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<San
     {
         var order = Guid.NewGuid().ToString();
         var from = MoveToAFreshDay();
-        var payment = await _api.CreatePaymentAsync(order, 25m, expiresInSeconds: 3600);
-        await _api.PaidAsync(payment.ProviderReference);
+        var payment = await Api.PaidPaymentAsync(order, 25m, expiresInSeconds: 3600);
         Assert.Equal(HttpStatusCode.Created,
-            (await _api.RefundAsync(payment.ProviderReference, "refund-" + order, 5m)).StatusCode);
-        var pending = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+            (await Api.RefundAsync(payment.ProviderReference, "refund-" + order, 5m)).StatusCode);
+        var pending = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
 
-        var listing = await _api.ListAsync(from);
+        var listing = await Api.ListAsync(from);
         var items = JsonNode.Parse(await listing.Content.ReadAsStringAsync())!["items"]!.AsArray();
 
         Assert.Equal(2, items.Count);
         foreach (var item in items)
         {
             var reference = item!["providerReference"]!.GetValue<string>();
-            var shown = JsonNode.Parse(await (await _api.GetAsync(reference)).Content.ReadAsStringAsync())!;
+            var shown = JsonNode.Parse(await (await Api.GetAsync(reference)).Content.ReadAsStringAsync())!;
             Assert.True(JsonNode.DeepEquals(shown, item), $"listed {item.ToJsonString()}\nshown  {shown.ToJsonString()}");
             Assert.True(shown.AsObject().ContainsKey("paidAt"));
             Assert.True(shown.AsObject().ContainsKey("updatedAt"));
@@ -127,12 +123,12 @@ public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<San
     {
         var order = Guid.NewGuid().ToString();
         MoveToAFreshDay();
-        var payment = await _api.CreatePaymentAsync(order);
-        var updatedAt = (await _api.GetPaymentAsync(payment.ProviderReference)).UpdatedAt;
+        var payment = await Api.CreatePaymentAsync(order);
+        var updatedAt = (await Api.GetPaymentAsync(payment.ProviderReference)).UpdatedAt;
 
-        var from = await _api.ListingAsync(updatedFrom: updatedAt, updatedTo: updatedAt.AddTicks(10));
-        var to = await _api.ListingAsync(updatedFrom: updatedAt.AddTicks(-10), updatedTo: updatedAt);
-        var empty = await _api.ListingAsync(updatedFrom: updatedAt, updatedTo: updatedAt);
+        var from = await Api.ListingAsync(updatedFrom: updatedAt, updatedTo: updatedAt.AddTicks(10));
+        var to = await Api.ListingAsync(updatedFrom: updatedAt.AddTicks(-10), updatedTo: updatedAt);
+        var empty = await Api.ListingAsync(updatedFrom: updatedAt, updatedTo: updatedAt);
 
         Assert.Equal([payment.ProviderReference], References(from));
         Assert.Empty(to.Items);
@@ -149,14 +145,14 @@ public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<San
         {
             // Every other payment expires a minute after it was created, so the pages interleave payments
             // listed at a recorded change with payments listed at their expiry.
-            created.Add((await _api.CreatePaymentAsync(order, expiresInSeconds: i % 2 == 0 ? 60 : 3600)).ProviderReference);
-            sandbox.Clock.Advance(TimeSpan.FromSeconds(1));
+            created.Add((await Api.CreatePaymentAsync(order, expiresInSeconds: i % 2 == 0 ? 60 : 3600)).ProviderReference);
+            Sandbox.Clock.Advance(TimeSpan.FromSeconds(1));
         }
 
-        sandbox.Clock.Advance(TimeSpan.FromMinutes(2));
+        Sandbox.Clock.Advance(TimeSpan.FromMinutes(2));
 
-        var byDefault = await _api.AllPagesAsync(from, null);
-        var bySeven = await _api.AllPagesAsync(from, null, limit: 7);
+        var byDefault = await Api.AllPagesAsync(from, null);
+        var bySeven = await Api.AllPagesAsync(from, null, limit: 7);
 
         Assert.Equal([200, 30], byDefault.Select(p => p.Items.Count));
         Assert.Equal(Enumerable.Repeat(7, 32).Append(6), bySeven.Select(p => p.Items.Count));
@@ -180,17 +176,17 @@ public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<San
         var created = new List<string>();
         for (var i = 0; i < 20; i++)
         {
-            created.Add((await _api.CreatePaymentAsync(order, expiresInSeconds: 3600)).ProviderReference);
-            sandbox.Clock.Advance(TimeSpan.FromSeconds(1));
+            created.Add((await Api.CreatePaymentAsync(order, expiresInSeconds: 3600)).ProviderReference);
+            Sandbox.Clock.Advance(TimeSpan.FromSeconds(1));
         }
 
-        var first = await _api.ListingAsync(from, limit: 5);
+        var first = await Api.ListingAsync(from, limit: 5);
         var seen = first.Items.ToList();
-        await _api.PaidAsync(seen[0].ProviderReference);
-        await _api.PaidAsync(created[^1]);
+        await Api.PaidAsync(seen[0].ProviderReference);
+        await Api.PaidAsync(created[^1]);
         for (var cursor = first.NextCursor; cursor is not null;)
         {
-            var page = await _api.ListingAsync(from, cursor: cursor, limit: 5);
+            var page = await Api.ListingAsync(from, cursor: cursor, limit: 5);
             seen.AddRange(page.Items);
             cursor = page.NextCursor;
         }
@@ -215,7 +211,7 @@ public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<San
     [InlineData("limit", "-5")]
     public async Task A_bad_parameter_is_a_400_naming_it(string name, string value)
     {
-        var problem = await SandboxApi.ProblemAsync(await _api.ListAsync((name, value)), HttpStatusCode.BadRequest);
+        var problem = await SandboxApi.ProblemAsync(await Api.ListAsync((name, value)), HttpStatusCode.BadRequest);
 
         Assert.Equal([name], problem.Errors!.Keys);
     }
@@ -224,10 +220,10 @@ public sealed class Listing_payments(SandboxFixture sandbox) : IClassFixture<San
     public async Task Bounds_the_wrong_way_round_are_a_400_and_empty_parameters_count_as_absent()
     {
         var problem = await SandboxApi.ProblemAsync(
-            await _api.ListAsync(("updatedFrom", "2026-11-26T10:00:00Z"), ("updatedTo", "2026-11-26T09:00:00Z")),
+            await Api.ListAsync(("updatedFrom", "2026-11-26T10:00:00Z"), ("updatedTo", "2026-11-26T09:00:00Z")),
             HttpStatusCode.BadRequest);
-        var offsets = await _api.ListAsync(("updatedFrom", "2026-11-26T10:00:00+01:00"), ("updatedTo", "2026-11-26T09:30Z"));
-        var empty = await _api.ListAsync(("updatedFrom", ""), ("updatedTo", ""), ("cursor", ""), ("limit", ""));
+        var offsets = await Api.ListAsync(("updatedFrom", "2026-11-26T10:00:00+01:00"), ("updatedTo", "2026-11-26T09:30Z"));
+        var empty = await Api.ListAsync(("updatedFrom", ""), ("updatedTo", ""), ("cursor", ""), ("limit", ""));
 
         Assert.Equal(["updatedTo"], problem.Errors!.Keys);
         Assert.Equal(HttpStatusCode.OK, offsets.StatusCode);

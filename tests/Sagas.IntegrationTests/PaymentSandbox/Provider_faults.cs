@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
@@ -10,9 +9,7 @@ public sealed class Provider_faults(SandboxFixture sandbox) : WithDefaultSandbox
     public async Task An_error_rate_of_one_fails_every_provider_call_and_changes_nothing()
     {
         var order = Guid.NewGuid().ToString();
-        var paid = await Api.CreatePaymentAsync(order);
-        await Api.PaidAsync(paid.ProviderReference);
-        var pending = await Api.CreatePaymentAsync(order);
+        var (paid, pending) = await Api.PaidAndPendingAsync(order);
 
         await Api.SettingsAsync(new { errorRate = 1.0 });
         var responses = new[]

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 /// <summary>
@@ -13,8 +10,7 @@ public sealed class Rejecting_refunds_and_cancels(SandboxFixture sandbox) : With
     public async Task A_rejected_refund_records_nothing_and_its_key_refunds_once_when_refunds_are_back()
     {
         var order = Guid.NewGuid().ToString();
-        var payment = await Api.CreatePaymentAsync(order, 20m);
-        await Api.PaidAsync(payment.ProviderReference);
+        var payment = await Api.PaidPaymentAsync(order, 20m);
         var key = $"order:{order}:refund";
 
         await Api.SettingsAsync(new { refunds = "reject" });
@@ -68,9 +64,7 @@ public sealed class Rejecting_refunds_and_cancels(SandboxFixture sandbox) : With
     public async Task Rejecting_refunds_leaves_cancels_alone_and_the_other_way_round()
     {
         var order = Guid.NewGuid().ToString();
-        var paid = await Api.CreatePaymentAsync(order);
-        await Api.PaidAsync(paid.ProviderReference);
-        var pending = await Api.CreatePaymentAsync(order);
+        var (paid, pending) = await Api.PaidAndPendingAsync(order);
 
         await Api.SettingsAsync(new { refunds = "reject" });
         var cancelWhileRefundsRejected = await Api.CancelAsync(pending.ProviderReference);

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
@@ -29,6 +27,22 @@ public sealed class SandboxApi(HttpClient client)
         var response = await CreateAsync(Guid.NewGuid().ToString(), merchantReference, amount, currency, expiresInSeconds);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<CreatedPayment>())!;
+    }
+
+    /// <summary>Creates a payment with a fresh key and pays it in full, as the customer would.</summary>
+    public async Task<CreatedPayment> PaidPaymentAsync(
+        string merchantReference, decimal amount = 12.50m, string currency = "USD", int expiresInSeconds = 120)
+    {
+        var payment = await CreatePaymentAsync(merchantReference, amount, currency, expiresInSeconds);
+        await PaidAsync(payment.ProviderReference);
+        return payment;
+    }
+
+    /// <summary>Two payments for one order: the first paid, the second still pending.</summary>
+    public async Task<(CreatedPayment Paid, CreatedPayment Pending)> PaidAndPendingAsync(string merchantReference)
+    {
+        var paid = await PaidPaymentAsync(merchantReference);
+        return (paid, await CreatePaymentAsync(merchantReference));
     }
 
     public Task<HttpResponseMessage> GetAsync(string providerReference) =>

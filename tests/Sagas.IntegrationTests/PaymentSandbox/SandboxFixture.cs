@@ -2,7 +2,6 @@ extern alias PaymentSandbox;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Sagas.Testing;
 using SandboxProgram = PaymentSandbox::Program;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 public sealed class Sandbox_health_and_errors(SandboxFixture sandbox) : IClassFixture<SandboxFixture>

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Npgsql;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;
@@ -7,45 +6,43 @@ namespace Sagas.IntegrationTests.PaymentSandbox;
 /// The sandbox migrates its own schema at start-up. A ledger written before <c>payments.updated_at</c>
 /// existed gets the column filled in from what it recorded, to the same values the running sandbox keeps.
 /// </summary>
-public sealed class Upgrading_an_older_ledger(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+public sealed class Upgrading_an_older_ledger(SandboxFixture sandbox) : SandboxSpec(sandbox)
 {
-    readonly SandboxApi _api = sandbox.Api;
-
     [Fact]
     public async Task A_ledger_without_updated_at_gets_it_filled_in_as_the_sandbox_would_have_kept_it()
     {
         var order = Guid.NewGuid().ToString();
-        var pending = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
-        var expiring = await _api.CreatePaymentAsync(order, expiresInSeconds: 30);
-        var paid = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
-        var refunded = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
-        var canceled = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
-        var failed = await _api.CreatePaymentAsync(order, expiresInSeconds: 3600);
-        sandbox.Clock.Advance(TimeSpan.FromMinutes(1));
-        await _api.PaidAsync(paid.ProviderReference);
-        await _api.PaidAsync(refunded.ProviderReference);
-        Assert.Equal(HttpStatusCode.OK, (await _api.CancelAsync(canceled.ProviderReference)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _api.FailAsync(failed.ProviderReference)).StatusCode);
-        sandbox.Clock.Advance(TimeSpan.FromMinutes(1));
+        var pending = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        var expiring = await Api.CreatePaymentAsync(order, expiresInSeconds: 30);
+        var paid = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        var refunded = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        var canceled = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        var failed = await Api.CreatePaymentAsync(order, expiresInSeconds: 3600);
+        Sandbox.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Api.PaidAsync(paid.ProviderReference);
+        await Api.PaidAsync(refunded.ProviderReference);
+        Assert.Equal(HttpStatusCode.OK, (await Api.CancelAsync(canceled.ProviderReference)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Api.FailAsync(failed.ProviderReference)).StatusCode);
+        Sandbox.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(HttpStatusCode.Created,
-            (await _api.RefundAsync(refunded.ProviderReference, "refund-" + order, 2m)).StatusCode);
+            (await Api.RefundAsync(refunded.ProviderReference, "refund-" + order, 2m)).StatusCode);
         // Paying writes the expiry down (as of expires_at, a minute and a half ago).
-        Assert.Equal(HttpStatusCode.Conflict, (await _api.PayAsync(expiring.ProviderReference)).StatusCode);
-        sandbox.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.Conflict, (await Api.PayAsync(expiring.ProviderReference)).StatusCode);
+        Sandbox.Clock.Advance(TimeSpan.FromMinutes(1));
         var kept = await UpdatedAtAsync();
 
         await ExecuteAsync("""
             DROP INDEX sandbox.payments_updated_at_idx, sandbox.payments_pending_expires_at_idx;
             ALTER TABLE sandbox.payments DROP COLUMN updated_at;
             """);
-        await sandbox.RestartAsync();
+        await Sandbox.RestartAsync();
         var filledIn = await UpdatedAtAsync();
 
         Assert.Equal(6, kept.Count);
         Assert.Equal(kept, filledIn);
-        Assert.Equal("expired", (await sandbox.Api.GetPaymentAsync(expiring.ProviderReference)).Status);
-        Assert.Equal(kept[expiring.ProviderReference], (await sandbox.Api.GetPaymentAsync(expiring.ProviderReference)).ExpiresAt);
-        Assert.Equal(kept[pending.ProviderReference], (await sandbox.Api.GetPaymentAsync(pending.ProviderReference)).UpdatedAt);
+        Assert.Equal("expired", (await Sandbox.Api.GetPaymentAsync(expiring.ProviderReference)).Status);
+        Assert.Equal(kept[expiring.ProviderReference], (await Sandbox.Api.GetPaymentAsync(expiring.ProviderReference)).ExpiresAt);
+        Assert.Equal(kept[pending.ProviderReference], (await Sandbox.Api.GetPaymentAsync(pending.ProviderReference)).UpdatedAt);
         Assert.Equal(1, await ScalarAsync("""
             SELECT count(*) FROM information_schema.columns
             WHERE table_schema = 'sandbox' AND table_name = 'payments' AND column_name = 'updated_at' AND is_nullable = 'NO'
@@ -58,7 +55,7 @@ public sealed class Upgrading_an_older_ledger(SandboxFixture sandbox) : IClassFi
 
     async Task<Dictionary<string, DateTime>> UpdatedAtAsync()
     {
-        await using var connection = new NpgsqlConnection(sandbox.Database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Sandbox.Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT provider_reference, updated_at FROM sandbox.payments", connection);
         await using var reader = await command.ExecuteReaderAsync();
@@ -70,7 +67,7 @@ public sealed class Upgrading_an_older_ledger(SandboxFixture sandbox) : IClassFi
 
     async Task ExecuteAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(sandbox.Database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Sandbox.Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
@@ -78,7 +75,7 @@ public sealed class Upgrading_an_older_ledger(SandboxFixture sandbox) : IClassFi
 
     async Task<long> ScalarAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(sandbox.Database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Sandbox.Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;

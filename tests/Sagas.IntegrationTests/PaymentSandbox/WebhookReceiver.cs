@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.PaymentSandbox;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using Sagas.Testing;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 public sealed class Webhook_delivery(SandboxFixture sandbox) : WithDefaultSandboxSettings(sandbox)
@@ -65,11 +62,9 @@ public sealed class Webhook_delivery(SandboxFixture sandbox) : WithDefaultSandbo
     public async Task Switched_off_sends_nothing()
     {
         await Api.SettingsAsync(new { webhooks = "off" });
-        var silent = await Api.CreatePaymentAsync(Guid.NewGuid().ToString());
-        await Api.PaidAsync(silent.ProviderReference);
+        var silent = await Api.PaidPaymentAsync(Guid.NewGuid().ToString());
         await Api.SettingsAsync(new { webhooks = "on" });
-        var announced = await Api.CreatePaymentAsync(Guid.NewGuid().ToString());
-        await Api.PaidAsync(announced.ProviderReference);
+        var announced = await Api.PaidPaymentAsync(Guid.NewGuid().ToString());
 
         await ReceivedAsync(announced.ProviderReference, 1);
 

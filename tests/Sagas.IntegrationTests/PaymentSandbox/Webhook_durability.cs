@@ -1,5 +1,3 @@
-using Sagas.Testing;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 public sealed class Webhook_durability(SandboxWithReceiverDownFixture sandbox) : IClassFixture<SandboxWithReceiverDownFixture>
@@ -8,8 +6,7 @@ public sealed class Webhook_durability(SandboxWithReceiverDownFixture sandbox) :
     public async Task A_queued_webhook_survives_a_restart_of_the_sandbox()
     {
         var order = Guid.NewGuid().ToString();
-        var payment = await sandbox.Api.CreatePaymentAsync(order);
-        await sandbox.Api.PaidAsync(payment.ProviderReference);
+        var payment = await sandbox.Api.PaidPaymentAsync(order);
         await Eventually.Until(() => sandbox.Api.WebhookDeliveriesAsync(payment.ProviderReference),
             d => d is [{ Attempts: >= 1, Status: "pending" }], because: "the receiver is down");
 

@@ -1,5 +1,3 @@
-using Sagas.Testing;
-
 namespace Sagas.IntegrationTests.PaymentSandbox;
 
 public sealed class Webhook_retry(SandboxWithReceiverDownFixture sandbox) : IClassFixture<SandboxWithReceiverDownFixture>
@@ -9,8 +7,7 @@ public sealed class Webhook_retry(SandboxWithReceiverDownFixture sandbox) : ICla
     {
         var api = sandbox.Api;
         var order = Guid.NewGuid().ToString();
-        var payment = await api.CreatePaymentAsync(order);
-        await api.PaidAsync(payment.ProviderReference);
+        var payment = await api.PaidPaymentAsync(order);
 
         var failing = await Eventually.Until(() => api.WebhookDeliveriesAsync(payment.ProviderReference),
             d => d is [{ Attempts: >= 2, LastError: not null }], because: "the sandbox keeps trying while the receiver is down");

@@ -5,12 +5,8 @@ namespace Sagas.IntegrationTests.PaymentSandbox;
 /// refused): the settings belong to the whole sandbox the class shares, so every test starts from, and leaves, the
 /// defaults.
 /// </summary>
-public abstract class WithDefaultSandboxSettings(SandboxFixture sandbox) : IClassFixture<SandboxFixture>, IAsyncLifetime
+public abstract class WithDefaultSandboxSettings(SandboxFixture sandbox) : SandboxSpec(sandbox), IAsyncLifetime
 {
-    protected SandboxFixture Sandbox => sandbox;
-
-    protected SandboxApi Api => sandbox.Api;
-
     public Task InitializeAsync() => Api.ResetSettingsAsync();
 
     public Task DisposeAsync() => Api.ResetSettingsAsync();

@@ -1,6 +1,5 @@
 using MassTransit;
 using Sagas.Messaging.Scheduling;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.IntegrationTests.Scheduling;

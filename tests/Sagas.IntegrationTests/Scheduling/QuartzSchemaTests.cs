@@ -6,7 +6,6 @@ using Quartz;
 using Quartz.Impl.AdoJobStore;
 using Sagas.Messaging.Migrations;
 using Sagas.Messaging.Scheduling;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.IntegrationTests.Scheduling;

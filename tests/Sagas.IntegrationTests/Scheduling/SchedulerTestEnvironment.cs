@@ -2,7 +2,6 @@ using MassTransit.Saga;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Messaging.Migrations;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.IntegrationTests.Scheduling;

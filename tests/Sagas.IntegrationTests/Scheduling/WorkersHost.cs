@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Quartz;
 using Sagas.Messaging.Scheduling;
-using Sagas.Testing;
 using Xunit.Abstractions;
 
 namespace Sagas.IntegrationTests.Scheduling;

@@ -7,7 +7,6 @@ using Npgsql;
 using Sagas.Data;
 using Sagas.IntegrationTests.Migrations;
 using Sagas.Messaging;
-using Sagas.Testing;
 using Sagas.Workers.Ordering;
 using Sagas.Workers.Sweeps;
 
@@ -26,10 +25,9 @@ public sealed class SweepTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = await TemporaryDatabase.CreateAsync("sweeps");
+        _database = await FulfilmentSchema.MigratedDatabaseAsync("sweeps");
         _virtualHost = await TemporaryVirtualHost.CreateAsync("sweeps");
         _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
-        await SchemaMatchesModelTests.Migrator(_dataSource).MigrateAsync();
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text.Json;
-using Sagas.Testing;
 
 namespace Sagas.IntegrationTests.Tracing;
 

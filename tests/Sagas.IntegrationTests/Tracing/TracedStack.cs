@@ -1,14 +1,11 @@
 extern alias PaymentSandbox;
 extern alias SagasApi;
 extern alias SagasWorkers;
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using OpenTelemetry.Trace;
-using Sagas.Testing;
 using ApiProgram = SagasApi::Program;
 using SandboxProgram = PaymentSandbox::Program;
 using WorkersProgram = SagasWorkers::Program;

@@ -25,6 +25,13 @@ public class Estimating_the_qr_wait
         return estimate;
     }
 
+    /// <summary>The estimate measured <paramref name="qrPerSecond"/> QR codes a second, so its backlog waits <paramref name="waitSeconds"/>.</summary>
+    static void AssertMeasured(QrWaitEstimate estimate, double qrPerSecond, double waitSeconds)
+    {
+        Assert.Equal(qrPerSecond, estimate.QrPerSecond!.Value, 3);
+        Assert.Equal(waitSeconds, estimate.WaitFor(0).TotalSeconds, 3);
+    }
+
     [Fact]
     public void An_empty_backlog_means_no_wait()
     {
@@ -39,8 +46,7 @@ public class Estimating_the_qr_wait
         // 25 orders every 250 ms leave a backlog of 300: 100 QR codes a second, three seconds' work.
         var estimate = Feed(40, backlog: 300, leftPerTick: 25);
 
-        Assert.Equal(100, estimate.QrPerSecond!.Value, 3);
-        Assert.Equal(3.0, estimate.WaitFor(0).TotalSeconds, 3);
+        AssertMeasured(estimate, qrPerSecond: 100, waitSeconds: 3.0);
         Assert.Equal(4.0, estimate.WaitFor(100).TotalSeconds, 3);
     }
 
@@ -64,8 +70,7 @@ public class Estimating_the_qr_wait
         var estimate = Feed(2, backlog: 100, leftPerTick: 20);
 
         // Measured over the busy second only (40 in 1 s), not over the 5 s window (40 in 5 s = 8/s).
-        Assert.Equal(40, estimate.QrPerSecond!.Value, 3);
-        Assert.Equal(2.5, estimate.WaitFor(0).TotalSeconds, 3);
+        AssertMeasured(estimate, qrPerSecond: 40, waitSeconds: 2.5);
     }
 
     [Fact]
@@ -85,8 +90,7 @@ public class Estimating_the_qr_wait
         Feed(20, backlog: 500, leftPerTick: 50);
         var estimate = Feed(20, backlog: 500, leftPerTick: 5);
 
-        Assert.Equal(20, estimate.QrPerSecond!.Value, 3);
-        Assert.Equal(25.0, estimate.WaitFor(0).TotalSeconds, 3);
+        AssertMeasured(estimate, qrPerSecond: 20, waitSeconds: 25.0);
     }
 
     [Fact]
