@@ -1,4 +1,3 @@
-using Npgsql;
 using Sagas.EndToEndTests.Api;
 
 namespace Sagas.EndToEndTests.Support;
@@ -97,24 +96,12 @@ public sealed class Failed_messages(StackFixture stack) : IClassFixture<StackFix
 
     HttpClient Support() => stack.Client(TestApiKeys.Support);
 
-    async Task<List<JsonElement>> List(string query)
-    {
-        using var support = Support();
-        var page = await support.GetFromJsonAsync<JsonElement>($"/support/failed-messages?{query}");
-        return page.GetProperty("items").EnumerateArray().Select(i => i.Clone()).ToList();
-    }
+    Task<List<JsonElement>> List(string query) => stack.FailedMessages(query);
 
-    async Task<JsonElement> FailedOf(Guid orderId) =>
-        (await List("limit=200")).SingleOrDefault(f => f.GetProperty("orderId").ValueKind == JsonValueKind.String
-                                                       && f.GetProperty("orderId").GetGuid() == orderId);
+    Task<JsonElement> FailedOf(Guid orderId) => stack.FailedMessageOf(orderId);
 
     static readonly IEqualityComparer<JsonElement> SameId = EqualityComparer<JsonElement>.Create(
         (a, b) => a.GetProperty("id").GetString() == b.GetProperty("id").GetString(), e => e.GetProperty("id").GetString()!.GetHashCode());
 
-    async Task<T> Scalar<T>(string sql)
-    {
-        await using var db = NpgsqlDataSource.Create(stack.Database.ConnectionString);
-        await using var command = db.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
+    Task<T> Scalar<T>(string sql) => stack.Scalar<T>(sql);
 }

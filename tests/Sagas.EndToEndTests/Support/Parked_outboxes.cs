@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Npgsql;
 using Sagas.EndToEndTests.Api;
-using Sagas.Testing;
 
 namespace Sagas.EndToEndTests.Support;
 
@@ -102,19 +97,7 @@ public sealed class Parked_outboxes(Parked_outboxes.Stack stack) : IClassFixture
         Assert.Equal(0, stats!.RootElement.GetProperty("failedMessages").GetInt64());
     }
 
-    async Task<JsonElement> FailedOf(Guid orderId)
-    {
-        using var support = stack.Client(TestApiKeys.Support);
-        var page = await support.GetFromJsonAsync<JsonElement>("/support/failed-messages?limit=200");
-        var found = page.GetProperty("items").EnumerateArray().SingleOrDefault(f => f.GetProperty("orderId").ValueKind == JsonValueKind.String
-                                                                                   && f.GetProperty("orderId").GetGuid() == orderId);
-        return found.ValueKind == JsonValueKind.Undefined ? found : found.Clone();
-    }
+    Task<JsonElement> FailedOf(Guid orderId) => stack.FailedMessageOf(orderId);
 
-    async Task<T> Scalar<T>(string sql)
-    {
-        await using var db = NpgsqlDataSource.Create(stack.Database.ConnectionString);
-        await using var command = db.CreateCommand(sql);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
+    Task<T> Scalar<T>(string sql) => stack.Scalar<T>(sql);
 }
