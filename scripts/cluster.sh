@@ -69,6 +69,7 @@ SAGAS_PG_API_CONNECTION=$(cluster_connection "$PG_DATABASE" "$PG_API_USER" "$PG_
 SAGAS_PG_WORKERS_CONNECTION=$(cluster_connection "$PG_DATABASE" "$PG_WORKERS_USER" "$PG_WORKERS_PASSWORD")
 SAGAS_PG_SANDBOX_CONNECTION=$(cluster_connection "$PG_SANDBOX_DATABASE" "$PG_SANDBOX_USER" "$PG_SANDBOX_PASSWORD")
 RabbitMq__Nodes=$(rabbit_nodes_setting)
+ConnectionStrings__PostgresReadOnly=$(cluster_read_only_connection "$PG_DATABASE" "$PG_API_USER" "$PG_API_PASSWORD")
 SAGAS_RUN_TOPOLOGY=RabbitMQ nodes $(rabbit_nodes_setting) (management $RMQ_HOST:$(rabbit_mgmt_port 1)-$(rabbit_mgmt_port 3)); PostgreSQL primary $PG_HOST:$(pg_server_port "$primary"), synchronous standby $PG_HOST:$(pg_server_port $((3 - primary))); scripts/cluster.sh status
 EOF
 }

@@ -10,6 +10,8 @@
 #                                         node stays up, as `rabbitmqctl stop_app` does)
 # The last two are fault injection for `make bench`; they refuse to touch a server not started from
 # this folder (SAGAS_STATE_DIR, see lib.sh).
+#   scripts/infra.sh pg-standby up|down|pause|resume  a streaming standby of our PostgreSQL for one test
+#                                         (pg_basebackup -R, on SAGAS_PG_STANDBY_PORT; replay paused/resumed on request)
 #   scripts/infra.sh rabbit-node up|down  start/stop only the RabbitMQ node of this folder, the whole node
 #                                         (`rabbitmqctl stop`): for a test that stops a broker of its own
 #                                         (SAGAS_STATE_DIR=.local/test-brokers/<name>, ports of its own)
@@ -46,6 +48,8 @@ source "$INFRA_DIR/paths.sh"
 source "$INFRA_DIR/packages.sh"
 # shellcheck source=scripts/infra/postgres.sh
 source "$INFRA_DIR/postgres.sh"
+# shellcheck source=scripts/infra/pg-standby.sh
+source "$INFRA_DIR/pg-standby.sh"
 # shellcheck source=scripts/infra/rabbitmq-node.sh
 source "$INFRA_DIR/rabbitmq-node.sh"
 # shellcheck source=scripts/infra/rabbitmq.sh
@@ -68,6 +72,7 @@ usage: scripts/infra.sh up|down|status|env
   env     print export lines: eval "$(scripts/infra.sh env)"
   restart-pg              restart our PostgreSQL cluster (fault injection for make bench)
   rabbit-app stop|start   stop/start the RabbitMQ application on our node (fault injection)
+  pg-standby up|down|pause|resume  a throwaway standby of our PostgreSQL (a test's; SAGAS_PG_STANDBY_PORT)
   rabbit-node up|down     start/stop only the RabbitMQ node of this folder (a test's own broker,
                           with SAGAS_STATE_DIR=.local/test-brokers/<name>); 'down' stops those too
 EOF
@@ -85,6 +90,8 @@ main() {
         ;;
     down)
         require_root down
+        pg_standby_paths
+        pg_standby_down
         pg_down
         rmq_down
         test_brokers_down
@@ -106,6 +113,10 @@ main() {
     rabbit-app)
         require_root rabbit-app
         rmq_app "${2:-}"
+        ;;
+    pg-standby)
+        require_root pg-standby
+        pg_standby "${2:-}"
         ;;
     rabbit-node)
         require_root rabbit-node

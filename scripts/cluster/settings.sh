@@ -88,6 +88,15 @@ cluster_connection() {
         "$PG_HOST" "$(pg_server_port 1)" "$PG_HOST" "$(pg_server_port 2)" "$database" "$user" "$password"
 }
 
+# The Api's read-only pool (ConnectionStrings__PostgresReadOnly): a standby when there is one, else the primary; the
+# standby first in the list, so reads follow a rebuilt standby back after a promotion.
+cluster_read_only_connection() {
+    local database="$1" user="$2" password="$3" standby
+    standby=$((3 - $(pg_primary_number)))
+    printf 'Host=%s:%s,%s:%s;Database=%s;Username=%s;Password=%s;Target Session Attributes=prefer-standby' \
+        "$PG_HOST" "$(pg_server_port "$standby")" "$PG_HOST" "$(pg_server_port $((3 - standby)))" "$database" "$user" "$password"
+}
+
 rabbit_nodes_setting() {
     local n nodes=()
     for n in "${RABBIT_NODES[@]}"; do

@@ -53,6 +53,14 @@ EOF
 }
 
 # Settings are rewritten before every start so a changed SAGAS_PG_PORT takes effect.
+# Streaming replication from 127.0.0.1 for roles with REPLICATION (a test's standby, `pg-standby`; the cluster's), with a
+# password: "all" in pg_hba.conf does not match replication connections. Added to a cluster made before it, too.
+pg_allow_replication() {
+    grep -q "^host *replication" "$PG_DATA/pg_hba.conf" && return
+    printf 'host    replication  all       127.0.0.1/32   scram-sha-256\n' | as_postgres tee -a "$PG_DATA/pg_hba.conf" >/dev/null
+    as_postgres "$PGBIN/pg_ctl" reload -D "$PG_DATA" >/dev/null
+}
+
 pg_write_settings() {
     as_postgres mkdir -p "$PG_RUN" "$(dirname "$PG_LOG")"
     as_postgres tee "$PG_DATA/sagas.conf" >/dev/null <<EOF
@@ -123,14 +131,16 @@ pg_ensure_role() {
         -v api_user="$PG_API_USER" -v api_password="$PG_API_PASSWORD" \
         -v workers_user="$PG_WORKERS_USER" -v workers_password="$PG_WORKERS_PASSWORD" \
         -v sandbox_user="$PG_SANDBOX_USER" -v sandbox_password="$PG_SANDBOX_PASSWORD" -v sandbox_db="$PG_SANDBOX_DATABASE" \
+        -v replication_user="$PG_REPLICATION_USER" -v replication_password="$PG_REPLICATION_PASSWORD" \
         -f - 2>&1 <<'SQL'
-SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY[:'app_user', :'api_user', :'workers_user', :'sandbox_user']) AS r
+SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY[:'app_user', :'api_user', :'workers_user', :'sandbox_user', :'replication_user']) AS r
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
 SELECT format('ALTER ROLE %I LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L',
               :'app_user', :'app_password') \gexec
 SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L', r, p)
   FROM (VALUES (:'api_user', :'api_password'), (:'workers_user', :'workers_password')) AS runtime(r, p) \gexec
 SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD %L', :'sandbox_user', :'sandbox_password') \gexec
+SELECT format('ALTER ROLE %I LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'replication_user', :'replication_password') \gexec
 SELECT format('GRANT %I TO %I', r, :'app_user') FROM unnest(ARRAY[:'api_user', :'workers_user']) AS r \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', d, o)
   FROM (VALUES (:'app_db', :'app_user'), (:'sandbox_db', :'sandbox_user')) AS wanted(d, o)
@@ -156,6 +166,7 @@ pg_up() {
         say "PostgreSQL: reusing our cluster on 127.0.0.1:$PG_PORT (pid $(pg_ours_pid))"
         pg_wait_ready
         pg_ensure_role
+        pg_allow_replication
     elif port_in_use "$PG_PORT"; then
         if pg_app_login_ok; then
             say "PostgreSQL: reusing the server already listening on $PG_HOST:$PG_PORT (it accepts the $PG_USER role)"
@@ -167,6 +178,7 @@ pg_up() {
         pg_start
         pg_wait_ready
         pg_ensure_role
+        pg_allow_replication
     fi
     pg_app_login_ok || die "PostgreSQL is up on $PG_HOST:$PG_PORT but role '$PG_USER' cannot log in to database '$PG_DATABASE' over TCP"
     local role password

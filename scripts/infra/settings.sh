@@ -19,6 +19,9 @@ PG_WORKERS_USER="${SAGAS_PG_WORKERS_USER:-sagas_workers}"
 PG_WORKERS_PASSWORD="${SAGAS_PG_WORKERS_PASSWORD:-sagas-workers-dev-password}"
 PG_SANDBOX_USER="${SAGAS_PG_SANDBOX_USER:-sagas_sandbox}"
 PG_SANDBOX_PASSWORD="${SAGAS_PG_SANDBOX_PASSWORD:-sagas-sandbox-dev-password}"
+# Streaming replication only (a test's standby, scripts/infra.sh pg-standby): REPLICATION, no database rights.
+PG_REPLICATION_USER="${SAGAS_PG_REPLICATION_USER:-sagas_replication}"
+PG_REPLICATION_PASSWORD="${SAGAS_PG_REPLICATION_PASSWORD:-sagas-replication-dev-password}"
 PG_SANDBOX_DATABASE="${SAGAS_PG_SANDBOX_DATABASE:-sagas_sandbox}"
 
 RMQ_HOST="${SAGAS_RABBIT_HOST:-127.0.0.1}"

@@ -24,6 +24,8 @@ builder.AddServiceDefaults("sagas-api");
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
 
 builder.Services.AddFulfilmentDatabase(builder.Configuration);
+// ConnectionStrings:PostgresReadOnly: support's reads and status reads on the standby (the primary when unset).
+builder.Services.AddReadOnlyDatabase(builder.Configuration);
 // Registered before MassTransit so the schema is current before anything is published.
 builder.Services.MigrateOnStartup();
 

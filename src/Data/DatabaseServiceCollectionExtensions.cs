@@ -30,18 +30,7 @@ public static class DatabaseServiceCollectionExtensions
         {
             // The pool's label in the db_client_connection_* metrics (the connection string otherwise).
             builder.Name = "fulfilment";
-            // No statement of ours should run for long: a stuck one fails (and is retried or answered 503)
-            // instead of holding a connection and a request. An explicit "Command Timeout" wins.
-            if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase))
-                builder.ConnectionStringBuilder.CommandTimeout = 10;
-            // Npgsql resets every pooled connection with DISCARD ALL when it is next opened: a statement of its own,
-            // so one more PostgreSQL transaction per connection use (it doubled the transactions per order). Nothing
-            // here leaves session state behind (locks are transaction-scoped, no SET, no temporary tables; the
-            // outbox listener's LISTEN lives on its own connection until the process stops).
-            if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
-                builder.ConnectionStringBuilder.NoResetOnClose = true;
-            AutoPrepare(builder.ConnectionStringBuilder, connectionString);
-            builder.TraceStatementsUnderParentOnly();
+            ConfigurePool(builder, connectionString);
             // The Workers' endpoints alone may consume ~140 messages at once, each holding a connection for its
             // transaction: the pool grows to what this process's background work can use, never below Max Pool Size.
             var demand = PooledConnectionDemand.Of(provider);
@@ -57,6 +46,26 @@ public static class DatabaseServiceCollectionExtensions
         services.AddMigrationSource(MessagingMigrations.Source);
         services.AddMigrationSource(DataMigrations.Source);
         return services;
+    }
+
+    /// <summary>
+    /// What every pool of ours gets, the primary's and the standby's (<see cref="ReadOnlyDatabase"/>): a statement timeout, no
+    /// reset on close, automatic preparation and statements traced under their request only.
+    /// </summary>
+    internal static void ConfigurePool(NpgsqlDataSourceBuilder builder, string connectionString)
+    {
+        // No statement of ours should run for long: a stuck one fails (and is retried or answered 503)
+        // instead of holding a connection and a request. An explicit "Command Timeout" wins.
+        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase))
+            builder.ConnectionStringBuilder.CommandTimeout = 10;
+        // Npgsql resets every pooled connection with DISCARD ALL when it is next opened: a statement of its own,
+        // so one more PostgreSQL transaction per connection use (it doubled the transactions per order). Nothing
+        // here leaves session state behind (locks are transaction-scoped, no SET, no temporary tables; the
+        // outbox listener's LISTEN lives on its own connection until the process stops).
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+        AutoPrepare(builder.ConnectionStringBuilder, connectionString);
+        builder.TraceStatementsUnderParentOnly();
     }
 
     /// <summary>

@@ -166,8 +166,9 @@ public static class OrderEndpoints
     static IResult Accepted(Guid orderId) =>
         Results.Accepted($"/orders/{orderId}", new OrderAccepted(orderId, OrderStatuses.Submitted));
 
+    // The status read: the standby's view when one is configured, the primary's when the standby misses the order.
     static async Task<IResult> Get(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken) =>
-        await FindVisible(orderId, user, orders, cancellationToken) is { } found
+        await FindVisible(orderId, user, orders, cancellationToken, recent: true) is { } found
             ? Results.Ok(found.Order)
             : NotFound(orderId);
 
@@ -224,10 +225,14 @@ public static class OrderEndpoints
         return Results.Accepted($"/orders/{orderId}", new OrderAccepted(orderId, found.Order.Status));
     }
 
-    /// <summary>Support sees every order; a storefront only the orders it submitted (others are 404 to it).</summary>
-    internal static async Task<OrderReader.Found?> FindVisible(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken)
+    /// <summary>
+    /// Support sees every order; a storefront only the orders it submitted (others are 404 to it). <paramref name="recent"/>:
+    /// the standby may answer (<see cref="OrderReader.FindRecentAsync"/>); otherwise the primary does.
+    /// </summary>
+    internal static async Task<OrderReader.Found?> FindVisible(Guid orderId, ClaimsPrincipal user, OrderReader orders, CancellationToken cancellationToken,
+        bool recent = false)
     {
-        var found = await orders.FindAsync(orderId, cancellationToken);
+        var found = recent ? await orders.FindRecentAsync(orderId, cancellationToken) : await orders.FindAsync(orderId, cancellationToken);
         return found is not null && (user.IsInRole(Roles.Support) || found.ClientId == user.ClientId())
             ? found with { Order = AsSeenBy(found.Order, user) }
             : null;

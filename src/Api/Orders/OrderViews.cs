@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using Npgsql;
+using Sagas.Data;
 
 namespace Sagas.Api.Orders;
 
@@ -45,8 +46,14 @@ public sealed record OrderSummary(
 /// <c>Submitted</c> until then, never missing. A final order the retention sweep moved has the same two rows in schema
 /// <c>archive</c>, read only when the hot tables miss (a live order costs one query, as before). Plain reads:
 /// PostgreSQL's MVCC takes no row locks, so support queries never slow the workers down.
+/// <para>
+/// <see cref="FindAsync"/> reads the primary: what a write decides on (cancel, retry) and the event stream, which reads
+/// when the primary announces a change (a standby may not have replayed it yet). <see cref="FindRecentAsync"/>, the status
+/// read, asks the standby first (<see cref="ReadOnlyDatabase"/>) and the primary when the standby misses: an order accepted
+/// a moment ago is never a 404 for want of replay.
+/// </para>
 /// </summary>
-public sealed class OrderReader(NpgsqlDataSource db)
+public sealed class OrderReader(NpgsqlDataSource db, ReadOnlyDatabase readOnly)
 {
     internal const string Columns = """
         k.order_id, k.customer_id, coalesce(s.current_state, 'Submitted'), k.total, k.currency,
@@ -63,13 +70,21 @@ public sealed class OrderReader(NpgsqlDataSource db)
     /// <summary><paramref name="Archived"/>: read from schema archive (a final order nothing may change any more).</summary>
     public sealed record Found(OrderView Order, string ClientId, bool Archived = false);
 
-    public async Task<Found?> FindAsync(Guid orderId, CancellationToken cancellationToken) =>
-        await FindInAsync(From, orderId, cancellationToken)
-        ?? (await FindInAsync(ArchiveFrom, orderId, cancellationToken) is { } archived ? archived with { Archived = true } : null);
+    /// <summary>The order as the primary has it now.</summary>
+    public Task<Found?> FindAsync(Guid orderId, CancellationToken cancellationToken) => FindOnAsync(db, orderId, cancellationToken);
 
-    async Task<Found?> FindInAsync(string from, Guid orderId, CancellationToken cancellationToken)
+    /// <summary>The order as the standby has it (maybe a moment old), or as the primary has it when the standby misses it.</summary>
+    public async Task<Found?> FindRecentAsync(Guid orderId, CancellationToken cancellationToken) =>
+        await FindOnAsync(readOnly.DataSource, orderId, cancellationToken)
+        ?? (readOnly.IsStandby ? await FindOnAsync(db, orderId, cancellationToken) : null);
+
+    static async Task<Found?> FindOnAsync(NpgsqlDataSource server, Guid orderId, CancellationToken cancellationToken) =>
+        await FindInAsync(server, From, orderId, cancellationToken)
+        ?? (await FindInAsync(server, ArchiveFrom, orderId, cancellationToken) is { } archived ? archived with { Archived = true } : null);
+
+    static async Task<Found?> FindInAsync(NpgsqlDataSource server, string from, Guid orderId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand($"SELECT {Columns} FROM {from} WHERE k.order_id = $1");
+        await using var command = server.CreateCommand($"SELECT {Columns} FROM {from} WHERE k.order_id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = orderId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))

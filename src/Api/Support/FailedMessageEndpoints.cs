@@ -39,8 +39,9 @@ public static class FailedMessageEndpoints
         return endpoints;
     }
 
-    static async Task<IResult> List(HttpRequest http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    static async Task<IResult> List(HttpRequest http, ReadOnlyDatabase readOnly, CancellationToken cancellationToken)
     {
+        var db = readOnly.DataSource;
         var query = http.Query;
         var validation = new Validation();
         var group = query["group"].ToString();
@@ -76,9 +77,9 @@ public static class FailedMessageEndpoints
         return Results.Ok(new FailedMessagePage(items, next));
     }
 
-    static async Task<IResult> Groups(NpgsqlDataSource db, CancellationToken cancellationToken)
+    static async Task<IResult> Groups(ReadOnlyDatabase readOnly, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("""
+        await using var command = readOnly.DataSource.CreateCommand("""
             SELECT group_key, exception_type, message_type, count(*), min(first_failed_at)
               FROM messaging.failed_message WHERE state = 'failed'
              GROUP BY group_key, exception_type, message_type

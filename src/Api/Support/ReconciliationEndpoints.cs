@@ -5,6 +5,7 @@ using Microsoft.OpenApi;
 using Npgsql;
 using Sagas.Api.Hosting;
 using Sagas.Contracts.Payments;
+using Sagas.Data;
 using Sagas.ServiceDefaults.Http;
 
 namespace Sagas.Api.Support;
@@ -77,8 +78,9 @@ public static class ReconciliationEndpoints
         }
     }
 
-    static async Task<IResult> Latest(NpgsqlDataSource db, CancellationToken cancellationToken) =>
-        await ReadAsync(db, "scheduled ORDER BY checked_at DESC LIMIT 1", null, cancellationToken) is { } report
+    // The scheduled report may be a moment old on the standby; the one Run just asked for is read on the primary.
+    static async Task<IResult> Latest(ReadOnlyDatabase readOnly, CancellationToken cancellationToken) =>
+        await ReadAsync(readOnly.DataSource, "scheduled ORDER BY checked_at DESC LIMIT 1", null, cancellationToken) is { } report
             ? Results.Ok(report)
             : Problems.NotFound("No scheduled reconciliation report yet.");
 

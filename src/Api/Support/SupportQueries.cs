@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using Sagas.Api.Orders;
+using Sagas.Data;
 using Sagas.Data.Ordering;
 using static Sagas.Api.Support.SupportEndpoints;
 
@@ -8,10 +9,14 @@ namespace Sagas.Api.Support;
 
 /// <summary>
 /// The support desk's lists and figures, one method per question, each its SQL (src/Data/README.md, "Reaching the
-/// database"). Plain reads on the Api's data source: no row locks, so they never slow the workers down.
+/// database"). Plain reads, no row locks, so they never slow the workers down; on the standby when one is configured
+/// (<see cref="ReadOnlyDatabase"/>), so they take nothing from the primary either. A timeline the standby misses (an order
+/// accepted a moment ago) is read from the primary.
 /// </summary>
-public sealed class SupportQueries(NpgsqlDataSource db)
+public sealed class SupportQueries(ReadOnlyDatabase readOnly)
 {
+    NpgsqlDataSource db => readOnly.DataSource;
+
     /// <summary>What the order search filters by; a null or empty field does not filter.</summary>
     public sealed record OrderFilter(string Status, string CustomerId, DateTimeOffset? CreatedFrom, DateTimeOffset? CreatedTo);
 
@@ -74,12 +79,17 @@ public sealed class SupportQueries(NpgsqlDataSource db)
 
     /// <summary>An order's timeline, oldest first; null when no such order was accepted. An archived order's only when the live tables miss.</summary>
     public async Task<List<TimelineEntry>?> TimelineAsync(Guid orderId, CancellationToken cancellationToken) =>
-        await TimelineInAsync("api", "ordering", orderId, cancellationToken)
-        ?? await TimelineInAsync("archive", "archive", orderId, cancellationToken);
+        await TimelineOnAsync(db, orderId, cancellationToken)
+        ?? (readOnly.IsStandby ? await TimelineOnAsync(readOnly.Primary, orderId, cancellationToken) : null);
 
-    async Task<List<TimelineEntry>?> TimelineInAsync(string keys, string timeline, Guid orderId, CancellationToken cancellationToken)
+    static async Task<List<TimelineEntry>?> TimelineOnAsync(NpgsqlDataSource server, Guid orderId, CancellationToken cancellationToken) =>
+        await TimelineInAsync(server, "api", "ordering", orderId, cancellationToken)
+        ?? await TimelineInAsync(server, "archive", "archive", orderId, cancellationToken);
+
+    static async Task<List<TimelineEntry>?> TimelineInAsync(NpgsqlDataSource server, string keys, string timeline, Guid orderId,
+        CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand($"""
+        await using var command = server.CreateCommand($"""
             SELECT t.at, t.event, t.from_state, t.to_state, t.detail, k.order_id IS NOT NULL
               FROM {keys}.idempotency_keys k
               LEFT JOIN {timeline}.order_timeline t ON t.order_id = k.order_id

@@ -100,7 +100,7 @@ public sealed class Archiving_final_orders : IAsyncLifetime
         Assert.Equal(1L, await Scalar<long>($"SELECT count(*) FROM ordering.order_state WHERE order_id = '{live}'"));
 
         // The order, as GET /orders/{id} reads it: found, final, marked archived (so it can no longer be canceled).
-        var reader = new OrderReader(_dataSource);
+        var reader = new OrderReader(_dataSource, ReadOnlyDatabase.OnPrimary(_dataSource));
         var found = await reader.FindAsync(placed, CancellationToken.None);
         Assert.NotNull(found);
         Assert.True(found.Archived);
@@ -112,7 +112,7 @@ public sealed class Archiving_final_orders : IAsyncLifetime
         Assert.Equal(timelineBefore, await Timeline(placed));
 
         // Support's search: live and archived orders together, newest first, a page at a time across the boundary.
-        var queries = new SupportQueries(_dataSource);
+        var queries = new SupportQueries(ReadOnlyDatabase.OnPrimary(_dataSource));
         var filter = new SupportQueries.OrderFilter("", "rt-customer", null, null);
         var first = await queries.SearchAsync(filter, null, 2, CancellationToken.None);
         Assert.Equal(new[] { live, rejected }, first.Select(o => o.OrderId));
@@ -256,7 +256,7 @@ public sealed class Archiving_final_orders : IAsyncLifetime
     }
 
     async Task<List<string>> Timeline(Guid orderId) =>
-        (await new SupportQueries(_dataSource).TimelineAsync(orderId, CancellationToken.None))!
+        (await new SupportQueries(ReadOnlyDatabase.OnPrimary(_dataSource)).TimelineAsync(orderId, CancellationToken.None))!
         .Select(e => $"{e.At:O} {e.Event} {e.From} {e.To} {e.Detail}").ToList();
 
     async Task Execute(string sql)
