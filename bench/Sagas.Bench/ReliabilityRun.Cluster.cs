@@ -148,10 +148,12 @@ public sealed partial class ReliabilityRun
         var firstAfter = timed.Where(t => t.Accepted >= _failedAt).Select(t => t.Placed).DefaultIfEmpty().Min();
         var anyAfter = timed.Where(t => t.Placed >= _failedAt).Select(t => t.Placed).DefaultIfEmpty().Min();
         string Ms(double seconds) => double.IsNaN(seconds) ? "n/a" : $"{seconds * 1000:0} ms";
-        var time = firstAfter == default ? "no order accepted after it was placed"
-            : $"{(firstAfter - _failedAt).TotalSeconds:0.0} s to the first Placed of an order accepted after the {failed} " +
-              $"stopped (any order: {(anyAfter - _failedAt).TotalSeconds:0.0} s)" +
-              (double.IsNaN(_promotion) ? "" : $"; promotion took {_promotion:0.0} s");
+        var (resumed, pause) = await PauseAsync(orders.Select(o => o.OrderId).ToArray());
+        var time = $"saga transitions resumed {resumed:0.0} s after the {failed} stopped (longest pause from 10 s before to 2 min after: {pause:0.0} s); " +
+                   (firstAfter == default ? "no order accepted after it was placed"
+                       : $"{(firstAfter - _failedAt).TotalSeconds:0.0} s to the first Placed of an order accepted after it " +
+                         $"(any order: {(anyAfter - _failedAt).TotalSeconds:0.0} s)") +
+                   (double.IsNaN(_promotion) ? "" : $"; promotion took {_promotion:0.0} s");
         var delayedText = $"{delayed.Count} of {after.Count} placed after it took longer than the p99 before it " +
                           $"({Ms(threshold)}; p50 before {Ms(Stats.Percentile(before, 0.5))}, {before.Count} orders); " +
                           $"202 → Placed of those delayed p50 {Ms(Stats.Percentile(delayed, 0.5))}, p99 {Ms(Stats.Percentile(delayed, 0.99))}; " +
@@ -165,6 +167,27 @@ public sealed partial class ReliabilityRun
         report.Failovers.Add(new Failover(scenario, failed == "node" ? "RabbitMQ node kill -9, started again 10 s later" : "primary stopped (immediate), standby promoted",
             time, delayedText, retried, load));
         progress($"{scenario}: {time}; {delayedText}; {retried}");
+    }
+
+    /// <summary>
+    /// From the scenario's saga transitions (the timeline): the first after the failure, in seconds after it, and the
+    /// longest pause between two transitions from 10 s before it to 2 minutes after — how long the sagas stood still.
+    /// </summary>
+    async Task<(double Resumed, double Pause)> PauseAsync(Guid[] ids)
+    {
+        Interlocked.Increment(ref _stack!.OwnQueries);
+        await using var command = _stack.Data.CreateCommand(
+            "SELECT at FROM ordering.order_timeline WHERE order_id = ANY($1) AND at BETWEEN $2 AND $3 ORDER BY at");
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        command.Parameters.Add(new NpgsqlParameter { Value = _failedAt.AddSeconds(-10) });
+        command.Parameters.Add(new NpgsqlParameter { Value = _failedAt.AddMinutes(2) });
+        var times = new List<DateTimeOffset>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                times.Add(reader.GetFieldValue<DateTimeOffset>(0));
+        var resumed = times.FirstOrDefault(t => t >= _failedAt) is { } first && first != default ? (first - _failedAt).TotalSeconds : double.NaN;
+        var pause = times.Zip(times.Skip(1), (a, b) => (b - a).TotalSeconds).DefaultIfEmpty(double.NaN).Max();
+        return (resumed, pause);
     }
 
     /// <summary>When each order's saga reached Placed (the timeline, written with the transition).</summary>
