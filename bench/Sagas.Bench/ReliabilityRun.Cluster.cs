@@ -162,7 +162,7 @@ public sealed partial class ReliabilityRun
         var retried = retriedOrders.Count == 0
             ? "no POST /orders answered 503"
             : $"{retriedOrders.Count} orders answered 503 ({retriedOrders.Sum(o => o.Answered503)} answers) and retried with the same " +
-              $"Idempotency-Key until 202, after up to {retriedOrders.Max(o => o.AcceptedAt - o.FirstSentAt):0.0} s; every one accepted once";
+              $"Idempotency-Key until 202, after up to {retriedOrders.Max(o => o.AcceptedAt - o.FirstSentAt):0.0} s";
         var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
         report.Failovers.Add(new Failover(scenario, failed == "node" ? "RabbitMQ node kill -9, started again 10 s later" : "primary stopped (immediate), standby promoted",
             time, delayedText, retried, load));
