@@ -12,7 +12,10 @@
 #
 # Settings (environment): SAGAS_BENCH_PG_PORT (25436), SAGAS_BENCH_RABBIT_PORT (5676),
 # SAGAS_BENCH_RABBIT_MGMT_PORT (15676), SAGAS_BENCH_RABBIT_NODE (rabbit-bench@localhost),
-# SAGAS_BENCH_ARGS (extra arguments, e.g. "--seed 42 --keep-infra").
+# SAGAS_BENCH_ARGS (extra arguments, e.g. "--seed 42 --keep-infra", or "--only cluster" for the two scenarios on the
+# cluster topology alone); the cluster scenarios' own scripts/cluster.sh cluster (.local/bench-cluster):
+# SAGAS_BENCH_CLUSTER_RABBIT_PORT (5711-5713), SAGAS_BENCH_CLUSTER_RABBIT_MGMT_PORT (15711-15713),
+# SAGAS_BENCH_CLUSTER_PG_PORT (25446-25447).
 # Exit code: 0 when every reliability verdict passed, 1 when one failed, 2 when the run broke.
 set -euo pipefail
 

@@ -51,6 +51,7 @@ public sealed class BenchReport
     public List<Verdict> Verdicts { get; } = [];
     public List<ChartSeries> Series { get; } = [];
     public List<ScenarioNote> Notes { get; } = [];
+    public List<Failover> Failovers { get; } = [];
     public List<string> Charts { get; } = [];
 
     public bool AllVerdictsPass => Verdicts.Count > 0 && Verdicts.All(v => v.Pass);

@@ -193,6 +193,7 @@ static class MarkdownReport
         foreach (var v in report.Verdicts)
             md.AppendLine($"| {v.Scenario} | {v.Check} | {(v.Pass ? "PASS" : "**FAIL**")} | {v.Detail} |");
         md.AppendLine();
+        Failovers(md, report);
         if (report.Notes.Count > 0)
         {
             md.AppendLine("Final states per scenario:");
@@ -201,6 +202,27 @@ static class MarkdownReport
                 md.AppendLine($"- {note.Scenario}: {note.Text}");
             md.AppendLine();
         }
+    }
+
+    /// <summary>The cluster scenarios' failovers: verdicts, failover time, the orders delayed.</summary>
+    static void Failovers(StringBuilder md, BenchReport report)
+    {
+        if (report.Failovers.Count == 0)
+            return;
+        md.AppendLine("Failovers on the cluster topology (`scripts/cluster.sh`: three RabbitMQ nodes, quorum queues, a PostgreSQL primary with a");
+        md.AppendLine("synchronous standby; the payment sandbox, standing for the provider, keeps its ledger on the single server):");
+        md.AppendLine();
+        md.AppendLine("| scenario | failure | verdicts | failover time | orders delayed (202 → Placed) | POST /orders answered 503 | load average after |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var f in report.Failovers)
+        {
+            var verdicts = report.Verdicts.Where(v => v.Scenario == f.Scenario).ToList();
+            var failed = verdicts.Count(v => !v.Pass);
+            md.AppendLine($"| {f.Scenario} | {f.What} | {(failed == 0 ? $"all {verdicts.Count} PASS" : $"**{failed} of {verdicts.Count} FAIL**")} | " +
+                          $"{f.FailoverTime} | {f.Delayed} | {f.Retried} | {f.LoadAverage} |");
+        }
+
+        md.AppendLine();
     }
 
     static void Charts(StringBuilder md, BenchReport report, string chartLink)

@@ -6,7 +6,8 @@
 //   --seed N       the random moments of the crash scenarios
 //   --keep-infra   leave the benchmark's PostgreSQL and RabbitMQ running afterwards
 //   --only NAME    run only the reliability scenarios whose name contains NAME (repeatable; skips the performance run),
-//                  e.g. --smoke --only "RabbitMQ" to repeat one fault while chasing a rare failure
+//                  e.g. --smoke --only "RabbitMQ" to repeat one fault while chasing a rare failure; --only cluster runs the
+//                  two scenarios on the cluster topology (scripts/cluster.sh, .local/bench-cluster), which a plain --smoke skips
 //
 // Exit code 0 when every reliability verdict passed, 1 when one failed, 2 when the run itself broke.
 using System.Globalization;

@@ -14,7 +14,7 @@ public sealed partial class ReliabilityRun
     /// </summary>
     async Task ScenarioAsync(string name, string prefix, Func<double, ConcurrentBag<Sent>, Task> fault,
         Func<Task>? before = null, Func<Task>? after = null, bool outageSpan = false, bool burst = false,
-        Func<SubmittedOrder, Task>? onAccepted = null, bool fullSize = false, int? atLeast = null)
+        Func<SubmittedOrder, Task>? onAccepted = null, bool fullSize = false, int? atLeast = null, double settleFactor = 1)
     {
         if (only is { Count: > 0 } && !only.Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
             return;
@@ -82,7 +82,7 @@ public sealed partial class ReliabilityRun
 
         progress($"{name}: {mine.Count} orders accepted ({log.Count - mine.Count} never were); waiting for them to become final");
 
-        var outcome = await Verdicts.JudgeAsync(stack, name, mine.ToList(), stock, profile.SettleTimeout, _t0, progress);
+        var outcome = await Verdicts.JudgeAsync(stack, name, mine.ToList(), stock, profile.SettleTimeout * settleFactor, _t0, progress);
         if (after is not null)
             await after();
         _afterSettle?.Invoke();

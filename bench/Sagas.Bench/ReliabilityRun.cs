@@ -7,7 +7,8 @@ namespace Sagas.Bench;
 /// The reliability scenarios, one after another on one stack of their own (a short payment window, and
 /// customers who mostly pay at once, sometimes underpay, sometimes never pay), each with its own items so
 /// that its verdicts concern its orders only: kill -9 of the Workers, kill -9 of the Api, RabbitMQ stopped,
-/// PostgreSQL restarted, a faulty provider, two Workers and two Apis, one of two Workers frozen, a cancel storm. Verdicts: <see cref="Verdicts"/>.
+/// PostgreSQL restarted, a faulty provider, two Workers and two Apis, one of two Workers frozen, a cancel storm; then, on the
+/// cluster topology, a RabbitMQ node killed and the PostgreSQL primary killed with its standby promoted. Verdicts: <see cref="Verdicts"/>.
 /// </summary>
 public sealed partial class ReliabilityRun(BenchInfrastructure infrastructure, Profile profile, BenchReport report, Action<string> progress, int seed,
     IReadOnlyList<string>? only = null)
@@ -25,6 +26,7 @@ public sealed partial class ReliabilityRun(BenchInfrastructure infrastructure, P
         await CancelStormAsync();
         if (!profile.Performance)
             await ScenarioAsync("burst", "BU", (_, _) => Task.CompletedTask, burst: true);
+        await ClusterAsync();
 
         await DisposeStackAsync();
         report.Values["reliability.paid"] = _paid;
@@ -46,13 +48,15 @@ public sealed partial class ReliabilityRun(BenchInfrastructure infrastructure, P
     Task<Stack> StartStackAsync()
     {
         progress($"reliability: starting a stack with a {profile.ReliabilityPaymentWindow.TotalSeconds:0} s payment window (seed {seed})");
-        return Stack.StartAsync(infrastructure, "reliability", profile.ReliabilityPaymentWindow, extra: new Dictionary<string, string>
-        {
-            ["Saga__PollInterval"] = "00:00:02",
-            // The customers here pay at once or never: a short grace keeps the unpaid ones' expiry inside the scenario.
-            ["Saga__PaymentGrace"] = "00:00:03",
-        });
+        return Stack.StartAsync(infrastructure, "reliability", profile.ReliabilityPaymentWindow, extra: StackSettings);
     }
+
+    static Dictionary<string, string> StackSettings => new()
+    {
+        ["Saga__PollInterval"] = "00:00:02",
+        // The customers here pay at once or never: a short grace keeps the unpaid ones' expiry inside the scenario.
+        ["Saga__PaymentGrace"] = "00:00:03",
+    };
 
     /// <summary>The scenarios share one stack while they pass; after a failure the next one starts on a fresh stack,
     /// so that one broken scenario cannot fail the ones after it.</summary>

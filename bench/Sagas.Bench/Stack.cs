@@ -19,8 +19,10 @@ public sealed class Stack : IAsyncDisposable
     readonly Dictionary<string, string> _sandboxEnvironment;
 
     Stack(string name, TemporaryDatabase database, TemporaryDatabase sandboxDatabase, TemporaryVirtualHost virtualHost,
-        Dictionary<string, string> environment, Dictionary<string, string> sandboxEnvironment, int sandboxPort, int apiPort)
+        Dictionary<string, string> environment, Dictionary<string, string> sandboxEnvironment, int sandboxPort, int apiPort,
+        ClusterInfrastructure? cluster)
     {
+        Cluster = cluster;
         Name = name;
         Database = database;
         SandboxDatabase = sandboxDatabase;
@@ -31,7 +33,7 @@ public sealed class Stack : IAsyncDisposable
         Apis.Add(new ServiceProcess("Api", apiPort, environment));
         Started.Add(Sandbox);
         Started.Add(Apis[0]);
-        Data = NpgsqlDataSource.Create(database.ConnectionString);
+        Data = NpgsqlDataSource.Create(cluster?.FollowPrimary(database.ConnectionString) ?? database.ConnectionString);
         SandboxData = NpgsqlDataSource.Create(sandboxDatabase.ConnectionString);
         Storefront = new Storefront(() => Apis.Where(a => a.IsRunning).Select(a => a.BaseAddress).DefaultIfEmpty(Apis[0].BaseAddress).ToList());
         SandboxHttp = new HttpClient { BaseAddress = Sandbox.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -48,20 +50,23 @@ public sealed class Stack : IAsyncDisposable
     public NpgsqlDataSource SandboxData { get; }
     public Storefront Storefront { get; }
     public HttpClient SandboxHttp { get; }
+    /// <summary>Set when the services run on the cluster topology (the sandbox, an outside provider, stays on the single server).</summary>
+    public ClusterInfrastructure? Cluster { get; }
 
     /// <summary>Queries this program ran on the system's database (each one transaction, subtracted from the counts).</summary>
     public long OwnQueries;
 
     public static async Task<Stack> StartAsync(BenchInfrastructure infrastructure, string name, TimeSpan paymentWindow,
-        int workers = 1, IDictionary<string, string>? extra = null)
+        int workers = 1, IDictionary<string, string>? extra = null, ClusterInfrastructure? cluster = null)
     {
-        var database = await TemporaryDatabase.CreateAsync("bench" + name, infrastructure.Settings);
+        var database = await TemporaryDatabase.CreateAsync("bench" + name, cluster?.Settings ?? infrastructure.Settings);
         var sandboxDatabase = await TemporaryDatabase.CreateAsync("benchsandbox", infrastructure.Settings);
-        var virtualHost = await TemporaryVirtualHost.CreateAsync("bench-" + name, infrastructure.Settings);
+        var virtualHost = await TemporaryVirtualHost.CreateAsync("bench-" + name, cluster?.Settings ?? infrastructure.Settings);
         var apiPort = ServiceProcess.FreePort();
         var sandboxPort = ServiceProcess.FreePort();
 
         var environment = ServiceEnvironment.For(database, virtualHost);
+        cluster?.Adapt(environment);
         environment[$"ApiKeys__{Storefront.StorefrontKey}"] = "storefront";
         environment[$"ApiKeys__{Storefront.SupportKey}"] = "support";
         environment[$"ApiKeys__{Storefront.AdminKey}"] = "admin";
@@ -76,7 +81,7 @@ public sealed class Stack : IAsyncDisposable
             ["ConnectionStrings__Postgres"] = sandboxDatabase.ConnectionString,
         };
 
-        var stack = new Stack(name, database, sandboxDatabase, virtualHost, environment, sandboxEnvironment, sandboxPort, apiPort);
+        var stack = new Stack(name, database, sandboxDatabase, virtualHost, environment, sandboxEnvironment, sandboxPort, apiPort, cluster);
         // The Api migrates first, so the others start on a current schema without racing for the lock.
         stack.Apis[0].Start();
         await stack.Apis[0].WaitUntilReadyAsync(timeout: TimeSpan.FromSeconds(90));
@@ -206,8 +211,14 @@ public sealed class Stack : IAsyncDisposable
         SandboxHttp.Dispose();
         await Data.DisposeAsync();
         await SandboxData.DisposeAsync();
-        await VirtualHost.DisposeAsync();
-        await Database.DisposeAsync();
+        // On the cluster the database and virtual host go with the cluster's data (the server or node they were made on
+        // may be the one killed).
+        if (Cluster is null)
+        {
+            await VirtualHost.DisposeAsync();
+            await Database.DisposeAsync();
+        }
+
         await SandboxDatabase.DisposeAsync();
     }
 }

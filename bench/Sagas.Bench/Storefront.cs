@@ -13,6 +13,9 @@ public sealed record SubmittedOrder(string Scenario, string IdempotencyKey, IRea
 {
     public Guid OrderId { get; set; }
     public double AcceptedAt { get; set; }
+    /// <summary>When its first attempt was sent (<see cref="Clock"/>), and how many attempts were answered 503 before it was accepted.</summary>
+    public double FirstSentAt { get; set; }
+    public int Answered503 { get; set; }
 }
 
 /// <summary>
@@ -94,6 +97,7 @@ public sealed class Storefront : IDisposable
     public async Task<(int Attempts, int LastStatus)> SubmitUntilAcceptedAsync(SubmittedOrder order, TimeSpan patience)
     {
         var deadline = Clock.Now + patience.TotalSeconds;
+        order.FirstSentAt = Clock.Now;
         for (var attempt = 1; ; attempt++)
         {
             int status;
@@ -108,6 +112,8 @@ public sealed class Storefront : IDisposable
 
             if (status == 202)
                 return (attempt, status);
+            if (status == 503)
+                order.Answered503++;
             if (status is >= 400 and < 500 and not 408 and not 429)
                 throw new InvalidOperationException($"order {order.IdempotencyKey} was refused with {status}");
             if (Clock.Now > deadline)
