@@ -30,10 +30,11 @@ cluster: ## like run, on a 3-node RabbitMQ cluster and a PostgreSQL primary + sy
 test: ## start PostgreSQL + RabbitMQ and run every test project; ends with "N passed, N failed"
 	@scripts/test.sh
 
-stop: ## stop leftover .NET processes of `make run`/`make cluster`, then PostgreSQL and RabbitMQ (and the cluster's) started from here
+stop: ## stop leftover .NET processes of `make run`/`make cluster`, then PostgreSQL and RabbitMQ (and the clusters of make cluster and make bench) started from here
 	@scripts/run.sh stop
 	@scripts/infra.sh down
 	@scripts/cluster.sh down
+	@SAGAS_STATE_DIR="$(CURDIR)/.local/bench-cluster" SAGAS_CLUSTER_RABBIT_NODE_PREFIX=sagas-bench-cluster scripts/cluster.sh down
 
 bench: ## run the benchmarks (QUICK=1 for a short run)
 	@scripts/bench.sh
