@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace Sagas.Testing;
 
@@ -56,48 +55,11 @@ public sealed class PostgresStandby : IAsyncDisposable
 
     async Task Script(string action)
     {
-        var info = new ProcessStartInfo("bash", [Path.Combine(RepositoryLayout.Root, "scripts", "infra.sh"), "pg-standby", action])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo("bash", [Path.Combine(RepositoryLayout.Root, "scripts", "infra.sh"), "pg-standby", action]);
         info.Environment["SAGAS_PG_STANDBY_PORT"] = Port.ToString();
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"scripts/infra.sh pg-standby {action} exited with {process.ExitCode}:\n{Text()}");
-
-        void Keep(string? line)
-        {
-            if (line is not null)
-                lock (output)
-                    output.AppendLine(line);
-        }
-
-        string Text()
-        {
-            lock (output)
-                return output.ToString();
-        }
+        var (exitCode, output) = await ProcessRun.ToExitAsync(info, TimeSpan.FromMinutes(3));
+        if (exitCode != 0)
+            throw new InvalidOperationException($"scripts/infra.sh pg-standby {action} exited with {exitCode}:\n{output}");
     }
 
     static int PickFreePort(int from, int to)
