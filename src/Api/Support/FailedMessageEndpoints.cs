@@ -95,8 +95,8 @@ public static class FailedMessageEndpoints
 
     /// <summary>
     /// Sends the message back once: the row is locked, and only a message still <c>failed</c> gets an outbox row (or, for
-    /// a parked outbox, is released), in the transaction that marks it <c>retried</c>. Asked again (or concurrently, waiting on the lock) it answers 202 and
-    /// sends nothing; a discarded message is never sent (409).
+    /// a parked outbox, is released), in the transaction that marks it <c>retried</c>. Asked again (or concurrently,
+    /// waiting on the lock) it answers 202 and sends nothing; a discarded message is never sent (409).
     /// </summary>
     static async Task<IResult> Retry(long id, ClaimsPrincipal user, FulfilmentDbContext db, TimeProvider clock,
         CancellationToken cancellationToken)
