@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Sagas.Messaging.Postgres;
 using Sagas.Messaging.Migrations;
+using Sagas.Messaging.Outbox;
 using Sagas.Observability;
 
 namespace Sagas.Data;
@@ -40,8 +41,9 @@ public static class DatabaseServiceCollectionExtensions
                 .LogInformation("PostgreSQL connection pool: at most {MaxPoolSize} connections (configured {Configured}; background work needs up to {Demand})",
                     builder.ConnectionStringBuilder.MaxPoolSize, configured, demand);
         });
+        // UseOutboxHandOff: a bus outbox committed in a request's own transaction goes to the broker right after the commit.
         services.AddDbContext<FulfilmentDbContext>((provider, options) =>
-            options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+            options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()).UseOutboxHandOff(provider));
         services.AddSingleton(MigrationAccessOf(configuration));
         services.AddMigrationSource(MessagingMigrations.Source);
         services.AddMigrationSource(DataMigrations.Source);

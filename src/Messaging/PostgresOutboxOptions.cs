@@ -49,6 +49,24 @@ public sealed class BusOutboxOptions
     /// <summary>The fallback poll, for rows left by a crashed process or written while a listener was down.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The process that commits an outbox sends it right away, from memory, instead of waking a delivery loop to claim
+    /// and read it back (<see cref="Outbox.OutboxHandOff{TDbContext}"/>): an idle saga hop saves the wake-up and a claim
+    /// transaction, a busy one the claim, the read and the delete of its own transaction (finished outboxes are deleted
+    /// in batches). Only where the delivery service runs, and in a bus-outbox scope only when the DbContext reports its
+    /// commits (<see cref="OutboxHandOffExtensions.UseOutboxHandOff"/>).
+    /// </summary>
+    public bool HandOff { get; set; } = true;
+
+    /// <summary>
+    /// A handed-off outbox is committed as due this much later, so that no delivery loop claims it while its own process
+    /// sends it. Should that process die first, a loop sends it once the lease has run out (at its next poll).
+    /// </summary>
+    public TimeSpan HandOffLease { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Hand-offs in flight at once in this process; a commit beyond that waits for a slot.</summary>
+    public int HandOffsAtOnce { get; set; } = 64;
+
     /// <summary>Concurrent claim–send–commit loops of the delivery service in this process.</summary>
     public int DeliveryLoops { get; set; } = 2;
 

@@ -54,6 +54,7 @@ public static class PostgresOutboxRegistrationExtensions
         var busOutbox = options.BusOutbox;
         configurator.TryAddSingleton(busOutbox);
         configurator.TryAddSingleton<OutboxDeliverySignal>();
+        configurator.TryAddScoped<OutboxCommits>();
         configurator.TryAddSingleton<OutboxDeliveryProgress>(_ => new OutboxDeliveryProgress());
         configurator.TryAddSingleton<BrokerConnectionMonitor>();
         configurator.AddHostedService(provider => provider.GetRequiredService<BrokerConnectionMonitor>());
@@ -62,6 +63,12 @@ public static class PostgresOutboxRegistrationExtensions
         configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
         if (busOutbox.DeliveryServiceEnabled)
             configurator.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
+        if (busOutbox.DeliveryServiceEnabled && busOutbox.HandOff)
+        {
+            configurator.TryAddSingleton<OutboxHandOff<TDbContext>>();
+            configurator.TryAddSingleton<IOutboxHandOff>(provider => provider.GetRequiredService<OutboxHandOff<TDbContext>>());
+            configurator.AddHostedService(provider => provider.GetRequiredService<OutboxHandOff<TDbContext>>());
+        }
 
         return configurator;
     }

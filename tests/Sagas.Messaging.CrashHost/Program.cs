@@ -6,6 +6,9 @@
 //                             outbox, all in one transaction), print "COMMITTED <n>", keep running
 //   SAGAS_CRASH_MODE=run      print "READY", keep running (delivering what the outbox holds, consuming)
 //
+//   SAGAS_CRASH_HANDOFF=1     the bus outbox is handed off at its commit (BusOutboxOptions.HandOff), as in the services;
+//                             otherwise the delivery loops send it
+//
 //   SAGAS_CRASH_KILL_AT       optional: the process prints "KILLING <point>" and sends itself SIGKILL
 //     before-send:<n>         when the delivery service is about to hand its n-th message to the broker
 //     after-send:<n>          when the broker has confirmed the n-th send, before the delivery service deletes its row
@@ -23,6 +26,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sagas.Messaging;
 using Sagas.Messaging.CrashHost;
+using Sagas.Messaging.Outbox;
 using Sagas.Messaging.Postgres;
 using Sagas.ServiceDefaults.RabbitMq;
 
@@ -38,7 +42,14 @@ if (Environment.GetEnvironmentVariable("SAGAS_CRASH_IDLE_IN_TRANSACTION_TIMEOUT"
 var heartbeat = Environment.GetEnvironmentVariable("SAGAS_CRASH_HEARTBEAT") is { Length: > 0 } beat
     ? TimeSpan.Parse(beat)
     : new RabbitMqOptions().Heartbeat;
-builder.Services.AddDbContext<CrashHostDbContext>(o => o.UseNpgsql(limits.Apply(Env("SAGAS_CRASH_POSTGRES"))));
+// SAGAS_CRASH_HANDOFF=1: the bus outbox is handed off at its commit (as in the services) instead of left to the loops.
+var handOff = Environment.GetEnvironmentVariable("SAGAS_CRASH_HANDOFF") == "1";
+builder.Services.AddDbContext<CrashHostDbContext>((provider, o) =>
+{
+    o.UseNpgsql(limits.Apply(Env("SAGAS_CRASH_POSTGRES")));
+    if (handOff)
+        o.UseOutboxHandOff(provider);
+});
 builder.Services.AddSingleton(killSwitch);
 builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
 builder.Services.AddMassTransit(x =>

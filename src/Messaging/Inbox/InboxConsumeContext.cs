@@ -33,6 +33,7 @@ sealed class InboxConsumeContext<TMessage>(
     // several tasks at once, and the DbContext is not thread-safe.
     readonly List<OutboxMessage> _captured = [];
     readonly bool _timersInOutbox = provider.GetService<PostgresOutboxOptions>()?.TimersInOutbox == true;
+    readonly IOutboxHandOff? _handOff = provider.GetService<IOutboxHandOff>();
     OutboxTimers? _timers;
     readonly SchedulerMetrics? _timerMetrics = provider.GetService<SchedulerMetrics>();
 
@@ -40,6 +41,12 @@ sealed class InboxConsumeContext<TMessage>(
 
     /// <summary>Messages this pass committed as a bus outbox (0 when the consumer sent none).</summary>
     public int HandedOff { get; private set; }
+
+    /// <summary>
+    /// The outbox this pass committed leased for a hand-off (<see cref="IOutboxHandOff"/>), with its messages; null when
+    /// it wrote none, or the delivery service takes it.
+    /// </summary>
+    public (OutboxState Outbox, IReadOnlyList<OutboxMessage> Messages)? HandOff { get; private set; }
 
     /// <summary>The earliest timer this pass committed, if any: the delivery service is woken for it then.</summary>
     public DateTime? NextTimerDue { get; private set; }
@@ -80,6 +87,12 @@ sealed class InboxConsumeContext<TMessage>(
             if (_captured.Count > 0)
             {
                 var outbox = new OutboxState { OutboxId = NewId.NextGuid() };
+                if (_handOff is not null)
+                {
+                    _handOff.Lease(outbox);
+                    HandOff = (outbox, _captured.ToList());
+                }
+
                 dbContext.Add(outbox);
                 foreach (var message in _captured)
                     message.OutboxId = outbox.OutboxId;

@@ -26,6 +26,7 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
 {
     readonly AfterCommit? _afterCommit = provider.GetService<AfterCommit>();
     readonly InboxMetrics? _metrics = provider.GetService<InboxMetrics>();
+    readonly IOutboxHandOff? _handOff = provider.GetService<IOutboxHandOff>();
 
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
         where T : class
@@ -79,9 +80,11 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
         if (!pass.ContinueProcessing)
             return;
 
-        // Consumed and finished in one transaction: wake the delivery service for what was handed to it, and let the pipe
-        // report the consumption (the entry is delivered: the pipe's last pass, with nothing to remove).
-        if (pass.HandedOff > 0)
+        // Consumed and finished in one transaction: send what it committed (or wake the delivery service for it), and let
+        // the pipe report the consumption (the entry is delivered: the pipe's last pass, with nothing to remove).
+        if (pass.HandOff is { } handOff)
+            await _handOff!.HandOffAsync(handOff.Outbox, handOff.Messages, cancellationToken);
+        else if (pass.HandedOff > 0)
             signal.Notify();
         if (pass.NextTimerDue is { } due)
             signal.NotifyAt(due);

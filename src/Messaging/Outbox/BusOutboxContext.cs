@@ -5,6 +5,7 @@ using MassTransit.Middleware;
 using MassTransit.Middleware.Outbox;
 using MassTransit.Transports;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Sagas.Messaging.Outbox;
 
@@ -12,7 +13,9 @@ namespace Sagas.Messaging.Outbox;
 /// What <c>IPublishEndpoint</c> and <c>ISendEndpointProvider</c> are in a scope that is not consuming a message
 /// (an HTTP request): every publish or send becomes an <see cref="OutboxMessage"/> of the scope's current
 /// <see cref="OutboxState"/>, tracked by the scope's DbContext. Nothing reaches the broker unless the caller's
-/// <c>SaveChanges</c> (and its transaction, if it opened one) commits; the delivery service sends it afterwards.
+/// <c>SaveChanges</c> (and its transaction, if it opened one) commits; the delivery service sends it afterwards, or,
+/// where the DbContext reports its commits (<see cref="OutboxCommits"/>), this process hands it off right after the
+/// commit (<see cref="IOutboxHandOff"/>).
 /// </summary>
 sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext, IDisposable
     where TDbContext : DbContext
@@ -23,7 +26,12 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
     readonly IServiceProvider _provider;
     readonly OutboxDeliverySignal _signal;
     readonly object _gate = new();
+    readonly IOutboxHandOff? _handOff;
+    readonly OutboxCommits? _commits;
     OutboxState? _outbox;
+    List<OutboxMessage>? _messages;
+    // Leased outboxes written by SaveChanges whose transaction has not committed yet: handed off at its commit.
+    readonly List<(OutboxState Outbox, List<OutboxMessage> Messages)> _saved = [];
     long _sequenceNumber;
     bool _savedSinceSignal;
     bool _subscribed;
@@ -38,6 +46,12 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
         _signal = signal;
         _clientFactory = clientFactory;
         _provider = provider;
+        // Resolving the DbContext built its options, so the commit hook is installed by now if it ever will be.
+        if (provider.GetService<OutboxCommits>() is { Reported: true } commits && provider.GetService<IOutboxHandOff>() is { } handOff)
+        {
+            _commits = commits;
+            _handOff = handOff;
+        }
     }
 
     public ISendEndpointProvider SendEndpointProvider => _sendEndpointProvider ??= new OutboxSendEndpointProvider(this, _bus);
@@ -57,6 +71,12 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
             if (!_subscribed)
             {
                 _dbContext.SavedChanges += OnSavedChanges;
+                if (_commits is not null)
+                {
+                    _commits.Committed += OnCommitted;
+                    _commits.Began += OnBegan;
+                }
+
                 _subscribed = true;
             }
 
@@ -65,12 +85,15 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
             if (_outbox is null || _dbContext.Entry(_outbox).State != EntityState.Added)
             {
                 _outbox = new OutboxState { OutboxId = NewId.NextGuid() };
+                _handOff?.Lease(_outbox);
+                _messages = [];
                 _dbContext.Add(_outbox);
                 _sequenceNumber = 0;
             }
 
             message.OutboxId = _outbox.OutboxId;
             message.SequenceNumber = ++_sequenceNumber;
+            _messages!.Add(message);
             _dbContext.Add(message);
         }
 
@@ -82,21 +105,63 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
     // commit-time NOTIFY) wakes it then.
     void OnSavedChanges(object? sender, SavedChangesEventArgs e)
     {
+        (OutboxState, List<OutboxMessage>)[] committed = [];
         lock (_gate)
         {
             if (_outbox is null || _dbContext.Entry(_outbox).State == EntityState.Added)
                 return;
 
+            if (_handOff is not null && _messages is not null)
+            {
+                _saved.Add((_outbox, _messages));
+                _messages = null;
+            }
+
             if (_dbContext.Database.CurrentTransaction is null)
             {
                 _savedSinceSignal = false;
-                _signal.Notify();
+                committed = [.. _saved];
+                _saved.Clear();
+                if (committed.Length == 0)
+                    _signal.Notify();
             }
             else
             {
                 _savedSinceSignal = true;
             }
         }
+
+        HandOff(committed);
+    }
+
+    // A transaction of the scope's DbContext committed: what SaveChanges wrote in it goes now.
+    void OnCommitted()
+    {
+        (OutboxState, List<OutboxMessage>)[] committed;
+        lock (_gate)
+        {
+            committed = [.. _saved];
+            _saved.Clear();
+            if (committed.Length > 0)
+                _savedSinceSignal = false;
+        }
+
+        HandOff(committed);
+    }
+
+    // A new transaction began: outboxes saved in an earlier one that never committed were rolled back with it.
+    void OnBegan()
+    {
+        lock (_gate)
+            _saved.Clear();
+    }
+
+    void HandOff((OutboxState Outbox, List<OutboxMessage> Messages)[] committed)
+    {
+        // HandOffAsync returns once a slot is taken (at once unless HandOffsAtOnce are in flight); the event handlers
+        // that call this are synchronous.
+        foreach (var (outbox, messages) in committed)
+            _handOff!.HandOffAsync(outbox, messages, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     public void Dispose()
@@ -104,7 +169,15 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
         lock (_gate)
         {
             if (_subscribed)
+            {
                 _dbContext.SavedChanges -= OnSavedChanges;
+                if (_commits is not null)
+                {
+                    _commits.Committed -= OnCommitted;
+                    _commits.Began -= OnBegan;
+                }
+            }
+
             if (_savedSinceSignal)
                 _signal.Notify();
         }

@@ -35,6 +35,27 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
     }
 
     [Fact]
+    public async Task Messages_handed_off_at_their_commit_and_killed_before_the_send_are_delivered_once_after_the_lease()
+    {
+        var run = NewRun();
+        await using var probe = await StartProbe();
+
+        // Committed leased for the process's own hand-off, which was killed as it was about to send the first message.
+        await PublishAndKillAt(run, "before-send:1", HandOff);
+        Assert.Empty(Arrivals(probe, run));
+        Assert.Equal(Count / 5, await infrastructure.Count(
+            "SELECT count(*) FROM messaging.outbox_state WHERE next_attempt_at > now() AND outbox_id IN " +
+            "(SELECT outbox_id FROM messaging.outbox_message WHERE body LIKE '%' || $1 || '%')", run));
+
+        // Another process's delivery loop (the restarted one, handing off nothing) takes them once the lease has run out.
+        using var restarted = CrashHost.Start(infrastructure, "run", run);
+        await EachTookEffectOnce(probe, run);
+        Assert.Equal(Enumerable.Range(0, Count), Arrivals(probe, run).Select(x => ((CrashHostMessage)x.Message).Index).Order());
+    }
+
+    static readonly Dictionary<string, string> HandOff = new() { ["SAGAS_CRASH_HANDOFF"] = "1" };
+
+    [Fact]
     public async Task Messages_sent_but_not_yet_deleted_at_a_kill_are_sent_again_and_the_inbox_drops_the_duplicates()
     {
         var run = NewRun();
@@ -81,9 +102,9 @@ public sealed class Crash_recovery(MessagingInfrastructure infrastructure) : ICl
         probe.Arrivals.Where(x => x.Message is CrashHostMessage m && m.Run == run).ToList();
 
     /// <summary>A process commits the run's messages and is killed at <paramref name="killAt"/>: all of them are still in its outbox.</summary>
-    async Task PublishAndKillAt(string run, string killAt)
+    async Task PublishAndKillAt(string run, string killAt, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using (var killed = CrashHost.Start(infrastructure, "publish", run, killAt: killAt))
+        using (var killed = CrashHost.Start(infrastructure, "publish", run, killAt: killAt, environment: environment))
             await killed.WaitUntilKilled();
 
         Assert.Equal(Count, await OutboxRowsOf(run));

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Sagas.Messaging;
+using Sagas.Messaging.Outbox;
 using Sagas.Messaging.Migrations;
 
 namespace Sagas.IntegrationTests.Messaging;
@@ -73,11 +74,18 @@ public sealed class MessagingInfrastructure : IAsyncLifetime
     /// </summary>
     public async Task<IHost> StartHost(Action<IBusRegistrationConfigurator> configureBus, Action<PostgresOutboxOptions>? configureOutbox = null,
         Action<IServiceCollection>? configureServices = null, Action<IRabbitMqBusFactoryConfigurator>? configureRabbitMq = null,
-        int? rabbitPort = null, Action<IRabbitMqHostConfigurator>? configureHost = null)
+        int? rabbitPort = null, Action<IRabbitMqHostConfigurator>? configureHost = null, bool handOffInRequests = false)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddDbContext<TestDbContext>(o => o.UseNpgsql(Database.ConnectionString));
+        // Without UseOutboxHandOff (the default here) a request scope's outbox is left to the delivery loops, whose
+        // behaviour most specs are about; consumers hand theirs off either way (BusOutboxOptions.HandOff).
+        builder.Services.AddDbContext<TestDbContext>((provider, o) =>
+        {
+            o.UseNpgsql(Database.ConnectionString);
+            if (handOffInRequests)
+                o.UseOutboxHandOff(provider);
+        });
         builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         configureServices?.Invoke(builder.Services);
         builder.Services.AddMassTransit(x =>

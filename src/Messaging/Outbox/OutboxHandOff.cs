@@ -1,0 +1,165 @@
+using System.Threading.Channels;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sagas.Messaging.Scheduling;
+
+namespace Sagas.Messaging.Outbox;
+
+/// <summary>What commits an outbox and can hand it to <see cref="OutboxHandOff{TDbContext}"/> once committed.</summary>
+public interface IOutboxHandOff
+{
+    /// <summary>
+    /// Called before the commit, on an outbox about to be written: makes it due only after
+    /// <see cref="BusOutboxOptions.HandOffLease"/>, so that no delivery loop claims it while <see cref="HandOffAsync"/>
+    /// sends it. Every leased outbox must be handed off after its commit (or its process has died).
+    /// </summary>
+    void Lease(OutboxState outbox);
+
+    /// <summary>
+    /// Called after the commit of a leased outbox: sends its messages (in the background, at most
+    /// <see cref="BusOutboxOptions.HandOffsAtOnce"/> at once; the call waits for a slot, never for the broker).
+    /// </summary>
+    Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Sends an outbox from the process that committed it, right after the commit and from the rows it still holds in
+/// memory, in place of a delivery loop's wake-up, claim and read (<see cref="BusOutboxOptions.HandOff"/>). The outbox
+/// was committed leased (due <see cref="BusOutboxOptions.HandOffLease"/> later), so no loop claims it meanwhile; sent,
+/// it is deleted with the others finished since the last delete, in one statement. A send that fails (the broker away
+/// or refusing) puts what is left of the outbox back in the loops' hands at once, due now, where attempts are counted
+/// and parking decided as for any outbox. Should this process die between the commit and the delete, the lease runs
+/// out and a loop sends the outbox (again, for what had gone out already: consumers' inboxes drop the duplicates).
+/// </summary>
+public sealed class OutboxHandOff<TDbContext>(
+    IServiceScopeFactory scopeFactory,
+    IBus bus,
+    BusOutboxOptions options,
+    OutboxDeliveryProgress progress,
+    BrokerConnectionRecycler recycler,
+    BrokerRefusals refusals,
+    OutboxMetrics metrics,
+    OutboxDeliverySignal signal,
+    ILogger<OutboxHandOff<TDbContext>> logger,
+    SchedulerMetrics? timerMetrics = null) : BackgroundService, IOutboxHandOff
+    where TDbContext : DbContext
+{
+    /// <summary>Outboxes deleted per statement at most.</summary>
+    const int DeleteBatch = 500;
+
+    readonly OutboxMessageSender _sender = new(bus, options, progress, recycler, refusals, metrics, timerMetrics, logger);
+    readonly SemaphoreSlim _slots = new(Math.Max(1, options.HandOffsAtOnce));
+    readonly Channel<Guid> _finished = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
+    int _inFlight;
+
+    public void Lease(OutboxState outbox) => outbox.NextAttemptAt = DateTime.UtcNow + options.HandOffLease;
+
+    public async Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        // The commit is done: waiting for a slot must not be cut short, or the outbox would sit out its lease.
+        await _slots.WaitAsync(CancellationToken.None);
+        Interlocked.Increment(ref _inFlight);
+        _ = Task.Run(() => SendAsync(outbox.OutboxId, messages), CancellationToken.None);
+    }
+
+    async Task SendAsync(Guid outboxId, IReadOnlyList<OutboxMessage> messages)
+    {
+        try
+        {
+            var (sent, failure) = await _sender.SendOutbox(outboxId, messages, CancellationToken.None);
+            if (failure is null)
+            {
+                _finished.Writer.TryWrite(outboxId);
+                return;
+            }
+
+            logger.LogDebug(failure.Exception, "Outbox {OutboxId}: handed off, not sent completely; back to the delivery loops", outboxId);
+            await ReturnAsync(outboxId, sent);
+        }
+        catch (Exception exception)
+        {
+            // Neither sent nor returned: the lease runs out and a delivery loop takes it then.
+            logger.LogWarning(exception, "Outbox {OutboxId} could not be handed back to the delivery loops; they take it once its lease ({Lease}) has run out",
+                outboxId, options.HandOffLease);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _slots.Release();
+        }
+    }
+
+    /// <summary>What went out is deleted, the rest made due at once for the delivery loops, which are woken.</summary>
+    async Task ReturnAsync(Guid outboxId, List<long> sent)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        await dbContext.Database.ExecuteSqlAsync($"""
+            WITH gone AS (DELETE FROM messaging.outbox_message WHERE id = ANY({sent.ToArray()}))
+            UPDATE messaging.outbox_state SET next_attempt_at = now() WHERE outbox_id = {outboxId}
+            """);
+        signal.Notify();
+    }
+
+    /// <summary>Deletes finished outboxes (their messages cascade), as many per statement as have finished meanwhile.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Guid>(DeleteBatch);
+        var backoff = options.MinBackoff;
+        while (true)
+        {
+            try
+            {
+                if (batch.Count == 0 && !await _finished.Reader.WaitToReadAsync(stoppingToken))
+                    return;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: what has finished is still deleted below, so a restart does not send it again.
+                if (!_finished.Reader.TryPeek(out _) && batch.Count == 0)
+                    return;
+            }
+
+            while (batch.Count < DeleteBatch && _finished.Reader.TryRead(out var id))
+                batch.Add(id);
+            try
+            {
+                await DeleteAsync(batch);
+                batch.Clear();
+                backoff = options.MinBackoff;
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Kept and tried again; should the leases run out first, the loops send those outboxes a second time.
+                logger.LogWarning(exception, "Deleting {Count} handed-off outboxes failed; retrying in {Backoff}", batch.Count, backoff);
+                await Task.Delay(backoff, CancellationToken.None);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
+            }
+            catch (Exception exception)
+            {
+                logger.LogWarning(exception, "Deleting {Count} handed-off outboxes failed while stopping; they are sent again after a restart", batch.Count);
+                return;
+            }
+        }
+    }
+
+    async Task DeleteAsync(List<Guid> batch)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        await dbContext.Database.ExecuteSqlAsync($"DELETE FROM messaging.outbox_state WHERE outbox_id = ANY({batch.ToArray()})");
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Sends in flight finish first (each bounded by MessageDeliveryTimeout), so that their deletes are not lost.
+        var until = DateTime.UtcNow + options.MessageDeliveryTimeout + options.SendAbandonGrace;
+        while (Volatile.Read(ref _inFlight) > 0 && DateTime.UtcNow < until && !cancellationToken.IsCancellationRequested)
+            await Task.Delay(10, CancellationToken.None);
+        _finished.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+}
