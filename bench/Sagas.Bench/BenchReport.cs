@@ -25,7 +25,10 @@ public sealed record Phase(string Label, double Start, string LoadAverage)
 public sealed record TableWrites(string Table, double InsertsPerOrder, double UpdatesPerOrder, double DeletesPerOrder);
 
 /// <summary>One saga hop on the idle system: its message type, how many were consumed, commit → consume percentiles (ms).</summary>
-public sealed record Hop(string MessageType, double Consumed, double P50, double P99);
+/// <param name="P50">Sent → consume.</param>
+/// <param name="CommitP50">Commit → consume, over the <paramref name="Committed"/> of them that carried their commit's time (0: none did).</param>
+public sealed record Hop(string MessageType, double Consumed, double P50, double P99, double Committed = 0, double CommitP50 = double.NaN,
+    double CommitP99 = double.NaN);
 
 /// <summary>CPU time one part of the system spent per end-to-end order (user + system, from /proc).</summary>
 public sealed record CpuShare(string Part, double MillisecondsPerOrder, double CoresBusy);

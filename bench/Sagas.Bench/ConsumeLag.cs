@@ -5,20 +5,25 @@ namespace Sagas.Bench;
 
 /// <summary>
 /// The services' <c>sagas.consume.lag</c> histogram (from a message's sent time, written to an outbox, to the start of
-/// its consume), read from their <c>/metrics</c>: per message type, cumulative bucket counts summed over every process.
+/// its consume), or <c>sagas.consume.commit_lag</c> (from the commit that wrote it), read from their <c>/metrics</c>: per message type, cumulative bucket counts summed over every process.
 /// Two readings subtracted give the hops of what ran in between.
 /// </summary>
 public sealed partial class ConsumeLag
 {
-    const string Bucket = "sagas_consume_lag_seconds_bucket{";
+    /// <summary>Sent → consume, every message that has a sent time.</summary>
+    public const string SentLag = "sagas_consume_lag_seconds";
+
+    /// <summary>Commit → consume, the messages handed off at their commit (they carry the commit's time).</summary>
+    public const string CommitLag = "sagas_consume_commit_lag_seconds";
 
     /// <summary>Message type → (upper bound in seconds → cumulative count), +Inf included.</summary>
     readonly Dictionary<string, SortedDictionary<double, double>> _buckets;
 
     ConsumeLag(Dictionary<string, SortedDictionary<double, double>> buckets) => _buckets = buckets;
 
-    public static async Task<ConsumeLag> ReadAsync(Stack stack)
+    public static async Task<ConsumeLag> ReadAsync(Stack stack, string metric = SentLag)
     {
+        var bucket = metric + "_bucket{";
         var buckets = new Dictionary<string, SortedDictionary<double, double>>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         foreach (var service in stack.Workers.Concat(stack.Apis).Where(s => s.IsRunning))
@@ -26,7 +31,7 @@ public sealed partial class ConsumeLag
             var text = await http.GetStringAsync(new Uri(service.BaseAddress, "/metrics"));
             foreach (var line in text.Split('\n'))
             {
-                if (!line.StartsWith(Bucket, StringComparison.Ordinal))
+                if (!line.StartsWith(bucket, StringComparison.Ordinal))
                     continue;
                 var type = MessageType().Match(line);
                 var le = UpperBound().Match(line);

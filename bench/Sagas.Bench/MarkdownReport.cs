@@ -150,13 +150,14 @@ static class MarkdownReport
         md.AppendLine("## Saga hops, idle");
         md.AppendLine();
         md.AppendLine($"One order at a time on the quiet system ({N(report.Values.GetValueOrDefault("idle.qr.orders"), "0")} orders, each paid and final before the next):");
-        md.AppendLine("from a message's sent time (written to an outbox by the step before) to the start of its consume, per message type —");
-        md.AppendLine("the time the system adds between saga steps. The services' `sagas_consume_lag_seconds` histogram, interpolated within its buckets.");
+        md.AppendLine("from the commit of the step before (messages handed off at their commit carry its time: `sagas_consume_commit_lag_seconds`)");
+        md.AppendLine("and from a message's sent time (written to the outbox before that commit: `sagas_consume_lag_seconds`) to the start of its");
+        md.AppendLine("consume, per message type — the time the system adds between saga steps. The services' histograms, interpolated within their buckets.");
         md.AppendLine();
-        md.AppendLine("| message | consumed | p50 ms | p99 ms |");
-        md.AppendLine("|---|---|---|---|");
+        md.AppendLine("| message | consumed | commit → consume: of them | p50 ms | p99 ms | sent → consume: p50 ms | p99 ms |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var h in report.Hops)
-            md.AppendLine($"| {h.MessageType} | {N(h.Consumed, "0")} | {N(h.P50)} | {N(h.P99)} |");
+            md.AppendLine($"| {h.MessageType} | {N(h.Consumed, "0")} | {N(h.Committed, "0")} | {N(h.CommitP50)} | {N(h.CommitP99)} | {N(h.P50)} | {N(h.P99)} |");
         md.AppendLine();
     }
 

@@ -65,11 +65,20 @@ public static class QualityBarFigures
             report.Figures.Add(new Figure("idle.qr.p99", "Idle, one order at a time: QR ready p99", idleP99, "ms", "≤ 150 ms",
                 idleP99 / 150, "÷ 150 ms (≤ 1 meets)", idleP99 <= 150));
             // The timers' own messages (to and from the scheduler's queue) are in the table but are nobody's next step.
-            if (report.Hops.Where(h => h.MessageType is not ("ScheduleMessage" or "CancelScheduledMessage")).MaxBy(h => h.P50) is { } slowest)
+            // Commit → consume where the messages carried their commit's time; sent → consume (which also counts the rest of
+            // the sending step's transaction) where they did not.
+            static double HopP50(Hop h) => h.Committed > 0 ? h.CommitP50 : h.P50;
+            if (report.Hops.Where(h => h.MessageType is not ("ScheduleMessage" or "CancelScheduledMessage")).MaxBy(HopP50) is { } slowest)
             {
-                report.Figures.Add(new Figure("idle.hop.p50", "Idle: each saga hop, commit → next consumer, p50 (slowest hop)", slowest.P50, "ms",
-                    "≤ 5 ms per hop", slowest.P50 / 5, "÷ 5 ms (≤ 1 meets)", slowest.P50 <= 5,
-                    $"{slowest.MessageType}; all hops p50 {report.Values["idle.hop.p50"]:0.0} ms, p99 {report.Values["idle.hop.p99"]:0.0} ms (table \"Saga hops\")"));
+                var slowestP50 = HopP50(slowest);
+                var measuredFrom = slowest.Committed > 0 ? "commit" : "sent time (no commit time carried)";
+                var commitAll = report.Values.TryGetValue("idle.hop.commit.p50", out var c50)
+                    ? $"all hops commit → consume p50 {c50:0.0} ms, p99 {report.Values["idle.hop.commit.p99"]:0.0} ms; "
+                    : "";
+                report.Figures.Add(new Figure("idle.hop.p50", "Idle: each saga hop, commit → next consumer, p50 (slowest hop)", slowestP50, "ms",
+                    "≤ 5 ms per hop", slowestP50 / 5, "÷ 5 ms (≤ 1 meets)", slowestP50 <= 5,
+                    $"{slowest.MessageType}, from its {measuredFrom} (sent → consume p50 {slowest.P50:0.0} ms); {commitAll}" +
+                    $"sent → consume p50 {report.Values["idle.hop.p50"]:0.0} ms, p99 {report.Values["idle.hop.p99"]:0.0} ms (table \"Saga hops\")"));
             }
         }
 

@@ -60,16 +60,17 @@ public sealed class OutboxHandOff<TDbContext>(
     public async Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
     {
         // The commit is done: waiting for a slot must not be cut short, or the outbox would sit out its lease.
+        var committedAt = DateTime.UtcNow;
         await _slots.WaitAsync(CancellationToken.None);
         Interlocked.Increment(ref _inFlight);
-        _ = Task.Run(() => SendAsync(outbox.OutboxId, messages), CancellationToken.None);
+        _ = Task.Run(() => SendAsync(outbox.OutboxId, messages, committedAt), CancellationToken.None);
     }
 
-    async Task SendAsync(Guid outboxId, IReadOnlyList<OutboxMessage> messages)
+    async Task SendAsync(Guid outboxId, IReadOnlyList<OutboxMessage> messages, DateTime committedAt)
     {
         try
         {
-            var (sent, failure) = await _sender.SendOutbox(outboxId, messages, CancellationToken.None);
+            var (sent, failure) = await _sender.SendOutbox(outboxId, messages, CancellationToken.None, committedAt);
             if (failure is null)
             {
                 _finished.Writer.TryWrite(outboxId);

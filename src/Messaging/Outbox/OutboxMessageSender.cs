@@ -38,12 +38,14 @@ sealed class OutboxMessageSender(
     /// Sends an outbox's messages (in sequence order): what was sent, and the first failure if a chain stopped at one
     /// (its messages from there on, and nothing of the other chains, stay for a later pass).
     /// </summary>
+    /// <param name="committedAt">When the outbox's transaction committed, if known (a hand-off): stamped on each message
+    /// as <see cref="CommittedAtHeader"/>, for the consumer's commit → consume lag.</param>
     public async Task<(List<long> Sent, OutboxSendFailure? Failure)> SendOutbox(Guid outboxId, IReadOnlyList<OutboxMessage> outbox,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, DateTime? committedAt = null)
     {
         var chains = outbox.GroupBy(m => (m.DestinationAddress, m.CorrelationId)).ToList();
         if (chains.Count == 1)
-            return await SendInOrder(outboxId, outbox, cancellationToken);
+            return await SendInOrder(outboxId, outbox, cancellationToken, committedAt);
 
         using var slots = new SemaphoreSlim(ChainsAtOnce);
         var results = await Task.WhenAll(chains.Select(async chain =>
@@ -51,7 +53,7 @@ sealed class OutboxMessageSender(
             await slots.WaitAsync(CancellationToken.None);
             try
             {
-                return await SendInOrder(outboxId, chain, cancellationToken);
+                return await SendInOrder(outboxId, chain, cancellationToken, committedAt);
             }
             finally
             {
@@ -61,14 +63,15 @@ sealed class OutboxMessageSender(
         return (results.SelectMany(r => r.Sent).ToList(), results.Select(r => r.Failure).FirstOrDefault(f => f is not null));
     }
 
-    async Task<(List<long> Sent, OutboxSendFailure? Failure)> SendInOrder(Guid outboxId, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken)
+    async Task<(List<long> Sent, OutboxSendFailure? Failure)> SendInOrder(Guid outboxId, IEnumerable<OutboxMessage> outbox, CancellationToken cancellationToken,
+        DateTime? committedAt)
     {
         var sent = new List<long>();
         foreach (var message in outbox)
         {
             try
             {
-                await Send(message, cancellationToken);
+                await Send(message, cancellationToken, committedAt);
                 sent.Add(message.Id);
                 metrics.Delivered(message.EnqueuedAt);
                 // How late the timer went out, a diagnostic figure: measured on the system clock, as Quartz's firings are.
@@ -97,7 +100,7 @@ sealed class OutboxMessageSender(
         return (sent, null);
     }
 
-    async Task Send(OutboxMessageContext message, CancellationToken cancellationToken)
+    async Task Send(OutboxMessageContext message, CancellationToken cancellationToken, DateTime? committedAt)
     {
         if (message.DestinationAddress is not { } destination)
         {
@@ -108,7 +111,7 @@ sealed class OutboxMessageSender(
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.MessageDeliveryTimeout);
         using var refusal = message.MessageId is { } messageId ? refusals.Start(messageId, timeout) : null;
-        var sending = SendCore(message, destination, timeout.Token);
+        var sending = SendCore(message, destination, committedAt, timeout.Token);
         try
         {
             // Not only the token: a send that ignores it must not hold this outbox, its loop and its locks for good.
@@ -137,12 +140,27 @@ sealed class OutboxMessageSender(
         timeout.Dispose();
     }
 
-    async Task SendCore(OutboxMessageContext message, Uri destination, CancellationToken cancellationToken)
+    async Task SendCore(OutboxMessageContext message, Uri destination, DateTime? committedAt, CancellationToken cancellationToken)
     {
         OutboxTraceContext.SendUnderStoredParent();
         // A timer's firing is a trace of its own, linked to the one that set it (TimerTracing).
         using var firing = message is OutboxMessage stored ? OutboxTimers.StartFiring(stored) : null;
         var endpoint = await bus.GetSendEndpoint(destination);
-        await endpoint.Send(new SerializedMessageBody(), new OutboxMessageSendPipe(message, destination), cancellationToken);
+        var pipe = new OutboxMessageSendPipe(message, destination);
+        await endpoint.Send(new SerializedMessageBody(), committedAt is { } at ? new CommittedAtPipe(pipe, at) : pipe, cancellationToken);
+    }
+
+    /// <summary>A transport header: when the transaction that wrote the message committed (UTC ticks), where the sender knows it.</summary>
+    public const string CommittedAtHeader = "Sagas-Committed-At";
+
+    sealed class CommittedAtPipe(IPipe<SendContext<SerializedMessageBody>> inner, DateTime committedAt) : IPipe<SendContext<SerializedMessageBody>>
+    {
+        public async Task Send(SendContext<SerializedMessageBody> context)
+        {
+            await inner.Send(context);
+            context.Headers.Set(CommittedAtHeader, committedAt.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        public void Probe(ProbeContext context) => inner.Probe(context);
     }
 }

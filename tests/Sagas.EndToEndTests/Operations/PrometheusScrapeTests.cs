@@ -90,6 +90,8 @@ public sealed class PrometheusScrapeTests(PrometheusStackFixture stack, ITestOut
         // Each hop's lag, measured where the message is consumed: the saga consumed every order's SubmitOrder at least once.
         await Expect("""sum(sagas_consume_lag_seconds_count{job="sagas-workers", message_type="SubmitOrder"})""", v => v >= 5);
         await Expect("""sum(sagas_consume_lag_seconds_sum{job="sagas-workers"}) / sum(sagas_consume_lag_seconds_count{job="sagas-workers"})""", v => v is > 0 and < 60);
+        // The Api hands each SubmitOrder off at its commit, stamped with the commit's time: commit → consume is measured too.
+        await Expect("""sum(sagas_consume_commit_lag_seconds_count{job="sagas-workers", message_type="SubmitOrder"})""", v => v >= 5);
 
         // The Api's 401, from ASP.NET Core's request metrics; the sandbox's provider API calls; the saga queue's depth.
         await Expect("""sum(http_server_request_duration_seconds_count{job="sagas-api", http_response_status_code="401"})""", v => v >= 1);
