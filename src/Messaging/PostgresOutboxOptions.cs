@@ -64,7 +64,7 @@ public sealed class BusOutboxOptions
     /// </summary>
     public TimeSpan HandOffLease { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Hand-offs in flight at once in this process; a commit beyond that waits for a slot.</summary>
+    /// <summary>Hand-offs in flight at once in this process; beyond that (and while the broker is away) the loops take outboxes.</summary>
     public int HandOffsAtOnce { get; set; } = 64;
 
     /// <summary>Concurrent claim–send–commit loops of the delivery service in this process.</summary>

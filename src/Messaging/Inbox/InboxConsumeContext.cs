@@ -87,11 +87,8 @@ sealed class InboxConsumeContext<TMessage>(
             if (_captured.Count > 0)
             {
                 var outbox = new OutboxState { OutboxId = NewId.NextGuid() };
-                if (_handOff is not null)
-                {
-                    _handOff.Lease(outbox);
+                if (_handOff?.Lease(outbox) == true)
                     HandOff = (outbox, _captured.ToList());
-                }
 
                 dbContext.Add(outbox);
                 foreach (var message in _captured)

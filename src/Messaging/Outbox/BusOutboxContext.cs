@@ -85,15 +85,15 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
             if (_outbox is null || _dbContext.Entry(_outbox).State != EntityState.Added)
             {
                 _outbox = new OutboxState { OutboxId = NewId.NextGuid() };
-                _handOff?.Lease(_outbox);
-                _messages = [];
+                // Not leased (broker away, hand-offs saturated): the delivery loops take it, woken as before.
+                _messages = _handOff?.Lease(_outbox) == true ? [] : null;
                 _dbContext.Add(_outbox);
                 _sequenceNumber = 0;
             }
 
             message.OutboxId = _outbox.OutboxId;
             message.SequenceNumber = ++_sequenceNumber;
-            _messages!.Add(message);
+            _messages?.Add(message);
             _dbContext.Add(message);
         }
 
@@ -111,21 +111,21 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
             if (_outbox is null || _dbContext.Entry(_outbox).State == EntityState.Added)
                 return;
 
-            if (_handOff is not null && _messages is not null)
+            var leased = _messages is not null;
+            if (leased)
             {
-                _saved.Add((_outbox, _messages));
+                _saved.Add((_outbox, _messages!));
                 _messages = null;
             }
 
             if (_dbContext.Database.CurrentTransaction is null)
             {
-                _savedSinceSignal = false;
                 committed = [.. _saved];
                 _saved.Clear();
-                if (committed.Length == 0)
+                if (!leased)
                     _signal.Notify();
             }
-            else
+            else if (!leased)
             {
                 _savedSinceSignal = true;
             }
@@ -142,8 +142,6 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
         {
             committed = [.. _saved];
             _saved.Clear();
-            if (committed.Length > 0)
-                _savedSinceSignal = false;
         }
 
         HandOff(committed);
@@ -158,10 +156,9 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
 
     void HandOff((OutboxState Outbox, List<OutboxMessage> Messages)[] committed)
     {
-        // HandOffAsync returns once a slot is taken (at once unless HandOffsAtOnce are in flight); the event handlers
-        // that call this are synchronous.
+        // HandOffAsync never waits (the event handlers that call this are synchronous).
         foreach (var (outbox, messages) in committed)
-            _handOff!.HandOffAsync(outbox, messages, CancellationToken.None).GetAwaiter().GetResult();
+            _ = _handOff!.HandOffAsync(outbox, messages, CancellationToken.None);
     }
 
     public void Dispose()

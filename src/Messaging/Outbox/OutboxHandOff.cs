@@ -14,13 +14,16 @@ public interface IOutboxHandOff
     /// <summary>
     /// Called before the commit, on an outbox about to be written: makes it due only after
     /// <see cref="BusOutboxOptions.HandOffLease"/>, so that no delivery loop claims it while <see cref="HandOffAsync"/>
-    /// sends it. Every leased outbox must be handed off after its commit (or its process has died).
+    /// sends it, and returns true; every leased outbox must be handed off after its commit (or its process has died).
+    /// False, and the outbox is left to the delivery loops as it is, while the bus has no broker connection or
+    /// <see cref="BusOutboxOptions.HandOffsAtOnce"/> hand-offs are in flight: a commit must never wait for the broker.
     /// </summary>
-    void Lease(OutboxState outbox);
+    bool Lease(OutboxState outbox);
 
     /// <summary>
-    /// Called after the commit of a leased outbox: sends its messages (in the background, at most
-    /// <see cref="BusOutboxOptions.HandOffsAtOnce"/> at once; the call waits for a slot, never for the broker).
+    /// Called after the commit of a leased outbox: sends its messages in the background (at most
+    /// <see cref="BusOutboxOptions.HandOffsAtOnce"/> at once; with none free it is made due for the delivery loops
+    /// instead). Never waits for the broker.
     /// </summary>
     Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken);
 }
@@ -55,15 +58,42 @@ public sealed class OutboxHandOff<TDbContext>(
     readonly Channel<Guid> _finished = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
     int _inFlight;
 
-    public void Lease(OutboxState outbox) => outbox.NextAttemptAt = DateTime.UtcNow + options.HandOffLease;
-
-    public async Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    public bool Lease(OutboxState outbox)
     {
-        // The commit is done: waiting for a slot must not be cut short, or the outbox would sit out its lease.
+        // With the broker away every send would wait out MessageDeliveryTimeout: the loops back off as a whole instead.
+        if (!recycler.BusConnected || Volatile.Read(ref _inFlight) >= options.HandOffsAtOnce)
+            return false;
+        outbox.NextAttemptAt = DateTime.UtcNow + options.HandOffLease;
+        return true;
+    }
+
+    public Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
         var committedAt = DateTime.UtcNow;
-        await _slots.WaitAsync(CancellationToken.None);
+        // The commit is done and its caller (a consume, an HTTP request) must not wait for sends: with every slot taken
+        // (sends hanging on a broker that went away since the lease) the outbox goes to the loops, due now.
+        if (!_slots.Wait(0))
+        {
+            _ = ReturnInBackground(outbox.OutboxId);
+            return Task.CompletedTask;
+        }
+
         Interlocked.Increment(ref _inFlight);
         _ = Task.Run(() => SendAsync(outbox.OutboxId, messages, committedAt), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    async Task ReturnInBackground(Guid outboxId)
+    {
+        try
+        {
+            await ReturnAsync(outboxId, []);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Outbox {OutboxId} could not be handed back to the delivery loops; they take it once its lease ({Lease}) has run out",
+                outboxId, options.HandOffLease);
+        }
     }
 
     async Task SendAsync(Guid outboxId, IReadOnlyList<OutboxMessage> messages, DateTime committedAt)

@@ -59,4 +59,46 @@ public sealed class Broker_outage(MessagingInfrastructure infrastructure) : ICla
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(r => r.Name == "outbox")).Status);
         await host.StopAsync();
     }
+
+    [Fact]
+    public async Task Requests_that_hand_off_their_outbox_never_wait_for_a_broker_that_is_away()
+    {
+        await using var probe = await MessageProbe.Start(infrastructure, (e, p) => e.Handler<LedgerEntryRecorded>(c => p.Record(c, c.Message.Reference)));
+        // Two hand-offs at once: a request that waited for a slot held by a send to the stopped broker would wait out
+        // MessageDeliveryTimeout + SendAbandonGrace (15 s) per pair of requests.
+        using var host = await infrastructure.StartHost(_ => { }, o =>
+        {
+            o.BusOutbox.HandOffsAtOnce = 2;
+            o.BusOutbox.MaxBackoff = TimeSpan.FromSeconds(2);
+        }, handOffInRequests: true);
+        var run = NewId.NextGuid().ToString("N");
+
+        await RabbitMqNode.StopApp();
+        try
+        {
+            var requests = System.Diagnostics.Stopwatch.StartNew();
+            for (var request = 0; request < 20; request++)
+            {
+                await using var scope = host.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<TestDbContext>();
+                await using var transaction = await db.Database.BeginTransactionAsync();
+                await scope.ServiceProvider.GetRequiredService<IPublishEndpoint>().Publish(new LedgerEntryRecorded($"{run}:{request}"));
+                await db.SaveChangesAsync();
+                await transaction.CommitAsync();
+            }
+
+            Assert.True(requests.Elapsed < TimeSpan.FromSeconds(8), $"20 requests committed in {requests.Elapsed.TotalSeconds:0.0} s with the broker away");
+            Assert.Equal(20, await infrastructure.Count("SELECT count(*) FROM messaging.outbox_message WHERE body LIKE '%' || $1 || '%'", run));
+        }
+        finally
+        {
+            await RabbitMqNode.StartApp();
+        }
+
+        var received = await Eventually.Until(
+            () => Task.FromResult(probe.Received<LedgerEntryRecorded>().Select(x => x.Reference).Where(r => r.StartsWith(run, StringComparison.Ordinal)).ToList()),
+            r => r.Count >= 20, TimeSpan.FromMinutes(2), because: "the loops delivered what the hand-off could not");
+        Assert.Equal(20, received.Distinct().Count());
+        await host.StopAsync();
+    }
 }
