@@ -60,6 +60,7 @@ public static class PostgresOutboxRegistrationExtensions
         configurator.AddHostedService(provider => provider.GetRequiredService<BrokerConnectionMonitor>());
         configurator.TryAddSingleton<BrokerConnectionRecycler>();
         configurator.TryAddSingleton<BrokerRefusals>();
+        configurator.TryAddSingleton<OutboxMessageSender>();
         configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>();
         if (busOutbox.DeliveryServiceEnabled)
             configurator.AddHostedService<BusOutboxDeliveryService<TDbContext>>();

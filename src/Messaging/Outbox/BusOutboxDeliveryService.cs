@@ -33,7 +33,7 @@ namespace Sagas.Messaging.Outbox;
 /// delivery is moving.
 /// </para>
 /// </summary>
-public sealed class BusOutboxDeliveryService<TDbContext>(
+sealed class BusOutboxDeliveryService<TDbContext>(
     IServiceScopeFactory scopeFactory,
     IBus bus,
     OutboxDeliverySignal signal,
@@ -41,13 +41,11 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
     OutboxDeliveryProgress progress,
     BrokerConnectionRecycler recycler,
     BrokerRefusals refusals,
-    OutboxMetrics metrics,
-    ILogger<BusOutboxDeliveryService<TDbContext>> logger,
-    SchedulerMetrics? timerMetrics = null) : BackgroundService
+    OutboxMessageSender sender,
+    ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
     CancellationToken _stopping;
-    readonly OutboxMessageSender _sender = new(bus, options, progress, recycler, refusals, metrics, timerMetrics, logger);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -177,7 +175,7 @@ public sealed class BusOutboxDeliveryService<TDbContext>(
             .Take(options.MessageBatchSize)
             .ToListAsync(cancellationToken);
 
-        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId).Select(outbox => _sender.SendOutbox(outbox.Key, outbox.ToList(), cancellationToken)));
+        var outcomes = await Task.WhenAll(messages.GroupBy(x => x.OutboxId).Select(outbox => sender.SendOutbox(outbox.Key, outbox.ToList(), cancellationToken)));
 
         var sent = outcomes.SelectMany(x => x.Sent).ToList();
         if (sent.Count > 0)

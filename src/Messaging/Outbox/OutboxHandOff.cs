@@ -1,10 +1,8 @@
 using System.Threading.Channels;
-using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sagas.Messaging.Scheduling;
 
 namespace Sagas.Messaging.Outbox;
 
@@ -37,23 +35,18 @@ public interface IOutboxHandOff
 /// and parking decided as for any outbox. Should this process die between the commit and the delete, the lease runs
 /// out and a loop sends the outbox (again, for what had gone out already: consumers' inboxes drop the duplicates).
 /// </summary>
-public sealed class OutboxHandOff<TDbContext>(
+sealed class OutboxHandOff<TDbContext>(
     IServiceScopeFactory scopeFactory,
-    IBus bus,
+    OutboxMessageSender sender,
     BusOutboxOptions options,
-    OutboxDeliveryProgress progress,
     BrokerConnectionRecycler recycler,
-    BrokerRefusals refusals,
-    OutboxMetrics metrics,
     OutboxDeliverySignal signal,
-    ILogger<OutboxHandOff<TDbContext>> logger,
-    SchedulerMetrics? timerMetrics = null) : BackgroundService, IOutboxHandOff
+    ILogger<OutboxHandOff<TDbContext>> logger) : BackgroundService, IOutboxHandOff
     where TDbContext : DbContext
 {
     /// <summary>Outboxes deleted per statement at most.</summary>
     const int DeleteBatch = 500;
 
-    readonly OutboxMessageSender _sender = new(bus, options, progress, recycler, refusals, metrics, timerMetrics, logger);
     readonly SemaphoreSlim _slots = new(Math.Max(1, options.HandOffsAtOnce));
     readonly Channel<Guid> _finished = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
     int _inFlight;
@@ -100,7 +93,7 @@ public sealed class OutboxHandOff<TDbContext>(
     {
         try
         {
-            var (sent, failure) = await _sender.SendOutbox(outboxId, messages, CancellationToken.None, committedAt);
+            var (sent, failure) = await sender.SendOutbox(outboxId, messages, CancellationToken.None, committedAt);
             if (failure is null)
             {
                 _finished.Writer.TryWrite(outboxId);

@@ -21,6 +21,7 @@ namespace Sagas.Messaging.Outbox;
 /// outboxes it claimed, locked until a restart.
 /// </para>
 /// </summary>
+/// <remarks>One per process (a singleton), shared by the delivery loops and the hand-off.</remarks>
 sealed class OutboxMessageSender(
     IBus bus,
     BusOutboxOptions options,
@@ -28,8 +29,8 @@ sealed class OutboxMessageSender(
     BrokerConnectionRecycler recycler,
     BrokerRefusals refusals,
     OutboxMetrics metrics,
-    SchedulerMetrics? timerMetrics,
-    ILogger logger)
+    ILogger<OutboxMessageSender> logger,
+    SchedulerMetrics? timerMetrics = null)
 {
     /// <summary>Chains of one outbox in flight at once, at most.</summary>
     const int ChainsAtOnce = 32;
