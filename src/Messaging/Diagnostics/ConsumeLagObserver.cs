@@ -27,10 +27,11 @@ public sealed class ConsumeLagObserver : IConsumeObserver
     public ConsumeLagObserver(IMeterFactory meters, TimeProvider? clock = null)
     {
         _clock = clock ?? TimeProvider.System;
-        _lag = MessagingMeter.Create(meters).CreateHistogram("sagas.consume.lag", "s",
+        var meter = MessagingMeter.Create(meters);
+        _lag = meter.CreateHistogram("sagas.consume.lag", "s",
             "From a message's sent time (written to an outbox) to the start of its consume",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
-        _commitLag = MessagingMeter.Create(meters).CreateHistogram("sagas.consume.commit_lag", "s",
+        _commitLag = meter.CreateHistogram("sagas.consume.commit_lag", "s",
             "From the commit of the transaction that wrote a message to the start of its consume (messages handed off at their commit)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
     }

@@ -88,7 +88,7 @@ sealed class InboxConsumeContext<TMessage>(
             {
                 var outbox = new OutboxState { OutboxId = NewId.NextGuid() };
                 if (_handOff?.Lease(outbox) == true)
-                    HandOff = (outbox, _captured.ToList());
+                    HandOff = (outbox, _captured);
 
                 dbContext.Add(outbox);
                 foreach (var message in _captured)

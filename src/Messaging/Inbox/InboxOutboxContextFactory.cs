@@ -83,7 +83,7 @@ public sealed class InboxOutboxContextFactory<TDbContext>(TDbContext dbContext, 
         // Consumed and finished in one transaction: send what it committed (or wake the delivery service for it), and let
         // the pipe report the consumption (the entry is delivered: the pipe's last pass, with nothing to remove).
         if (pass.HandOff is { } handOff)
-            await _handOff!.HandOffAsync(handOff.Outbox, handOff.Messages, cancellationToken);
+            _handOff!.HandOff(handOff.Outbox, handOff.Messages);
         else if (pass.HandedOff > 0)
             signal.Notify();
         if (pass.NextTimerDue is { } due)

@@ -156,9 +156,8 @@ sealed class BusOutboxContext<TDbContext> : ScopedBusContext, OutboxSendContext,
 
     void HandOff((OutboxState Outbox, List<OutboxMessage> Messages)[] committed)
     {
-        // HandOffAsync never waits (the event handlers that call this are synchronous).
         foreach (var (outbox, messages) in committed)
-            _ = _handOff!.HandOffAsync(outbox, messages, CancellationToken.None);
+            _handOff!.HandOff(outbox, messages);
     }
 
     public void Dispose()

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Sagas.Messaging.Scheduling;
 
 namespace Sagas.Messaging.Outbox;
 

@@ -11,7 +11,7 @@ public interface IOutboxHandOff
 {
     /// <summary>
     /// Called before the commit, on an outbox about to be written: makes it due only after
-    /// <see cref="BusOutboxOptions.HandOffLease"/>, so that no delivery loop claims it while <see cref="HandOffAsync"/>
+    /// <see cref="BusOutboxOptions.HandOffLease"/>, so that no delivery loop claims it while <see cref="HandOff"/>
     /// sends it, and returns true; every leased outbox must be handed off after its commit (or its process has died).
     /// False, and the outbox is left to the delivery loops as it is, while the bus has no broker connection or
     /// <see cref="BusOutboxOptions.HandOffsAtOnce"/> hand-offs are in flight: a commit must never wait for the broker.
@@ -21,9 +21,9 @@ public interface IOutboxHandOff
     /// <summary>
     /// Called after the commit of a leased outbox: sends its messages in the background (at most
     /// <see cref="BusOutboxOptions.HandOffsAtOnce"/> at once; with none free it is made due for the delivery loops
-    /// instead). Never waits for the broker.
+    /// instead). Returns at once: a commit never waits for the broker.
     /// </summary>
-    Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken);
+    void HandOff(OutboxState outbox, IReadOnlyList<OutboxMessage> messages);
 }
 
 /// <summary>
@@ -47,52 +47,38 @@ sealed class OutboxHandOff<TDbContext>(
     /// <summary>Outboxes deleted per statement at most.</summary>
     const int DeleteBatch = 500;
 
+    // Its free count is what is left of HandOffsAtOnce: the hand-offs in flight are the rest.
     readonly SemaphoreSlim _slots = new(Math.Max(1, options.HandOffsAtOnce));
     readonly Channel<Guid> _finished = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
-    int _inFlight;
 
     public bool Lease(OutboxState outbox)
     {
         // With the broker away every send would wait out MessageDeliveryTimeout: the loops back off as a whole instead.
-        if (!recycler.BusConnected || Volatile.Read(ref _inFlight) >= options.HandOffsAtOnce)
+        if (!recycler.BusConnected || _slots.CurrentCount == 0)
             return false;
         outbox.NextAttemptAt = DateTime.UtcNow + options.HandOffLease;
         return true;
     }
 
-    public Task HandOffAsync(OutboxState outbox, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    public void HandOff(OutboxState outbox, IReadOnlyList<OutboxMessage> messages)
     {
         var committedAt = DateTime.UtcNow;
         // The commit is done and its caller (a consume, an HTTP request) must not wait for sends: with every slot taken
         // (sends hanging on a broker that went away since the lease) the outbox goes to the loops, due now.
         if (!_slots.Wait(0))
         {
-            _ = ReturnInBackground(outbox.OutboxId);
-            return Task.CompletedTask;
+            _ = ReturnAsync(outbox.OutboxId, []);
+            return;
         }
 
-        Interlocked.Increment(ref _inFlight);
         _ = Task.Run(() => SendAsync(outbox.OutboxId, messages, committedAt), CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    async Task ReturnInBackground(Guid outboxId)
-    {
-        try
-        {
-            await ReturnAsync(outboxId, []);
-        }
-        catch (Exception exception)
-        {
-            logger.LogWarning(exception, "Outbox {OutboxId} could not be handed back to the delivery loops; they take it once its lease ({Lease}) has run out",
-                outboxId, options.HandOffLease);
-        }
     }
 
     async Task SendAsync(Guid outboxId, IReadOnlyList<OutboxMessage> messages, DateTime committedAt)
     {
         try
         {
+            // The sender reports a failed send as its outcome; it does not throw.
             var (sent, failure) = await sender.SendOutbox(outboxId, messages, CancellationToken.None, committedAt);
             if (failure is null)
             {
@@ -103,29 +89,33 @@ sealed class OutboxHandOff<TDbContext>(
             logger.LogDebug(failure.Exception, "Outbox {OutboxId}: handed off, not sent completely; back to the delivery loops", outboxId);
             await ReturnAsync(outboxId, sent);
         }
-        catch (Exception exception)
-        {
-            // Neither sent nor returned: the lease runs out and a delivery loop takes it then.
-            logger.LogWarning(exception, "Outbox {OutboxId} could not be handed back to the delivery loops; they take it once its lease ({Lease}) has run out",
-                outboxId, options.HandOffLease);
-        }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
             _slots.Release();
         }
     }
 
-    /// <summary>What went out is deleted, the rest made due at once for the delivery loops, which are woken.</summary>
+    /// <summary>
+    /// What went out is deleted, the rest made due at once for the delivery loops, which are woken. Should that fail
+    /// too, the lease runs out and a loop takes the outbox then.
+    /// </summary>
     async Task ReturnAsync(Guid outboxId, List<long> sent)
     {
-        await using var scope = scopeFactory.CreateAsyncScope();
-        var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        await dbContext.Database.ExecuteSqlAsync($"""
-            WITH gone AS (DELETE FROM messaging.outbox_message WHERE id = ANY({sent.ToArray()}))
-            UPDATE messaging.outbox_state SET next_attempt_at = now() WHERE outbox_id = {outboxId}
-            """);
-        signal.Notify();
+        try
+        {
+            await using var scope = scopeFactory.CreateAsyncScope();
+            var dbContext = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            await dbContext.Database.ExecuteSqlAsync($"""
+                WITH gone AS (DELETE FROM messaging.outbox_message WHERE id = ANY({sent.ToArray()}))
+                UPDATE messaging.outbox_state SET next_attempt_at = now() WHERE outbox_id = {outboxId}
+                """);
+            signal.Notify();
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Outbox {OutboxId} could not be handed back to the delivery loops; they take it once its lease ({Lease}) has run out",
+                outboxId, options.HandOffLease);
+        }
     }
 
     /// <summary>Deletes finished outboxes (their messages cascade), as many per statement as have finished meanwhile.</summary>
@@ -181,7 +171,7 @@ sealed class OutboxHandOff<TDbContext>(
     {
         // Sends in flight finish first (each bounded by MessageDeliveryTimeout), so that their deletes are not lost.
         var until = DateTime.UtcNow + options.MessageDeliveryTimeout + options.SendAbandonGrace;
-        while (Volatile.Read(ref _inFlight) > 0 && DateTime.UtcNow < until && !cancellationToken.IsCancellationRequested)
+        while (_slots.CurrentCount < Math.Max(1, options.HandOffsAtOnce) && DateTime.UtcNow < until && !cancellationToken.IsCancellationRequested)
             await Task.Delay(10, CancellationToken.None);
         _finished.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
